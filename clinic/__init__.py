@@ -1,0 +1,86 @@
+"""Knotwork: practice management for myofascial trigger point therapy."""
+import os
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from clinic.config import CONFIGS
+from clinic.extensions import csrf, db, login_manager, migrate
+
+
+def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    config_name = config_name or os.environ.get("KNOTWORK_CONFIG", "development")
+    app.config.from_object(CONFIGS[config_name]())
+    app.config.update(overrides or {})
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_security(app)
+    register_error_handlers(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from clinic.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """WAL lets readers and a writer work at once; the busy timeout waits for a lock instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def register_blueprints(app: Flask) -> None:
+    from clinic.admin import bp as admin_bp
+    from clinic.auth import bp as auth_bp
+    from clinic.clients import bp as clients_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(clients_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_security(app: Flask) -> None:
+    from clinic.security import init_security
+
+    init_security(app)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from clinic.errors import init_error_handlers
+
+    init_error_handlers(app)
+
+
+def register_cli(app: Flask) -> None:
+    from clinic.cli import init_cli
+
+    init_cli(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from clinic.templating import init_templating
+
+    init_templating(app)

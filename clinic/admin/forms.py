@@ -1,0 +1,46 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+
+from clinic.admin.services import email_taken
+from clinic.forms import as_choices
+from clinic.models import AuditAction, Role
+
+MIN_PASSWORD_LENGTH = 10
+
+
+class PasswordMixin:
+    password = PasswordField(
+        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. Share it with the person in private.",
+    )
+    confirm = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
+    )
+
+
+class UserForm(PasswordMixin, FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField("Role", choices=as_choices([(Role.THERAPIST.value, "Therapist"), (Role.ADMIN.value, "Admin")]))
+    submit = SubmitField("Add account")
+
+    def validate_email(self, field) -> None:
+        if email_taken(field.data):
+            raise ValidationError("An account with this email already exists.")
+
+
+class ResetPasswordForm(PasswordMixin, FlaskForm):
+    submit = SubmitField("Set new password")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter: nothing changes
+
+    user = SelectField("User", coerce=int, validators=[Optional()])
+    action = SelectField(
+        "Action", validators=[Optional()],
+        choices=as_choices([("", "Any action")] + [(action.value, action.value.replace("_", " ")) for action in AuditAction]),
+    )
+    client = SelectField("Client", coerce=int, validators=[Optional()])

@@ -1,0 +1,75 @@
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from clinic.admin import bp
+from clinic.admin.forms import AuditFilterForm, ResetPasswordForm, UserForm
+from clinic.admin.services import (
+    audit_events, audit_filter_choices, create_user, list_users, reset_password, set_active,
+)
+from clinic.clients.forms import ConfirmForm
+from clinic.extensions import db
+from clinic.forms import as_choices
+from clinic.models import User
+from clinic.db_types import utcnow
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not current_user.is_admin:
+        abort(404)
+
+
+@bp.route("/users")
+def users():
+    return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(), now=utcnow())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def create():
+    form = UserForm()
+    if form.validate_on_submit():
+        user = create_user(form.email.data, form.name.data, form.password.data, form.role.data)
+        db.session.commit()
+        flash(f"Account for {user.name} created.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+def toggle_active(user_id: int):
+    user = db.get_or_404(User, user_id)
+    if ConfirmForm().validate_on_submit():
+        if user.id == current_user.id:
+            flash("You can't deactivate your own account.", "error")
+        else:
+            set_active(user, not user.active)
+            db.session.commit()
+            flash(f"{user.name} is now {'active' if user.active else 'deactivated'}.", "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
+def password(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        reset_password(user, form.password.data)
+        db.session.commit()
+        flash(f"New password set for {user.name}; their other sessions were ended.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/password.html", form=form, user=user)
+
+
+@bp.route("/audit")
+def audit_log():
+    form = AuditFilterForm(formdata=request.args)
+    choices = audit_filter_choices()
+    form.user.choices = as_choices(choices["user"])
+    form.client.choices = as_choices(choices["client"])
+    form.validate()
+    page = db.paginate(
+        audit_events(form.user.data, form.action.data, form.client.data),
+        per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False,
+    )
+    return render_template("admin/audit.html", form=form, page=page)

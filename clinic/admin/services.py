@@ -1,0 +1,67 @@
+"""Account management and the audit log query."""
+from typing import Any
+
+import sqlalchemy as sa
+
+from clinic import audit
+from clinic.extensions import db
+from clinic.models import AuditAction, AuditEvent, Client, Role, User
+from clinic.models.user import new_session_token, normalise_email
+
+
+def email_taken(email: str) -> bool:
+    return db.session.scalar(sa.select(User.id).where(User.email == normalise_email(email))) is not None
+
+
+def create_user(email: str, name: str, password: str, role: str = Role.THERAPIST) -> User:
+    if role not in {r.value for r in Role}:
+        raise ValueError(f"unknown role {role!r}")
+    user = User(email=email, name=name.strip(), role=role)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(AuditAction.CREATE, entity_type="user", entity_id=user.id,
+                 details={"email": user.email, "role": user.role})
+    return user
+
+
+def set_active(user: User, active: bool) -> None:
+    if user.active == active:
+        return
+    user.active = active
+    user.session_token = new_session_token()  # a deactivated account is logged out everywhere
+    audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id,
+                 details={"changes": {"active": [not active, active]}})
+    db.session.flush()
+
+
+def reset_password(user: User, password: str) -> None:
+    user.set_password(password)  # also ends the user's sessions
+    user.failed_logins = 0
+    user.locked_until = None
+    audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "reset"}})
+    db.session.flush()
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)))
+
+
+def audit_events(user_id: int | None = None, action: str | None = None, client_id: int | None = None) -> sa.Select:
+    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if user_id:
+        query = query.where(AuditEvent.user_id == user_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if client_id:
+        query = query.where(AuditEvent.client_id == client_id)
+    return query
+
+
+def audit_filter_choices() -> dict[str, list[tuple[Any, str]]]:
+    users = db.session.execute(sa.select(User.id, User.name).order_by(User.name))
+    clients = db.session.execute(sa.select(Client.id, Client.full_name).order_by(Client.full_name))
+    return {
+        "user": [(0, "Anyone")] + [(row.id, row.name) for row in users],
+        "client": [(0, "Any client")] + [(row.id, row.full_name) for row in clients],
+    }

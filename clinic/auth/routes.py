@@ -1,0 +1,46 @@
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from clinic import audit
+from clinic.auth import bp
+from clinic.auth.forms import LoginForm
+from clinic.auth.services import authenticate, safe_next_url
+from clinic.extensions import db
+from clinic.models import AuditAction
+
+
+@bp.route("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("clients.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("clients.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        db.session.commit()
+        if result.user is None:
+            flash(result.error, "error")
+            return render_template("auth/login.html", form=form), 401
+        session.clear()  # a fresh session: nothing from before login carries over
+        session.permanent = True
+        login_user(result.user)
+        flash(f"Welcome, {result.user.name}.", "success")
+        return redirect(safe_next_url(request.args.get("next")) or url_for("clients.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    audit.record(AuditAction.LOGOUT)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,109 @@
+"""Demo data for trying the app: an admin, two therapists and a dozen clients. Idempotent."""
+from datetime import date
+
+import sqlalchemy as sa
+
+from clinic.admin.services import create_user
+from clinic.auth.services import find_user_by_email
+from clinic.clients.services import create_client
+from clinic.extensions import db
+from clinic.models import Client, Role
+
+DEMO_USERS = [
+    {"email": "admin@knotwork.example", "password": "knotwork-admin", "name": "Ruth Okafor", "role": Role.ADMIN},
+    {"email": "maya@knotwork.example", "password": "knotwork-maya", "name": "Maya Lindqvist", "role": Role.THERAPIST},
+    {"email": "sam@knotwork.example", "password": "knotwork-sam", "name": "Sam Ferreira", "role": Role.THERAPIST},
+]
+
+_NONE = "None known."
+
+DEMO_CLIENTS = [
+    {"therapist": "maya@knotwork.example", "full_name": "Daniel Whitford", "date_of_birth": date(1978, 3, 14),
+     "phone": "555-0142", "email": "d.whitford@example.com", "physician_name": "Dr. Helen Marsh",
+     "physician_contact": "Riverside Family Practice, 555-0190",
+     "health_history": "Office work, 9 h/day at a laptop. Right-sided neck pain and temple headaches 3-4 days a week for 6 months, worse late afternoon.",
+     "medications": "Ibuprofen 400 mg as needed (2-3 times a week).", "contraindications": _NONE,
+     "consent_date": date(2026, 2, 2), "notes": "Prefers morning appointments."},
+    {"therapist": "maya@knotwork.example", "full_name": "Priya Raman", "date_of_birth": date(1991, 7, 2),
+     "phone": "555-0117", "email": "priya.r@example.com", "physician_name": "Dr. Tomás Vega",
+     "physician_contact": "Northgate Clinic, fax 555-0177",
+     "health_history": "Jaw clicking and aching on chewing, left more than right; wakes with a sore jaw. Dentist fitted a night guard in 2025.",
+     "medications": _NONE, "contraindications": "Avoid intraoral work: client declined consent for it.",
+     "consent_date": date(2026, 3, 10), "notes": ""},
+    {"therapist": "maya@knotwork.example", "full_name": "George Abernathy", "date_of_birth": date(1956, 11, 23),
+     "phone": "555-0163", "email": "", "physician_name": "Dr. Helen Marsh",
+     "physician_contact": "Riverside Family Practice, 555-0190",
+     "health_history": "Low back pain after lifting a garden planter 8 weeks ago; pain into the right buttock and outer hip. Type 2 diabetes, well controlled.",
+     "medications": "Warfarin 5 mg daily; metformin.", "contraindications": "On warfarin: light pressure only, check for bruising each visit. Reduced sensation in both feet: no deep work on the feet.",
+     "consent_date": date(2026, 1, 20), "notes": "Uses a cane on bad days; table height low."},
+    {"therapist": "maya@knotwork.example", "full_name": "Lena Kowalczyk", "date_of_birth": date(1985, 5, 9),
+     "phone": "555-0121", "email": "lena.k@example.com", "physician_name": "Dr. Amir Haddad",
+     "physician_contact": "City Sports Medicine, 555-0101",
+     "health_history": "Recreational runner, 30 km/week. Sharp heel pain on the first steps in the morning for 3 months.",
+     "medications": _NONE, "contraindications": _NONE, "consent_date": date(2026, 4, 1), "notes": "Training for a half marathon in spring."},
+    {"therapist": "maya@knotwork.example", "full_name": "Marcus Bell", "date_of_birth": date(1969, 9, 30),
+     "phone": "555-0188", "email": "mbell@example.com", "physician_name": "Dr. Tomás Vega",
+     "physician_contact": "Northgate Clinic, fax 555-0177",
+     "health_history": "Painter and decorator. Outer elbow pain on the right when gripping brushes; forearm fatigue.",
+     "medications": "Naproxen when needed.", "contraindications": "Recent cortisone injection, right lateral elbow (2026-10-02): no direct pressure on the injection site for 6 weeks.",
+     "consent_date": date(2026, 5, 18), "notes": ""},
+    {"therapist": "maya@knotwork.example", "full_name": "Aiko Tanaka", "date_of_birth": date(1998, 1, 17),
+     "phone": "555-0135", "email": "aiko.t@example.com", "physician_name": "",
+     "physician_contact": "",
+     "health_history": "Violinist. Pain between the shoulder blades and the left side of the neck during long rehearsals.",
+     "medications": _NONE, "contraindications": _NONE, "consent_date": date(2026, 6, 3), "notes": "No physician on file yet; asked client to bring details."},
+    {"therapist": "sam@knotwork.example", "full_name": "Robert Nguyen", "date_of_birth": date(1962, 4, 4),
+     "phone": "555-0155", "email": "", "physician_name": "Dr. Claire Dubois",
+     "physician_contact": "Harbour Medical Centre, 555-0133",
+     "health_history": "Frozen shoulder (right), diagnosed 4 months ago; cannot reach behind the back. Physiotherapy ongoing.",
+     "medications": "Paracetamol 1 g as needed.", "contraindications": "Hypertension, controlled: check blood pressure if headache or dizziness.",
+     "consent_date": date(2026, 2, 14), "notes": "Works with physio: share notes with consent."},
+    {"therapist": "sam@knotwork.example", "full_name": "Sofia Marchetti", "date_of_birth": date(1988, 12, 12),
+     "phone": "555-0109", "email": "sofia.m@example.com", "physician_name": "Dr. Amir Haddad",
+     "physician_contact": "City Sports Medicine, 555-0101",
+     "health_history": "Pain in the back of the thigh and buttock after sprint training; sitting aggravates it.",
+     "medications": _NONE, "contraindications": "Pregnant, 14 weeks (2026-11): side-lying only, no deep abdominal or prone work.",
+     "consent_date": date(2026, 7, 7), "notes": ""},
+    {"therapist": "sam@knotwork.example", "full_name": "Ahmed Saleh", "date_of_birth": date(1975, 8, 21),
+     "phone": "555-0172", "email": "a.saleh@example.com", "physician_name": "Dr. Claire Dubois",
+     "physician_contact": "Harbour Medical Centre, 555-0133",
+     "health_history": "Delivery driver. Tingling and ache in the thumb and index finger of the right hand, worse at night; nerve study pending.",
+     "medications": _NONE, "contraindications": "Awaiting nerve conduction study: refer back if numbness spreads or weakness appears.",
+     "consent_date": date(2026, 8, 12), "notes": ""},
+    {"therapist": "sam@knotwork.example", "full_name": "Hannah Brooks", "date_of_birth": date(2001, 3, 3),
+     "phone": "555-0114", "email": "hbrooks@example.com", "physician_name": "",
+     "physician_contact": "",
+     "health_history": "Student, long hours studying. Frontal headaches and eye strain; ringing in the left ear at times.",
+     "medications": "Combined oral contraceptive.", "contraindications": _NONE,
+     "consent_date": date(2026, 9, 1), "notes": ""},
+    {"therapist": "sam@knotwork.example", "full_name": "Walter Greene", "date_of_birth": date(1949, 6, 15),
+     "phone": "555-0168", "email": "", "physician_name": "Dr. Helen Marsh",
+     "physician_contact": "Riverside Family Practice, 555-0190",
+     "health_history": "Knee pain, front of the right knee, when climbing stairs. Osteoarthritis both knees. Hip replacement left side 2019.",
+     "medications": "Apixaban 5 mg twice daily; amlodipine.", "contraindications": "On apixaban: light pressure only. Left hip replacement: no deep work around the joint, avoid hip flexion beyond 90 degrees.",
+     "consent_date": date(2026, 3, 28), "notes": "Hard of hearing on the left: speak on his right."},
+    {"therapist": "sam@knotwork.example", "full_name": "Isabel Ortega", "date_of_birth": date(1983, 10, 5),
+     "phone": "555-0126", "email": "isa.ortega@example.com", "physician_name": "Dr. Tomás Vega",
+     "physician_contact": "Northgate Clinic, fax 555-0177",
+     "health_history": "Migraine 2-3 times a month, with neck and shoulder tension between attacks.",
+     "medications": "Sumatriptan as needed.", "contraindications": "No treatment during a migraine attack; reschedule.",
+     "consent_date": date(2026, 5, 5), "notes": ""},
+]
+
+
+def seed_demo() -> int:
+    """Create what is missing; return how many records were added."""
+    created = 0
+    for account in DEMO_USERS:
+        if find_user_by_email(account["email"]) is None:
+            create_user(account["email"], account["name"], account["password"], account["role"])
+            created += 1
+    for record in DEMO_CLIENTS:
+        data = {key: value for key, value in record.items() if key != "therapist"}
+        exists = db.session.scalar(sa.select(Client.id).where(
+            Client.full_name == data["full_name"], Client.date_of_birth == data["date_of_birth"]))
+        if exists is None:
+            create_client(data, find_user_by_email(record["therapist"]))
+            created += 1
+    db.session.flush()
+    return created

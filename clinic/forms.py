@@ -1,0 +1,29 @@
+"""Validators shared by the feature forms."""
+from datetime import date
+
+from wtforms import SelectChoice
+from wtforms.validators import ValidationError
+
+
+class NotInFuture:
+    def __init__(self, message: str = "This date can't be in the future.") -> None:
+        self.message = message
+
+    def __call__(self, _form, field) -> None:
+        if field.data and field.data > date.today():
+            raise ValidationError(self.message)
+
+
+class NotBefore:
+    def __init__(self, earliest: date, message: str) -> None:
+        self.earliest = earliest
+        self.message = message
+
+    def __call__(self, _form, field) -> None:
+        if field.data and field.data < self.earliest:
+            raise ValidationError(self.message)
+
+
+def as_choices(pairs) -> list[SelectChoice]:
+    """(value, label) pairs as WTForms select choices."""
+    return [SelectChoice(value, label) for value, label in pairs]

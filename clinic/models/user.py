@@ -1,0 +1,98 @@
+"""Accounts: therapists and admins, and the per-address login failure log used for throttling."""
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask_login import UserMixin
+from sqlalchemy.orm import Mapped, mapped_column, validates
+
+from clinic.extensions import db
+from clinic.db_types import UTCDateTime, utcnow
+
+_hasher = PasswordHasher()
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    THERAPIST = "therapist"
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(16)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'therapist')", name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-cased, which makes the unique constraint case-insensitive.
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[str] = mapped_column(sa.String(20), default=Role.THERAPIST)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Part of the login id: rotating it ends every session of this user (password reset, deactivation).
+    session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("email")
+    def _normalise_email(self, _key: str, value: str) -> str:
+        return normalise_email(value)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = _hasher.hash(password)
+        self.session_token = new_session_token()
+
+    def check_password(self, password: str) -> bool:
+        try:
+            return _hasher.verify(self.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def is_locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+def normalise_email(value: str) -> str:
+    return value.strip().lower()
+
+
+def verify_dummy_password(password: str) -> None:
+    """Spend the time a real check takes, so response times don't reveal which emails exist."""
+    try:
+        _hasher.verify(_DUMMY_HASH, password)
+    except VerificationError:
+        pass
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+class LoginFailure(db.Model):
+    """One failed login from an address; counted over a window to throttle per address."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(sa.String(45), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

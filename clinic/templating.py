@@ -1,0 +1,27 @@
+"""Template filters and globals."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%-d %b %Y") if value else ""
+
+
+def format_datetime(value: datetime | None) -> str:
+    """In the clinic's time zone (config CLINIC_TIMEZONE); stored values are UTC."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).strftime("%-d %b %Y, %H:%M")
+
+
+def age_on(born: date, today: date | None = None) -> int:
+    today = today or date.today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def init_templating(app: Flask) -> None:
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_global(age_on, "age_on")

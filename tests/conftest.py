@@ -1,0 +1,136 @@
+"""Fixtures. The suite runs on SQLite by default; with KNOTWORK_TEST_POSTGRES set to a server URL
+(e.g. postgresql://postgres@127.0.0.1:5432/postgres) it makes a throwaway database there and drops it after."""
+import contextvars
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from clinic import create_app
+from clinic.extensions import db as _db
+from clinic.models import Role
+from tests.factories import make_user
+from tests.helpers import login_fast
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+POSTGRES_SERVER = os.environ.get("KNOTWORK_TEST_POSTGRES")
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in a fresh context, as a real server would: its own app context, `g` and
+    database session, instead of sharing the one the test holds open."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def build_app(database_url: str, **overrides):
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, **overrides})
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def migrate(database_url: str) -> None:
+    app = build_app(database_url)
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL database for this run, dropped at the end."""
+    name = f"knotwork_test_{uuid.uuid4().hex[:12]}"
+    server = psycopg.conninfo.conninfo_to_dict(POSTGRES_SERVER.replace("postgresql+psycopg", "postgresql"))
+    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://{server.get('user', 'postgres')}@{server.get('host', '127.0.0.1')}:{server.get('port', 5432)}/{name}"
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file; each test gets a copy, so tests never share data."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def database_url(request, tmp_path) -> str:
+    if POSTGRES_SERVER:
+        return request.getfixturevalue("postgres_url")
+    path = tmp_path / "test.sqlite3"
+    shutil.copy(request.getfixturevalue("sqlite_template"), path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = build_app(database_url)
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        if POSTGRES_SERVER:
+            _truncate_all()
+        _db.engine.dispose()
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(table.name for table in _db.metadata.sorted_tables)
+    with _db.engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def therapist(app):
+    return make_user(Role.THERAPIST, name="Maya Test", email="maya@clinic.example")
+
+
+@pytest.fixture
+def other_therapist(app):
+    return make_user(Role.THERAPIST, name="Otto Other", email="otto@clinic.example")
+
+
+@pytest.fixture
+def admin(app):
+    return make_user(Role.ADMIN, name="Ada Admin", email="ada@clinic.example")
+
+
+@pytest.fixture
+def therapist_client(client, therapist):
+    """A test client logged in as `therapist`."""
+    login_fast(client, therapist)
+    return client
+
+
+@pytest.fixture
+def admin_client(client, admin):
+    login_fast(client, admin)
+    return client

@@ -1,0 +1,103 @@
+import sqlalchemy as sa
+
+from clinic.models import AuditEvent, User
+from tests.factories import PASSWORD, make_client, make_user
+from tests.helpers import login_fast, login_via_form, submit, text
+
+NEW_USER = {"name": "Nora New", "email": "Nora@Clinic.example", "role": "therapist",
+            "password": "a-long-password", "confirm": "a-long-password"}
+
+
+def test_admin_pages_are_404_for_therapists(therapist_client, therapist):
+    for url in ["/admin/users", "/admin/users/new", f"/admin/users/{therapist.id}/password", "/admin/audit"]:
+        assert therapist_client.get(url).status_code == 404, url
+    response = submit(therapist_client, "/clients/", {}, action=f"/admin/users/{therapist.id}/active")
+    assert response.status_code == 404
+
+
+def test_admin_pages_need_login(client):
+    assert client.get("/admin/users").status_code == 302
+
+
+def test_admin_adds_a_therapist_who_can_log_in(admin_client, client, db):
+    response = submit(admin_client, "/admin/users/new", NEW_USER)
+    assert response.status_code == 302
+    user = db.session.scalar(sa.select(User).where(User.email == "nora@clinic.example"))
+    assert user.role == "therapist" and user.password_hash.startswith("$argon2")
+    new_browser = client.application.test_client()
+    assert login_via_form(new_browser, "nora@clinic.example", "a-long-password").status_code == 302
+
+
+def test_add_account_validation_keeps_input(admin_client, admin):
+    response = submit(admin_client, "/admin/users/new", {**NEW_USER, "email": admin.email.upper(), "confirm": "other"})
+    html = text(response)
+    assert "already exists" in html and "The passwords differ." in html
+    assert 'value="Nora New"' in html
+
+
+def test_short_password_refused(admin_client):
+    response = submit(admin_client, "/admin/users/new", {**NEW_USER, "password": "short", "confirm": "short"})
+    assert 'id="password-error"' in text(response)
+
+
+def test_deactivate_logs_the_user_out_and_blocks_login(admin_client, client, therapist, db):
+    therapist_browser = client.application.test_client()
+    login_fast(therapist_browser, therapist)
+    assert therapist_browser.get("/clients/").status_code == 200
+    response = submit(admin_client, "/admin/users", {}, action=f"/admin/users/{therapist.id}/active")
+    assert response.status_code == 302
+    db.session.refresh(therapist)
+    assert not therapist.active
+    assert therapist_browser.get("/clients/").status_code == 302
+    assert login_via_form(therapist_browser, therapist.email, PASSWORD).status_code == 401
+    # Reactivate.
+    submit(admin_client, "/admin/users", {}, action=f"/admin/users/{therapist.id}/active")
+    db.session.refresh(therapist)
+    assert therapist.active
+
+
+def test_admin_cannot_deactivate_self(admin_client, admin, db):
+    submit(admin_client, "/admin/users", {}, action=f"/admin/users/{admin.id}/active")
+    db.session.refresh(admin)
+    assert admin.active
+
+
+def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db):
+    from clinic.db_types import utcnow
+    from datetime import timedelta
+    therapist.locked_until = utcnow() + timedelta(minutes=10)
+    db.session.commit()
+    page = f"/admin/users/{therapist.id}/password"
+    response = submit(admin_client, page, {"password": "fresh-password-1", "confirm": "fresh-password-1"})
+    assert response.status_code == 302
+    db.session.refresh(therapist)
+    assert therapist.locked_until is None and therapist.check_password("fresh-password-1")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
+    assert event.details == {"changes": {"password": "reset"}} and event.entity_id == therapist.id
+
+
+def test_missing_user_is_404(admin_client):
+    assert admin_client.get("/admin/users/999/password").status_code == 404
+
+
+def test_audit_log_lists_newest_first_with_filters(admin_client, admin, therapist, other_therapist, db):
+    first = make_client(therapist, full_name="First Client")
+    second = make_client(other_therapist, full_name="Second Client")
+    therapist_browser = admin_client.application.test_client()
+    login_fast(therapist_browser, therapist)
+    therapist_browser.get(f"/clients/{first.id}")
+    admin_client.get(f"/clients/{second.id}")
+
+    html = text(admin_client.get("/admin/audit"))
+    assert html.index(f'href="/clients/{second.id}"') < html.index(f'href="/clients/{first.id}"')
+
+    by_user = text(admin_client.get(f"/admin/audit?user={therapist.id}"))
+    assert f'href="/clients/{first.id}"' in by_user and f'href="/clients/{second.id}"' not in by_user
+    by_client = text(admin_client.get(f"/admin/audit?client={second.id}"))
+    assert f'href="/clients/{second.id}"' in by_client and f'href="/clients/{first.id}"' not in by_client
+    by_action = text(admin_client.get("/admin/audit?action=archive"))
+    assert "No events match" in by_action
+
+
+def test_audit_log_ignores_bad_filter_values(admin_client):
+    assert admin_client.get("/admin/audit?user=abc&action=nonsense").status_code == 200

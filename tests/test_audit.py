@@ -1,0 +1,53 @@
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from clinic import audit
+from clinic.models import AuditAction, AuditEvent
+from clinic.models.audit import AppendOnlyError
+from tests.factories import make_client
+
+
+def test_record_stores_who_what_and_which_client(app, db, therapist):
+    client = make_client(therapist)
+    event = audit.record(AuditAction.VIEW, client=client, user=therapist)
+    db.session.commit()
+    stored = db.session.get(AuditEvent, event.id)
+    assert (stored.action, stored.user_id, stored.client_id, stored.entity_type, stored.entity_id) == (
+        "view", therapist.id, client.id, "client", client.id)
+    assert stored.at.tzinfo is not None
+
+
+def test_orm_refuses_update_and_delete(db, therapist):
+    event = audit.record(AuditAction.LOGIN, user=therapist)
+    db.session.commit()
+    event.action = "logout"
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+    db.session.delete(event)
+    with pytest.raises(AppendOnlyError):
+        db.session.commit()
+    db.session.rollback()
+
+
+@pytest.mark.parametrize("statement", [
+    "UPDATE audit_events SET action = 'logout'",
+    "DELETE FROM audit_events",
+])
+def test_database_refuses_update_and_delete(db, therapist, statement):
+    audit.record(AuditAction.LOGIN, user=therapist)
+    db.session.commit()
+    with pytest.raises(DBAPIError):
+        db.session.execute(sa.text(statement))
+        db.session.commit()
+    db.session.rollback()
+    assert db.session.scalar(sa.select(AuditEvent.action)) == "login"
+
+
+def test_unknown_action_is_refused_by_the_database(db):
+    with pytest.raises(DBAPIError):
+        db.session.execute(sa.text("INSERT INTO audit_events (at, action, attempted_email, entity_type, details, address) "
+                                   "VALUES (CURRENT_TIMESTAMP, 'erase', '', '', '{}', '')"))
+        db.session.commit()
+    db.session.rollback()

@@ -1,0 +1,183 @@
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.db_types import utcnow
+from clinic.models import AuditEvent, LoginFailure
+from tests.factories import PASSWORD, make_user
+from tests.helpers import csrf_token, login_fast, login_via_form, submit, text
+
+
+def audit_actions(db):
+    return [event.action for event in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))]
+
+
+def test_login_page_renders_with_labels(client):
+    response = client.get("/login")
+    assert response.status_code == 200
+    html = text(response)
+    assert 'for="email"' in html and 'for="password"' in html
+
+
+def test_login_success_redirects_and_audits(client, therapist, db):
+    response = login_via_form(client, "MAYA@clinic.example", PASSWORD)
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/clients/"
+    assert client.get("/clients/").status_code == 200
+    assert audit_actions(db) == ["login"]
+
+
+def test_login_starts_a_fresh_session(client, therapist):
+    with client.session_transaction() as session:
+        session["planted"] = "from before login"
+    login_via_form(client, therapist.email, PASSWORD)
+    with client.session_transaction() as session:
+        assert "planted" not in session
+        assert session.permanent
+
+
+def test_wrong_password_is_refused_and_audited(client, therapist, db):
+    response = login_via_form(client, therapist.email, "wrong-password")
+    assert response.status_code == 401
+    assert "Email or password is incorrect." in text(response)
+    assert 'value="maya@clinic.example"' in text(response), "the typed email stays in the form"
+    assert client.get("/clients/").status_code == 302
+    event = db.session.scalar(sa.select(AuditEvent))
+    assert (event.action, event.user_id, event.details["reason"]) == ("failed_login", therapist.id, "bad credentials")
+
+
+def test_unknown_email_gets_the_same_message(client, db):
+    response = login_via_form(client, "nobody@clinic.example", "whatever-password")
+    assert response.status_code == 401
+    assert "Email or password is incorrect." in text(response)
+    event = db.session.scalar(sa.select(AuditEvent))
+    assert event.attempted_email == "nobody@clinic.example" and event.user_id is None
+
+
+def test_invalid_email_shows_error_beside_field(client):
+    response = submit(client, "/login", {"email": "not-an-email", "password": "x"})
+    assert response.status_code == 200
+    assert 'id="email-error"' in text(response)
+
+
+def test_inactive_account_cannot_log_in(client, db):
+    user = make_user(active=False)
+    response = login_via_form(client, user.email, PASSWORD)
+    assert response.status_code == 401
+
+
+def test_account_locks_after_repeated_failures(client, therapist, app, db):
+    limit = app.config["LOGIN_MAX_FAILURES"]
+    for _ in range(limit - 1):
+        assert "incorrect" in text(login_via_form(client, therapist.email, "wrong-password"))
+    assert "Too many failed attempts" in text(login_via_form(client, therapist.email, "wrong-password"))
+    db.session.refresh(therapist)
+    assert therapist.locked_until > utcnow()
+    # Even the right password is refused while locked.
+    response = login_via_form(client, therapist.email, PASSWORD)
+    assert response.status_code == 401 and "Too many failed attempts" in text(response)
+
+
+def test_lock_expires(client, therapist, db):
+    therapist.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
+
+
+def test_lock_lives_in_the_database(client, therapist, app, db):
+    """A second worker (a new app on the same database) sees the lock too."""
+    from tests.conftest import build_app
+
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login_via_form(client, therapist.email, "wrong-password")
+    other_worker = build_app(app.config["SQLALCHEMY_DATABASE_URI"]).test_client()
+    response = login_via_form(other_worker, therapist.email, PASSWORD)
+    assert "Too many failed attempts" in text(response)
+
+
+def test_address_throttled_across_accounts(client, app, db):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    users = [make_user() for _ in range(4)]
+    for user in users[:3]:
+        login_via_form(client, user.email, "wrong-password")
+    response = login_via_form(client, users[3].email, PASSWORD)
+    assert response.status_code == 401 and "Too many failed attempts" in text(response)
+    # Another address is not affected.
+    response = login_via_form(client, users[3].email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert response.status_code == 302
+
+
+def test_old_address_failures_are_forgotten(client, app, db, therapist):
+    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 2
+    old = utcnow() - timedelta(minutes=app.config["LOGIN_ADDRESS_WINDOW_MINUTES"] + 1)
+    db.session.add_all([LoginFailure(address="127.0.0.1", at=old) for _ in range(5)])
+    db.session.commit()
+    assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
+
+
+def test_successful_login_resets_the_counter(client, therapist, db):
+    login_via_form(client, therapist.email, "wrong-password")
+    login_via_form(client, therapist.email, PASSWORD)
+    db.session.refresh(therapist)
+    assert therapist.failed_logins == 0
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/clients/?q=a", "/clients/?q=a"),
+    ("https://evil.example/", "/clients/"),
+    ("//evil.example/", "/clients/"),
+    ("/\\evil.example/", "/clients/"),
+    ("javascript:alert(1)", "/clients/"),
+])
+def test_next_only_to_a_local_path(client, therapist, target, expected):
+    page = "/login?next=" + target
+    response = submit(client, "/login", {"email": therapist.email, "password": PASSWORD}, action=page)
+    assert response.headers["Location"] == expected
+
+
+def test_login_refused_without_csrf_token(client, therapist):
+    response = client.post("/login", data={"email": therapist.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "form expired" in text(response)
+    assert client.get("/clients/").status_code == 302
+
+
+def test_logout_needs_post_with_csrf(therapist_client, db):
+    assert therapist_client.get("/logout").status_code == 405
+    assert therapist_client.post("/logout").status_code == 400
+    response = submit(therapist_client, "/clients/", {}, action="/logout")
+    assert response.status_code == 302
+    assert therapist_client.get("/clients/").status_code == 302
+    assert "logout" in audit_actions(db)
+
+
+def test_session_ends_after_30_minutes_idle(app, therapist_client):
+    assert app.permanent_session_lifetime == timedelta(minutes=30)
+    assert therapist_client.get("/clients/").status_code == 200
+    cookie = therapist_client.get_cookie("session")
+    assert cookie.expires is not None
+    app.permanent_session_lifetime = timedelta(seconds=-1)  # as if 30 minutes had passed
+    response = therapist_client.get("/clients/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_password_change_ends_existing_sessions(therapist_client, therapist, db):
+    assert therapist_client.get("/clients/").status_code == 200
+    therapist.set_password("a-brand-new-password")
+    db.session.commit()
+    assert therapist_client.get("/clients/").status_code == 302
+
+
+def test_already_logged_in_skips_the_login_page(therapist_client):
+    assert therapist_client.get("/login").status_code == 302
+
+
+def test_home_redirects_by_login_state(client, therapist):
+    assert client.get("/").headers["Location"] == "/login"
+    login_fast(client, therapist)
+    assert client.get("/").headers["Location"] == "/clients/"
+
+
+def test_csrf_token_helper_finds_token(client):
+    assert csrf_token(client, "/login")

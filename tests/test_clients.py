@@ -1,0 +1,283 @@
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.models import AuditEvent, Client
+from tests.factories import make_client, make_user
+from tests.helpers import login_fast, submit, text
+
+VALID = {
+    "full_name": "Jane Marlow",
+    "date_of_birth": "1984-06-30",
+    "phone": "555-0100",
+    "email": "jane@example.com",
+    "physician_name": "Dr. Rao",
+    "physician_contact": "555-0199",
+    "contraindications": "Varicose veins, left calf: no deep pressure.",
+    "health_history": "Neck pain for 3 months.",
+    "medications": "",
+    "consent_date": "2026-01-05",
+    "notes": "",
+}
+
+
+def events(db, action=None):
+    query = sa.select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    return list(db.session.scalars(query))
+
+
+def client_urls(client_id: int) -> list[str]:
+    return [f"/clients/{client_id}", f"/clients/{client_id}/edit", f"/clients/{client_id}/archive"]
+
+
+# --- list and search -----------------------------------------------------------------------------
+
+def test_list_requires_login(client):
+    response = client.get("/clients/")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+
+
+def test_empty_list_says_what_to_do(therapist_client):
+    html = text(therapist_client.get("/clients/"))
+    assert "No clients yet" in html and "Add a client" in html
+
+
+def test_list_shows_only_own_and_shared_clients(therapist_client, therapist, other_therapist):
+    make_client(therapist, full_name="Own Olsen")
+    shared = make_client(other_therapist, full_name="Shared Sato")
+    shared.shared_with.append(therapist)
+    make_client(other_therapist, full_name="Hidden Hart")
+    from clinic.extensions import db
+    db.session.commit()
+    html = text(therapist_client.get("/clients/"))
+    assert "Own Olsen" in html and "Shared Sato" in html
+    assert "Hidden Hart" not in html
+
+
+def test_admin_sees_all_clients(admin_client, therapist, other_therapist):
+    make_client(therapist, full_name="Own Olsen")
+    make_client(other_therapist, full_name="Hidden Hart")
+    html = text(admin_client.get("/clients/"))
+    assert "Own Olsen" in html and "Hidden Hart" in html
+
+
+def test_search_by_name_and_by_date_of_birth(therapist_client, therapist):
+    make_client(therapist, full_name="Anna Berg", date_of_birth=date(1970, 2, 3))
+    make_client(therapist, full_name="Carl Dahl", date_of_birth=date(1990, 4, 5))
+    html = text(therapist_client.get("/clients/?q=berg"))
+    assert "Anna Berg" in html and "Carl Dahl" not in html
+    html = text(therapist_client.get("/clients/?q=1990-04-05"))
+    assert "Carl Dahl" in html and "Anna Berg" not in html
+
+
+def test_search_treats_wildcards_literally(therapist_client, therapist):
+    make_client(therapist, full_name="Anna Berg")
+    html = text(therapist_client.get("/clients/?q=%25"))
+    assert "Anna Berg" not in html and "No client matches" in html
+
+
+def test_search_with_no_match_says_so(therapist_client, therapist):
+    make_client(therapist, full_name="Anna Berg")
+    html = text(therapist_client.get("/clients/?q=zzz"))
+    assert "No client matches" in html
+
+
+def test_list_paginates(therapist_client, therapist, app):
+    app.config["CLIENTS_PER_PAGE"] = 2
+    for name in ["A One", "B Two", "C Three"]:
+        make_client(therapist, full_name=name)
+    first = text(therapist_client.get("/clients/"))
+    assert "A One" in first and "C Three" not in first and "Page 1 of 2" in first
+    assert "C Three" in text(therapist_client.get("/clients/?page=2"))
+
+
+# --- create --------------------------------------------------------------------------------------
+
+def test_create_client_assigns_to_therapist_and_audits(therapist_client, therapist, db):
+    response = submit(therapist_client, "/clients/new", VALID)
+    assert response.status_code == 302
+    client = db.session.scalar(sa.select(Client))
+    assert client.full_name == "Jane Marlow" and client.therapist_id == therapist.id
+    assert client.date_of_birth == date(1984, 6, 30)
+    assert [e.action for e in events(db)] == ["create"]
+    assert events(db)[0].client_id == client.id
+    assert "Varicose veins" in text(therapist_client.get(response.headers["Location"]))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("full_name", "", "This field is required."),
+    ("date_of_birth", "", "Enter the date of birth."),
+    ("date_of_birth", "30/06/1984", "Not a valid date value."),
+    ("date_of_birth", (date.today() + timedelta(days=1)).isoformat(), "be in the future"),
+    ("date_of_birth", "1850-01-01", "before 1900"),
+    ("email", "not-an-email", "Invalid email address."),
+    ("consent_date", (date.today() + timedelta(days=3)).isoformat(), "be in the future"),
+    ("full_name", "x" * 121, "Field cannot be longer than 120 characters."),
+])
+def test_invalid_client_is_refused_and_keeps_what_was_typed(therapist_client, db, field, value, message):
+    data = {**VALID, field: value}
+    response = submit(therapist_client, "/clients/new", data)
+    html = text(response)
+    assert response.status_code == 200
+    assert f'id="{field}-error"' in html and message in html
+    assert 'aria-invalid="true"' in html
+    # Everything else typed is still on the form.
+    assert "Varicose veins, left calf: no deep pressure." in html
+    assert 'value="555-0100"' in html
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_admin_creates_client_for_a_chosen_therapist(admin_client, therapist, db):
+    response = submit(admin_client, "/clients/new", {**VALID, "therapist_id": str(therapist.id)})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(Client)).therapist_id == therapist.id
+
+
+def test_admin_must_choose_a_valid_therapist(admin_client, therapist, db):
+    response = submit(admin_client, "/clients/new", {**VALID, "therapist_id": "9999"})
+    assert response.status_code == 200 and 'id="therapist_id-error"' in text(response)
+
+
+# --- detail, edit ---------------------------------------------------------------------------------
+
+def test_detail_shows_contraindications_prominently_and_audits_the_view(therapist_client, therapist, db):
+    client = make_client(therapist, contraindications="Pregnant: side-lying only.")
+    html = text(therapist_client.get(f"/clients/{client.id}"))
+    assert 'class="contraindications"' in html and "Pregnant: side-lying only." in html
+    assert [(e.action, e.client_id) for e in events(db)] == [("view", client.id)]
+
+
+def test_detail_escapes_what_people_typed(therapist_client, therapist):
+    client = make_client(therapist, notes="<script>alert(1)</script>")
+    html = text(therapist_client.get(f"/clients/{client.id}"))
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_edit_records_old_and_new_values(therapist_client, therapist, db):
+    client = make_client(therapist, full_name="Jane Marlow", phone="555-0100")
+    page = f"/clients/{client.id}/edit"
+    form = text(therapist_client.get(page))
+    version = form.split('name="version" type="hidden" value="')[1].split('"')[0]
+    data = {**VALID, "phone": "555-0111", "version": version}
+    response = submit(therapist_client, page, data)
+    assert response.status_code == 302
+    update = events(db, "update")[0]
+    assert update.details["changes"]["phone"] == ["555-0100", "555-0111"]
+    assert update.details["changes"]["date_of_birth"][1] == "1984-06-30"
+    assert "full_name" not in update.details["changes"]
+
+
+def test_edit_from_a_stale_form_does_not_overwrite(therapist_client, therapist, db):
+    client = make_client(therapist, phone="555-0100")
+    page = f"/clients/{client.id}/edit"
+    version = text(therapist_client.get(page)).split('name="version" type="hidden" value="')[1].split('"')[0]
+    # Someone else saves in between.
+    client.phone = "555-0222"
+    from clinic.db_types import utcnow
+    client.updated_at = utcnow()
+    db.session.commit()
+    response = submit(therapist_client, page, {**VALID, "phone": "555-0333", "version": version})
+    assert response.status_code == 409
+    assert "Someone else saved changes" in text(response) and 'value="555-0333"' in text(response)
+    db.session.refresh(client)
+    assert client.phone == "555-0222"
+
+
+def test_edit_with_errors_keeps_typed_values(therapist_client, therapist):
+    client = make_client(therapist)
+    response = submit(therapist_client, f"/clients/{client.id}/edit",
+                      {**VALID, "full_name": "", "notes": "Typed note kept"})
+    assert response.status_code == 200 and "Typed note kept" in text(response)
+
+
+# --- archive ---------------------------------------------------------------------------------------
+
+def test_archive_asks_for_confirmation_then_archives(therapist_client, therapist, db):
+    client = make_client(therapist, full_name="Jane Marlow")
+    page = f"/clients/{client.id}/archive"
+    assert "Archive Jane Marlow?" in text(therapist_client.get(page))
+    response = submit(therapist_client, page, {})
+    assert response.status_code == 302
+    db.session.refresh(client)
+    assert client.is_archived
+    assert "Jane Marlow</a>" not in text(therapist_client.get("/clients/"))
+    assert "Jane Marlow" in text(therapist_client.get("/clients/?show=archived"))
+    assert [e.action for e in events(db, "archive")] == ["archive"]
+
+
+def test_archived_client_cannot_be_edited_until_restored(therapist_client, therapist, db):
+    client = make_client(therapist)
+    submit(therapist_client, f"/clients/{client.id}/archive", {})
+    assert therapist_client.get(f"/clients/{client.id}/edit").status_code == 302
+    submit(therapist_client, f"/clients/{client.id}", {}, action=f"/clients/{client.id}/unarchive")
+    db.session.refresh(client)
+    assert not client.is_archived
+    assert [e.action for e in events(db, "unarchive")] == ["unarchive"]
+    assert therapist_client.get(f"/clients/{client.id}/edit").status_code == 200
+
+
+def test_archive_needs_csrf(therapist_client, therapist, db):
+    client = make_client(therapist)
+    assert therapist_client.post(f"/clients/{client.id}/archive").status_code == 400
+    db.session.refresh(client)
+    assert not client.is_archived
+
+
+def test_there_is_no_delete(therapist_client, therapist):
+    client = make_client(therapist)
+    assert therapist_client.delete(f"/clients/{client.id}").status_code == 405
+
+
+# --- access rules -----------------------------------------------------------------------------------
+
+def test_other_therapists_client_is_404_on_every_url(therapist_client, other_therapist, db):
+    hidden = make_client(other_therapist, full_name="Hidden Hart")
+    for url in client_urls(hidden.id) + [f"/clients/{hidden.id}/sharing"]:
+        response = therapist_client.get(url)
+        assert response.status_code == 404, url
+        assert "Hidden Hart" not in text(response)
+    for url in [f"/clients/{hidden.id}/edit", f"/clients/{hidden.id}/archive", f"/clients/{hidden.id}/unarchive"]:
+        response = submit(therapist_client, "/clients/", {**VALID}, action=url)
+        assert response.status_code == 404, url
+    db.session.refresh(hidden)
+    assert hidden.full_name == "Hidden Hart" and not hidden.is_archived
+    assert events(db) == []
+
+
+def test_missing_client_is_404(therapist_client):
+    for url in client_urls(424242):
+        assert therapist_client.get(url).status_code == 404
+
+
+def test_shared_therapist_can_view_and_edit(client, therapist, other_therapist, db):
+    shared = make_client(other_therapist, full_name="Shared Sato")
+    shared.shared_with.append(therapist)
+    db.session.commit()
+    login_fast(client, therapist)
+    assert client.get(f"/clients/{shared.id}").status_code == 200
+    assert client.get(f"/clients/{shared.id}/edit").status_code == 200
+
+
+def test_therapist_cannot_reach_sharing(therapist_client, therapist):
+    client = make_client(therapist)
+    assert therapist_client.get(f"/clients/{client.id}/sharing").status_code == 404
+
+
+def test_admin_assigns_and_shares(admin_client, therapist, other_therapist, db):
+    client = make_client(therapist)
+    third = make_user(name="Tia Third")
+    page = f"/clients/{client.id}/sharing"
+    response = submit(admin_client, page, {"therapist_id": str(other_therapist.id),
+                                           "shared_with": [str(therapist.id), str(third.id)]})
+    assert response.status_code == 302
+    db.session.refresh(client)
+    assert client.therapist_id == other_therapist.id
+    assert {u.id for u in client.shared_with} == {therapist.id, third.id}
+    change = events(db, "update")[0].details["changes"]
+    assert change["therapist"] == [therapist.email, other_therapist.email]
+    # The previous therapist now sees the client through the share.
+    login_fast(admin_client, therapist)
+    assert admin_client.get(f"/clients/{client.id}").status_code == 200
