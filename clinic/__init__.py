@@ -1,5 +1,6 @@
 """Knotwork: practice management for myofascial trigger point therapy."""
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -18,6 +19,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
+    register_knowledge_base(app)
     register_blueprints(app)
     register_security(app)
     register_error_handlers(app)
@@ -52,14 +54,25 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
         cursor.close()
 
 
+def register_knowledge_base(app: Flask) -> None:
+    """Load and validate knowledge/ now, so a broken file stops start-up with its file, line and reason."""
+    from clinic.knowledge.services import load_for_app
+
+    app.extensions["knowledge_base"] = load_for_app(Path(app.config["KNOWLEDGE_DIR"]))
+
+
 def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
+    from clinic.api import bp as api_bp
     from clinic.auth import bp as auth_bp
     from clinic.clients import bp as clients_bp
+    from clinic.knowledge import bp as knowledge_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(knowledge_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_security(app: Flask) -> None:

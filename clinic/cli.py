@@ -1,17 +1,19 @@
 """Command-line tools: `flask create-user`, `flask seed-demo`."""
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from clinic.admin.services import create_user, email_taken
 from clinic.admin.forms import MIN_PASSWORD_LENGTH
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
+from clinic.knowledge.services import knowledge_base
 from clinic.models import Role
 
 
 def init_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(kb_group)
 
 
 @click.command("create-user")
@@ -41,3 +43,21 @@ def seed_demo_command() -> None:
     click.echo("Demo logins:")
     for account in DEMO_USERS:
         click.echo(f"{account['email']} / {account['password']}")
+
+
+@click.group("kb")
+def kb_group() -> None:
+    """The knowledge base of muscles and referral patterns."""
+
+
+@kb_group.command("check")
+def kb_check_command() -> None:
+    """Validate knowledge/ (the app already refuses to start on a broken file) and check it is complete."""
+    kb = knowledge_base()
+    problems = kb.completeness_problems()
+    for problem in problems:
+        click.echo(f"{current_app.config['KNOWLEDGE_DIR']}: {problem}", err=True)
+    if problems:
+        raise SystemExit(1)
+    points = len(kb.trigger_points)
+    click.echo(f"Knowledge base OK: {len(kb.muscles)} muscles, {points} trigger points, {len(kb.regions)} regions.")

@@ -1,5 +1,6 @@
 """Configuration classes. SQLite in instance/ by default; DATABASE_URL overrides."""
 import os
+from pathlib import Path
 from datetime import timedelta
 
 
@@ -27,6 +28,7 @@ class Config:
     LOGIN_LOCK_MINUTES = 15
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_ADDRESS_WINDOW_MINUTES = 15
+    KNOWLEDGE_DIR = os.environ.get("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge"))
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
     CLIENTS_PER_PAGE = 25
     AUDIT_PER_PAGE = 50

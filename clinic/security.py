@@ -14,7 +14,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 # Public pages with no client data may be cached; everything else may not.
-PUBLIC_CACHEABLE_ENDPOINTS = {"static"}
+PUBLIC_CACHEABLE_ENDPOINTS = {
+    "static", "knowledge.index", "knowledge.muscle", "knowledge.symptom_checker",
+    "api.regions", "api.muscles", "api.muscle", "api.symptom_checker",
+}
 
 
 def init_security(app: Flask) -> None:

@@ -4,6 +4,8 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
 
+from clinic.knowledge.figure import focus_viewbox, render_figure
+
 
 def format_date(value: date | None) -> str:
     return value.strftime("%-d %b %Y") if value else ""
@@ -25,3 +27,5 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_global(age_on, "age_on")
+    app.add_template_global(render_figure, "figure")
+    app.add_template_global(focus_viewbox, "focus_viewbox")

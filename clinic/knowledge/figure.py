@@ -1,0 +1,96 @@
+"""The body figure (clinic/static/svg/body-<view>.svg) rendered inline, with regions and points marked.
+
+Inline rather than <img> so regions can be shaded, clicked and focused; rendered on the server so
+pages read correctly without JavaScript. The SVG files are this project's own, so their markup is trusted."""
+import copy
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from markupsafe import Markup
+
+from clinic.knowledge.schema import FIGURE_HEIGHT, FIGURE_WIDTH, REGION_GROUPS, TriggerPoint
+
+SVG_NS = "http://www.w3.org/2000/svg"
+SVG_DIR = Path(__file__).resolve().parent.parent / "static" / "svg"
+ET.register_namespace("", SVG_NS)
+
+# Where each body area lies in the figure (x, y, width, height), to zoom small figures onto a pattern.
+AREA_WINDOWS = {
+    "Head and neck": (65, 0, 110, 112),
+    "Shoulder and arm": (0, 70, 240, 280),
+    "Trunk": (45, 85, 150, 230),
+    "Leg and foot": (45, 250, 150, 270),
+}
+
+
+@lru_cache(maxsize=2)
+def _template(view: str) -> ET.Element:
+    return ET.parse(SVG_DIR / f"body-{view}.svg").getroot()
+
+
+def figure_regions(view: str) -> list[str]:
+    return [group.get("data-region") for group in _template(view).iter(f"{{{SVG_NS}}}g") if group.get("data-region")]
+
+
+def render_figure(
+    view: str,
+    *,
+    primary: Iterable[str] = (),
+    secondary: Iterable[str] = (),
+    selected: Iterable[str] = (),
+    points: Iterable[TriggerPoint] = (),
+    interactive: bool = False,
+    css_class: str = "",
+    viewbox: str | None = None,
+) -> Markup:
+    """One view of the figure. `interactive` keeps regions focusable buttons; otherwise it is a picture."""
+    primary, secondary, selected = set(primary), set(secondary), set(selected)
+    root = copy.deepcopy(_template(view))
+    root.set("class", " ".join(filter(None, [root.get("class", "body-figure"), css_class])))
+    if viewbox:
+        root.set("viewBox", viewbox)
+    if interactive:
+        root.set("data-interactive", "true")
+    else:
+        root.set("aria-hidden", "true")
+        root.attrib.pop("role", None)
+    for group in root.iter(f"{{{SVG_NS}}}g"):
+        region = group.get("data-region")
+        if region is None:
+            continue
+        classes = [group.get("class", "region")]
+        classes += [name for name, chosen in (("is-primary", primary), ("is-secondary", secondary),
+                                              ("is-selected", selected)) if region in chosen]
+        group.set("class", " ".join(classes))
+        if interactive:
+            group.set("aria-pressed", "true" if region in selected else "false")
+        else:
+            for attribute in ("tabindex", "role", "aria-label"):
+                group.attrib.pop(attribute, None)
+    layer = next((g for g in root.iter(f"{{{SVG_NS}}}g") if "tp-layer" in g.get("class", "")), root)
+    for point in points:
+        if point.position.view != view:
+            continue
+        dot = ET.SubElement(layer, f"{{{SVG_NS}}}circle", {
+            "class": "tp-dot", "cx": f"{point.position.x:g}", "cy": f"{point.position.y:g}", "r": "4.5",
+            "data-tp": point.id,
+        })
+        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = f"Trigger point {point.number}: {point.location}"
+        label = ET.SubElement(layer, f"{{{SVG_NS}}}text", {
+            "class": "tp-label", "x": f"{point.position.x + 6:g}", "y": f"{point.position.y - 5:g}",
+        })
+        label.text = str(point.number)
+    return Markup(ET.tostring(root, encoding="unicode"))
+
+
+def focus_viewbox(regions: Iterable[str]) -> str:
+    """The smallest of our area windows that shows all these regions (the whole figure if none)."""
+    regions = set(regions)
+    boxes = [AREA_WINDOWS[area] for area, ids in REGION_GROUPS.items() if regions & set(ids)]
+    if not boxes:
+        return f"0 0 {FIGURE_WIDTH} {FIGURE_HEIGHT}"
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    return f"{left} {top} {right - left} {bottom - top}"

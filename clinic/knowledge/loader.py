@@ -1,0 +1,201 @@
+"""Load the YAML knowledge base, validate it, and say exactly where a problem is: file, line, entry, reason."""
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from clinic.knowledge.schema import MUSCLE_GROUPS, REGION_IDS, Muscle, Region, TriggerPoint
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int
+    entry: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.entry}: {self.reason}"
+
+
+class KnowledgeBaseError(Exception):
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        listing = "\n".join(f"  {problem}" for problem in problems)
+        super().__init__(f"the knowledge base has {len(problems)} problem(s):\n{listing}")
+
+
+@dataclass
+class KnowledgeBase:
+    regions: dict[str, Region]
+    muscles: dict[str, Muscle]  # by slug, ordered by group then name
+    trigger_points: dict[str, tuple[Muscle, TriggerPoint]] = field(init=False)
+    # region id -> [(muscle, "primary" | "secondary")]: the referral map run backwards.
+    referrers: dict[str, list[tuple[Muscle, str]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.trigger_points = {
+            point.id: (muscle, point) for muscle in self.muscles.values() for point in muscle.trigger_points
+        }
+        self.referrers = {region: [] for region in self.regions}
+        for muscle in self.muscles.values():
+            for kind in ("primary", "secondary"):
+                for region in getattr(muscle.refers_to, kind):
+                    self.referrers[region].append((muscle, kind))
+
+    @cached_property
+    def region_names(self) -> dict[str, str]:
+        return {region.id: region.name for region in self.regions.values()}
+
+    def completeness_problems(self, minimum_muscles: int = 40) -> list[str]:
+        """What keeps a valid base from being complete enough to ship (checked by `flask kb check`)."""
+        problems = []
+        if len(self.muscles) < minimum_muscles:
+            problems.append(f"only {len(self.muscles)} muscles; at least {minimum_muscles} are needed")
+        for group, name in MUSCLE_GROUPS.items():
+            if not any(muscle.group == group for muscle in self.muscles.values()):
+                problems.append(f"no muscle in group {group} ({name})")
+        uncovered = [region for region, muscles in self.referrers.items() if not muscles]
+        if uncovered:
+            problems.append(f"regions no muscle refers to: {', '.join(uncovered)}")
+        return problems
+
+
+def load_knowledge_base(directory: Path) -> KnowledgeBase:
+    """Read regions.yaml and muscles/*.yaml; raise KnowledgeBaseError listing every problem found."""
+    problems: list[Problem] = []
+    regions = _load_regions(directory, problems)
+    muscles = _load_muscles(directory, problems)
+    if problems:
+        raise KnowledgeBaseError(problems)
+    ordered = sorted(muscles, key=lambda m: (list(MUSCLE_GROUPS).index(m.group), m.name.lower()))
+    return KnowledgeBase(regions={region.id: region for region in regions},
+                         muscles={muscle.slug: muscle for muscle in ordered})
+
+
+def _load_regions(directory: Path, problems: list[Problem]) -> list[Region]:
+    path = directory / "regions.yaml"
+    entries = _read_entries(path, "regions", problems)
+    regions = [region for region in (_validate(Region, node, data, path, problems) for node, data in entries)
+               if region]
+    counts = Counter(region.id for region in regions)
+    for node, data in entries:
+        if counts.get(data.get("id") if isinstance(data, dict) else None, 0) > 1:
+            problems.append(_problem(path, node, data, "duplicate region id"))
+    if entries and not any(p.file == str(path) for p in problems):
+        missing = [region for region in REGION_IDS if region not in counts]
+        if missing:
+            problems.append(Problem(str(path), 1, "regions", f"missing region ids: {', '.join(missing)}"))
+    return regions
+
+
+def _load_muscles(directory: Path, problems: list[Problem]) -> list[Muscle]:
+    files = sorted((directory / "muscles").glob("*.yaml"))
+    if not files:
+        problems.append(Problem(str(directory / "muscles"), 0, "muscles", "no muscle files (*.yaml) found"))
+    muscles: list[Muscle] = []
+    first_seen: dict[str, str] = {}
+    for path in files:
+        for node, data in _read_entries(path, "muscles", problems):
+            muscle = _validate(Muscle, node, data, path, problems)
+            if muscle is None:
+                continue
+            if muscle.group != path.stem:
+                problems.append(_problem(path, node, data, f"group {muscle.group!r} belongs in {muscle.group}.yaml",
+                                         ("group",)))
+            for key in [muscle.slug] + [point.id for point in muscle.trigger_points]:
+                here = f"{path.name}:{node.start_mark.line + 1}"
+                if key in first_seen:
+                    what = "slug" if key == muscle.slug else "trigger point id"
+                    problems.append(_problem(path, node, data, f"duplicate {what} {key!r} (first at {first_seen[key]})"))
+                else:
+                    first_seen[key] = here
+            muscles.append(muscle)
+    return muscles
+
+
+def _read_entries(path: Path, key: str, problems: list[Problem]) -> list[tuple[yaml.Node, Any]]:
+    """The items of the top-level list `key`, each with its YAML node (for line numbers)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text, Loader=_Loader)
+    except OSError as error:
+        problems.append(Problem(str(path), 0, key, f"cannot read: {error.strerror}"))
+        return []
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark else 0
+        problems.append(Problem(str(path), line, key, f"not valid YAML: {getattr(error, 'problem', error)}"))
+        return []
+    duplicate = _first_duplicate_key(root)
+    if duplicate is not None:
+        problems.append(Problem(str(path), duplicate[1], key, f"key {duplicate[0]!r} appears twice in one entry"))
+        return []
+    data = yaml.load(text, Loader=_Loader)
+    if not isinstance(root, yaml.MappingNode) or not isinstance(data, dict) or not isinstance(data.get(key), list):
+        problems.append(Problem(str(path), 1, key, f"expected a top-level '{key}:' list"))
+        return []
+    items_node = next(value for name, value in root.value if name.value == key)
+    return list(zip(items_node.value, data[key]))
+
+
+def _validate(model, node: yaml.Node, data: Any, path: Path, problems: list[Problem]):
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            where = ".".join(str(part) for part in detail["loc"])
+            reason = detail["msg"].removeprefix("Value error, ")
+            problems.append(_problem(path, node, data, f"{where}: {reason}" if where else reason, detail["loc"]))
+        return None
+
+
+def _problem(path: Path, node: yaml.Node, data: Any, reason: str, loc: tuple = ()) -> Problem:
+    return Problem(str(path), _line_of(node, loc), _entry_name(data, node), reason)
+
+
+def _entry_name(data: Any, node: yaml.Node) -> str:
+    if isinstance(data, dict):
+        for key in ("slug", "id"):
+            if isinstance(data.get(key), str):
+                return data[key]
+    return f"entry at line {node.start_mark.line + 1}"
+
+
+def _line_of(node: yaml.Node, loc: tuple) -> int:
+    """The line of the deepest node along `loc` (a pydantic error location) that exists."""
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            child = next((value for key, value in node.value if key.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            child = node.value[part]
+        else:
+            child = None
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
+
+
+def _first_duplicate_key(node: yaml.Node) -> tuple[str, int] | None:
+    if isinstance(node, yaml.MappingNode):
+        seen = set()
+        for key, value in node.value:
+            if key.value in seen:
+                return key.value, key.start_mark.line + 1
+            seen.add(key.value)
+            found = _first_duplicate_key(value)
+            if found:
+                return found
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            found = _first_duplicate_key(item)
+            if found:
+                return found
+    return None

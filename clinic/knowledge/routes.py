@@ -1,0 +1,49 @@
+"""Public pages: the muscle list, a muscle's page and the symptom checker. No client data here."""
+from flask import abort, render_template, request, url_for
+
+from clinic.knowledge import bp
+from clinic.knowledge.figure import focus_viewbox
+from clinic.knowledge.schema import REGION_GROUPS
+from clinic.knowledge.services import (
+    UnknownRegionError, knowledge_base, parse_regions, rank_candidates, search_muscles,
+)
+
+
+@bp.route("/knowledge/")
+def index():
+    text = request.args.get("q", "").strip()
+    kb = knowledge_base()
+    return render_template("knowledge/index.html", groups=search_muscles(kb, text), q=text,
+                           total=len(kb.muscles), region_names=kb.region_names)
+
+
+@bp.route("/knowledge/<slug>")
+def muscle(slug: str):
+    kb = knowledge_base()
+    found = kb.muscles.get(slug)
+    if found is None:
+        abort(404)
+    return render_template("knowledge/muscle.html", muscle=found, region_names=kb.region_names)
+
+
+@bp.route("/symptom-checker")
+def symptom_checker():
+    kb = knowledge_base()
+    # A plain form sends one `region` per ticked box; links and the script send `regions=a,b`.
+    raw = ",".join(request.args.getlist("region") + request.args.getlist("regions"))
+    try:
+        regions = parse_regions(raw, kb)
+    except UnknownRegionError as error:
+        abort(400, description=str(error))
+    muscle_data = {
+        muscle.slug: {"name": muscle.name, "url": url_for("knowledge.muscle", slug=muscle.slug),
+                      "primary": muscle.refers_to.primary, "secondary": muscle.refers_to.secondary,
+                      "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary)}
+        for muscle in kb.muscles.values()
+    }
+    return render_template(
+        "knowledge/symptom_checker.html", regions=regions, candidates=rank_candidates(kb, regions),
+        region_groups=REGION_GROUPS, region_names=kb.region_names,
+        page_data={"muscles": muscle_data, "regionNames": kb.region_names,
+                   "api": url_for("api.symptom_checker")},
+    )

@@ -1,0 +1,80 @@
+"""The public knowledge pages in a real browser: the symptom checker reacts to clicks without a reload,
+a muscle page prints on one page."""
+import re
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, TABLET, screenshot
+
+pytestmark = pytest.mark.e2e
+
+
+def pdf_page_count(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def test_clicking_the_figure_ranks_muscles_without_a_reload(page, live_server):
+    page.goto(f"{live_server}/symptom-checker")
+    page.evaluate("window.notReloaded = true")
+    assert page.locator(".candidate").count() == 0
+
+    page.locator('svg[data-interactive][data-view="back"] .region[data-region="heel"] path').first.click()
+    page.locator(".candidate-name", has_text="Soleus").wait_for()
+    assert page.evaluate("window.notReloaded") is True
+    assert page.locator('input[name="region"][value="heel"]').is_checked()
+    assert "regions=heel" in page.url
+    names = page.locator(".candidate-name").all_inner_texts()
+    assert "Soleus" in names and "Quadratus plantae" in names
+
+    # A second region, chosen with the keyboard, re-ranks the list.
+    calf = page.locator('svg[data-interactive][data-view="back"] .region[data-region="calf"]')
+    calf.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.querySelector('[data-selection]').textContent.includes(',')")
+    page.locator(".candidate").first.wait_for()
+    assert calf.get_attribute("aria-pressed") == "true"
+    first = page.locator(".candidate-name").first.inner_text()
+    assert first in {"Soleus", "Gastrocnemius"}, first
+    screenshot(page, "symptom-checker")
+
+    # Clicking again deselects.
+    page.locator('svg[data-interactive][data-view="back"] .region[data-region="heel"] path').first.click()
+    page.locator('svg[data-interactive][data-view="back"] .region[data-region="calf"] path').first.click()
+    page.locator("[data-empty]").wait_for(state="visible")
+    assert page.locator(".candidate").count() == 0
+    assert page.console_errors == [], page.console_errors
+
+
+def test_checker_works_as_a_plain_form_without_javascript(browser, live_server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server}/symptom-checker")
+    page.get_by_role("checkbox", name="Heel").check()
+    page.get_by_role("button", name="Show muscles").click()
+    assert "region=heel" in page.url
+    assert page.locator(".candidate-name", has_text="Soleus").is_visible()
+    context.close()
+
+
+def test_muscle_page_looks_right_and_prints_on_one_page(page, live_server):
+    page.goto(f"{live_server}/knowledge/infraspinatus")
+    assert page.locator(".tp-dot").count() >= 2
+    assert page.locator("svg .region.is-primary").count() >= 1
+    screenshot(page, "muscle-infraspinatus")
+    page.set_viewport_size(TABLET)
+    screenshot(page, "muscle-infraspinatus-tablet")
+    page.emulate_media(media="print")
+    for paper in ("Letter", "A4"):
+        pdf = page.pdf(format=paper, print_background=True)
+        (SCREENSHOTS / f"muscle-infraspinatus-{paper}.pdf").write_bytes(pdf)
+        assert pdf_page_count(pdf) == 1, paper
+    assert page.console_errors == [], page.console_errors
+
+
+def test_knowledge_list_and_search(page, live_server):
+    page.goto(f"{live_server}/knowledge/")
+    screenshot(page, "knowledge-list")
+    page.get_by_label("Search muscles").fill("plantar heel pain")
+    page.get_by_label("Search muscles").press("Enter")
+    names = page.locator(".muscle-name").all_inner_texts()
+    assert "Quadratus plantae" in names and "Upper trapezius" not in names

@@ -1,0 +1,151 @@
+"""Validation of knowledge/: each kind of broken file is refused with its file, line, entry and reason."""
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from clinic import create_app
+from clinic.knowledge.loader import KnowledgeBaseError, load_knowledge_base
+from clinic.knowledge.schema import REGION_IDS
+
+GOOD_MUSCLE = """\
+muscles:
+  - slug: upper-trapezius
+    name: Upper trapezius
+    group: head-neck
+    trigger_points:
+      - id: upper-trapezius/1
+        location: Upper free border.
+        position: {view: back, x: 150, y: 97}
+    refers_to:
+      primary: [side-of-neck, temple]
+      secondary: [occiput]
+    conditions: [tension headache]
+    self_care: Stretch gently.
+"""
+
+
+def write_base(root: Path, muscles: str = GOOD_MUSCLE, regions: list[dict] | None = None,
+               filename: str = "head-neck.yaml") -> Path:
+    regions = regions if regions is not None else [{"id": r, "name": r.title(), "views": ["front"]} for r in REGION_IDS]
+    (root / "muscles").mkdir(parents=True, exist_ok=True)
+    (root / "regions.yaml").write_text(yaml.safe_dump({"regions": regions}, sort_keys=False))
+    (root / "muscles" / filename).write_text(textwrap.dedent(muscles))
+    return root
+
+
+def problems_for(root: Path) -> list[str]:
+    with pytest.raises(KnowledgeBaseError) as caught:
+        load_knowledge_base(root)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def test_a_valid_small_base_loads(tmp_path):
+    kb = load_knowledge_base(write_base(tmp_path))
+    assert list(kb.muscles) == ["upper-trapezius"]
+    assert kb.trigger_points["upper-trapezius/1"][0].slug == "upper-trapezius"
+    assert [m.slug for m, kind in kb.referrers["temple"]] == ["upper-trapezius"]
+    assert "only 1 muscles" in kb.completeness_problems()[0]
+
+
+def test_unknown_region_is_named_with_file_and_line(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[shoulder-top]"))
+    [problem] = problems_for(root)
+    assert problem.startswith(f"{root}/muscles/head-neck.yaml:11: upper-trapezius: ")
+    assert "unknown region id 'shoulder-top'" in problem
+
+
+def test_missing_field(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("    self_care: Stretch gently.\n", ""))
+    [problem] = problems_for(root)
+    assert ":2: upper-trapezius: self_care: Field required" in problem
+
+
+def test_position_outside_the_figure(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("x: 150", "x: 900"))
+    [problem] = problems_for(root)
+    assert ":8: upper-trapezius: trigger_points.0.position.x:" in problem and "less than or equal to 240" in problem
+
+
+def test_unknown_view(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("view: back", "view: side"))
+    assert "position.view" in problems_for(root)[0]
+
+
+def test_duplicate_slug_across_files(tmp_path):
+    root = write_base(tmp_path)
+    (root / "muscles" / "trunk.yaml").write_text(GOOD_MUSCLE.replace("group: head-neck", "group: trunk"))
+    problems = problems_for(root)
+    assert any("trunk.yaml:2: upper-trapezius: duplicate slug 'upper-trapezius' (first at head-neck.yaml:2)" in p
+               for p in problems)
+    assert any("duplicate trigger point id 'upper-trapezius/1'" in p for p in problems)
+
+
+def test_duplicate_trigger_point_id(tmp_path):
+    twice = GOOD_MUSCLE.replace(
+        "    refers_to:",
+        "      - id: upper-trapezius/1\n        location: Again.\n        position: {view: back, x: 150, y: 99}\n    refers_to:")
+    root = write_base(tmp_path, twice)
+    assert any("listed more than once: upper-trapezius/1" in problem for problem in problems_for(root))
+
+
+def test_trigger_point_id_must_belong_to_the_muscle(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("id: upper-trapezius/1", "id: levator-scapulae/1"))
+    assert "must start with 'upper-trapezius/'" in problems_for(root)[0]
+
+
+def test_slug_must_be_kebab_case(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("slug: upper-trapezius", "slug: Upper_Trapezius")
+                      .replace("upper-trapezius/1", "Upper_Trapezius/1"))
+    assert any("slug" in problem and "pattern" in problem for problem in problems_for(root))
+
+
+def test_region_in_both_primary_and_secondary(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[temple]"))
+    assert "both primary and secondary: temple" in problems_for(root)[0]
+
+
+def test_group_must_match_the_file(tmp_path):
+    root = write_base(tmp_path, filename="trunk.yaml")
+    assert "group 'head-neck' belongs in head-neck.yaml" in problems_for(root)[0]
+
+
+def test_unknown_field_is_refused(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("    group: head-neck\n", "    group: head-neck\n    colour: red\n"))
+    assert "colour: Extra inputs are not permitted" in problems_for(root)[0]
+
+
+def test_broken_yaml_names_the_line(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("primary: [side-of-neck, temple]", "primary: [side-of-neck, temple"))
+    [problem] = problems_for(root)
+    assert "head-neck.yaml:" in problem and "not valid YAML" in problem
+
+
+def test_duplicate_key_in_an_entry(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("    name: Upper trapezius\n",
+                                                    "    name: Upper trapezius\n    name: Trapezius\n"))
+    assert "key 'name' appears twice" in problems_for(root)[0]
+
+
+def test_regions_file_must_hold_every_region_once(tmp_path):
+    regions = [{"id": r, "name": r, "views": ["front"]} for r in REGION_IDS[1:]]
+    regions.append({"id": "temple", "name": "Temple again", "views": ["front"]})
+    problems = problems_for(write_base(tmp_path, regions=regions))
+    assert any("duplicate region id" in problem for problem in problems)
+
+
+def test_missing_region_in_regions_file(tmp_path):
+    regions = [{"id": r, "name": r, "views": ["front"]} for r in REGION_IDS[1:]]
+    assert any("missing region ids: vertex" in problem for problem in problems_for(write_base(tmp_path, regions=regions)))
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("x: 150", "x: 900").replace("[occiput]", "[nowhere]"))
+    assert len(problems_for(root)) == 2
+
+
+def test_broken_base_stops_the_app_from_starting(tmp_path):
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[nowhere]"))
+    with pytest.raises(KnowledgeBaseError, match=r"head-neck.yaml:11: upper-trapezius: .*'nowhere'"):
+        create_app("testing", {"KNOWLEDGE_DIR": str(root)})
