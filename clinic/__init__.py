@@ -67,10 +67,12 @@ def register_blueprints(app: Flask) -> None:
     from clinic.auth import bp as auth_bp
     from clinic.clients import bp as clients_bp
     from clinic.knowledge import bp as knowledge_bp
+    from clinic.treatments import bp as treatments_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(treatments_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(api_bp)
 

@@ -1,4 +1,5 @@
 """Writing the audit log. Services call `record`; the view's commit stores the event with the change."""
+from datetime import date
 from typing import Any
 
 from flask import has_request_context, request
@@ -35,3 +36,18 @@ def record(
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def apply_changes(record: Any, values: dict[str, Any]) -> dict[str, list]:
+    """Set each value on the record; return what changed as {field: [old, new]}, ready for the audit log."""
+    changes = {}
+    for field, new in values.items():
+        old = getattr(record, field)
+        if old != new:
+            changes[field] = [_jsonable(old), _jsonable(new)]
+            setattr(record, field, new)
+    return changes
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value

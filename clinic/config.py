@@ -31,6 +31,7 @@ class Config:
     KNOWLEDGE_DIR = os.environ.get("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge"))
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
     CLIENTS_PER_PAGE = 25
+    SESSIONS_PER_PAGE = 10
     AUDIT_PER_PAGE = 50
 
 

@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 from flask import Flask, current_app
 
 from clinic.knowledge.figure import focus_viewbox, render_figure
+from clinic.models.treatment import ADVISED_MAX_COMPRESSION_PAIN, ADVISED_PRESSURE
+from clinic.treatments.services import treated_muscles
 
 
 def format_date(value: date | None) -> str:
@@ -29,3 +31,10 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on, "age_on")
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")
+    app.add_template_global(ADVISED_PRESSURE, "advised_pressure")
+    app.add_template_global(ADVISED_MAX_COMPRESSION_PAIN, "advised_max_pain")
+    app.add_template_global(treated_muscles, "treated_muscles")
+
+    @app.context_processor
+    def knowledge_base_context():
+        return {"kb": app.extensions["knowledge_base"]}

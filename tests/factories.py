@@ -44,3 +44,23 @@ def make_client(therapist: User, **fields) -> Client:
     db.session.add(client)
     db.session.commit()
     return client
+
+
+def make_session(client: Client, therapist: User | None = None, points: list[dict] | None = None, **fields):
+    from datetime import datetime, timezone
+
+    from clinic.models import PointTreatment, TreatmentSession
+
+    n = next(_sequence)
+    values = {
+        "client": client, "therapist": therapist or client.therapist,
+        "started_at": datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc), "length_minutes": 60,
+        "pain_before": 6, "pain_after": 3, "pain_regions": ["temple"], "submission_token": f"token-{n}",
+    }
+    values.update(fields)
+    session = TreatmentSession(**values)
+    session.points = [PointTreatment(position=i, **{"side": "right", "pressure_seconds": 60, "pain": 6, **point})
+                      for i, point in enumerate(points or [{"trigger_point_id": "upper-trapezius/1"}])]
+    db.session.add(session)
+    db.session.commit()
+    return session

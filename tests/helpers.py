@@ -39,3 +39,26 @@ def login_fast(client: FlaskClient, user: User) -> None:
 
 def text(response) -> str:
     return response.get_data(as_text=True)
+
+
+def input_tag(html: str, element_id: str) -> str:
+    """The whole <input ...> tag with this id."""
+    match = re.search(rf'<input[^>]*\bid="{re.escape(element_id)}"[^>]*>', html)
+    assert match, f"no input with id {element_id}"
+    return match.group(0)
+
+
+def input_value(html: str, element_id: str) -> str:
+    match = re.search(r'\bvalue="([^"]*)"', input_tag(html, element_id))
+    return match.group(1) if match else ""
+
+
+def is_checked(html: str, element_id: str) -> bool:
+    return re.search(r"\bchecked\b", input_tag(html, element_id)) is not None
+
+
+def selected_option(html: str, select_id: str) -> str | None:
+    match = re.search(rf'<select[^>]*\bid="{re.escape(select_id)}"[^>]*>(.*?)</select>', html, re.S)
+    assert match, f"no select with id {select_id}"
+    option = re.search(r'<option(?=[^>]*\bselected\b)[^>]*\bvalue="([^"]*)"', match.group(1))
+    return option.group(1) if option else None

@@ -10,6 +10,7 @@ from clinic.clients.services import (
 from clinic.extensions import db
 from clinic.forms import as_choices
 from clinic.models import User
+from clinic.treatments.services import client_sessions
 
 
 @bp.before_request
@@ -46,7 +47,9 @@ def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
     db.session.commit()
-    return render_template("clients/detail.html", client=client, confirm_form=ConfirmForm())
+    sessions = db.paginate(client_sessions(client, with_points=True),
+                           per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
+    return render_template("clients/detail.html", client=client, sessions=sessions, confirm_form=ConfirmForm())
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

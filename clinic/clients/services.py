@@ -63,12 +63,7 @@ def update_client(client: Client, data: dict[str, Any], version: str | None) -> 
     """Apply the edit and audit each changed field as [old, new]. Refuses an edit made from a stale form."""
     if version != client.updated_at.isoformat():
         raise StaleEditError
-    changes = {}
-    for field, new in _editable(data).items():
-        old = getattr(client, field)
-        if old != new:
-            changes[field] = [_jsonable(old), _jsonable(new)]
-            setattr(client, field, new)
+    changes = audit.apply_changes(client, _editable(data))
     if changes:
         client.updated_at = utcnow()
         audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
@@ -118,10 +113,6 @@ def _editable(data: dict[str, Any]) -> dict[str, Any]:
     # Optional text fields are stored as "" rather than NULL: one empty value, not two.
     return {field: ("" if value is None and field not in ("consent_date",) else value)
             for field, value in values.items()}
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def _escape_like(text: str) -> str:

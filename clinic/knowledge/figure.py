@@ -44,8 +44,10 @@ def render_figure(
     interactive: bool = False,
     css_class: str = "",
     viewbox: str | None = None,
+    point_names: dict[str, str] | None = None,
 ) -> Markup:
-    """One view of the figure. `interactive` keeps regions focusable buttons; otherwise it is a picture."""
+    """One view of the figure. `interactive` keeps regions focusable buttons; otherwise it is a picture.
+    With `point_names` (trigger point id -> name), the trigger point dots become buttons instead."""
     primary, secondary, selected = set(primary), set(secondary), set(selected)
     root = copy.deepcopy(_template(view))
     root.set("class", " ".join(filter(None, [root.get("class", "body-figure"), css_class])))
@@ -53,6 +55,8 @@ def render_figure(
         root.set("viewBox", viewbox)
     if interactive:
         root.set("data-interactive", "true")
+    elif point_names:
+        root.set("data-point-picker", "true")
     else:
         root.set("aria-hidden", "true")
         root.attrib.pop("role", None)
@@ -77,7 +81,13 @@ def render_figure(
             "class": "tp-dot", "cx": f"{point.position.x:g}", "cy": f"{point.position.y:g}", "r": "4.5",
             "data-tp": point.id,
         })
-        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = f"Trigger point {point.number}: {point.location}"
+        title = f"Trigger point {point.number}: {point.location}"
+        if point_names:
+            title = point_names[point.id]
+            dot.attrib.update({"tabindex": "0", "role": "button", "aria-label": title})
+        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = title
+        if point_names:
+            continue  # a chart of every point: numbers would only clutter it
         label = ET.SubElement(layer, f"{{{SVG_NS}}}text", {
             "class": "tp-label", "x": f"{point.position.x + 6:g}", "y": f"{point.position.y - 5:g}",
         })

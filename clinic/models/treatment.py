@@ -1,0 +1,146 @@
+"""A treatment session and the trigger points treated in it."""
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from clinic.db_types import UTCDateTime, utcnow
+from clinic.extensions import db
+from clinic.models.client import Client
+from clinic.models.user import User
+
+
+class OverloadCause(StrEnum):
+    ACUTE = "acute"
+    SUSTAINED = "sustained"
+    REPETITIVE = "repetitive"
+    UNKNOWN = "unknown"
+
+
+class Side(StrEnum):
+    LEFT = "left"
+    RIGHT = "right"
+    BOTH = "both"
+
+
+def _in(column: str, enum: type[StrEnum]) -> str:
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
+
+
+def _between(column: str, low: int, high: int, nullable: bool = False) -> str:
+    check = f"{column} BETWEEN {low} AND {high}"
+    return f"{column} IS NULL OR {check}" if nullable else check
+
+
+# Ranges, shared by the database checks and the form validators.
+PAIN_RANGE = (0, 10)
+LENGTH_RANGE = (5, 240)
+PRESSURE_RANGE = (1, 600)
+HEART_RATE_RANGE = (30, 220)
+SYSTOLIC_RANGE = (60, 260)
+DIASTOLIC_RANGE = (30, 160)
+# Advice, not limits: holds outside this range and compression pain above 7 earn a warning.
+ADVISED_PRESSURE = (30, 90)
+ADVISED_MAX_COMPRESSION_PAIN = 7
+
+VITALS = ("stress", "heart_rate", "systolic", "diastolic")
+_VITAL_RANGES = {"stress": PAIN_RANGE, "heart_rate": HEART_RATE_RANGE, "systolic": SYSTOLIC_RANGE,
+                 "diastolic": DIASTOLIC_RANGE}
+
+
+class TreatmentSession(db.Model):
+    __tablename__ = "treatment_sessions"
+    __table_args__ = (
+        sa.CheckConstraint(_between("pain_before", *PAIN_RANGE), name="pain_before_range"),
+        sa.CheckConstraint(_between("pain_after", *PAIN_RANGE), name="pain_after_range"),
+        sa.CheckConstraint(_between("length_minutes", *LENGTH_RANGE), name="length_range"),
+        sa.CheckConstraint(_in("overload_cause", OverloadCause), name="overload_cause_valid"),
+        *(sa.CheckConstraint(_between(f"{vital}_{when}", *_VITAL_RANGES[vital], nullable=True),
+                             name=f"{vital}_{when}_range")
+          for vital in VITALS for when in ("before", "after")),
+        sa.Index("ix_treatment_sessions_client_started", "client_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"))
+    therapist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    length_minutes: Mapped[int]
+    pain_before: Mapped[int]
+    pain_after: Mapped[int]
+    pain_regions: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    stress_before: Mapped[int | None]
+    stress_after: Mapped[int | None]
+    heart_rate_before: Mapped[int | None]
+    heart_rate_after: Mapped[int | None]
+    systolic_before: Mapped[int | None]
+    systolic_after: Mapped[int | None]
+    diastolic_before: Mapped[int | None]
+    diastolic_after: Mapped[int | None]
+    overload_cause: Mapped[str] = mapped_column(sa.String(20), default=OverloadCause.UNKNOWN)
+    subjective: Mapped[str] = mapped_column(sa.Text, default="")
+    objective: Mapped[str] = mapped_column(sa.Text, default="")
+    assessment: Mapped[str] = mapped_column(sa.Text, default="")
+    plan: Mapped[str] = mapped_column(sa.Text, default="")
+    # One per rendered form: a second submit of the same form finds the first session instead of adding one.
+    submission_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    client: Mapped[Client] = relationship()
+    therapist: Mapped[User] = relationship()
+    points: Mapped[list["PointTreatment"]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", order_by="PointTreatment.position",
+    )
+
+    # What the audit log compares when a session is edited.
+    EDITABLE_FIELDS = (
+        "started_at", "length_minutes", "pain_before", "pain_after", "pain_regions",
+        *(f"{vital}_{when}" for vital in VITALS for when in ("before", "after")),
+        "overload_cause", "subjective", "objective", "assessment", "plan",
+    )
+
+    @property
+    def pain_change(self) -> int:
+        return self.pain_after - self.pain_before
+
+
+class PointTreatment(db.Model):
+    __tablename__ = "point_treatments"
+    __table_args__ = (
+        sa.CheckConstraint(_between("pressure_seconds", *PRESSURE_RANGE), name="pressure_range"),
+        sa.CheckConstraint(_between("pain", *PAIN_RANGE), name="pain_range"),
+        sa.CheckConstraint(_in("side", Side), name="side_valid"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(sa.ForeignKey("treatment_sessions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    trigger_point_id: Mapped[str] = mapped_column(sa.String(80), index=True)
+    side: Mapped[str] = mapped_column(sa.String(10))
+    pressure_seconds: Mapped[int]
+    pain: Mapped[int]
+    release_felt: Mapped[bool] = mapped_column(default=False)
+    local_twitch: Mapped[bool] = mapped_column(default=False)
+    referral_reproduced: Mapped[bool] = mapped_column(default=False)
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    session: Mapped[TreatmentSession] = relationship(back_populates="points")
+
+    @property
+    def pressure_warning(self) -> bool:
+        return not ADVISED_PRESSURE[0] <= self.pressure_seconds <= ADVISED_PRESSURE[1]
+
+    @property
+    def pain_warning(self) -> bool:
+        return self.pain > ADVISED_MAX_COMPRESSION_PAIN
+
+    def as_record(self) -> dict[str, Any]:
+        """The point's values, as the audit log stores them."""
+        return {
+            "trigger_point": self.trigger_point_id, "side": self.side, "pressure_seconds": self.pressure_seconds,
+            "pain": self.pain, "release_felt": self.release_felt, "local_twitch": self.local_twitch,
+            "referral_reproduced": self.referral_reproduced, "note": self.note,
+        }

@@ -1,0 +1,142 @@
+"""The session form: the session's own fields and one sub-form per treated point."""
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField,
+    SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from clinic.forms import as_choices
+from clinic.models.treatment import (
+    DIASTOLIC_RANGE, HEART_RATE_RANGE, LENGTH_RANGE, PAIN_RANGE, PRESSURE_RANGE, SYSTOLIC_RANGE, OverloadCause, Side,
+)
+
+_strip = [lambda value: value.strip() if isinstance(value, str) else value]
+
+
+def _range(low: int, high: int, unit: str = "") -> NumberRange:
+    return NumberRange(low, high, message=f"Enter a whole number from {low} to {high}{unit}.")
+
+
+def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> IntegerField:
+    return IntegerField(label, validators=[Optional(), _range(*bounds, unit)])
+
+
+class PointForm(Form):
+    """One treated trigger point. A row left entirely empty is ignored, not an error."""
+
+    trigger_point = SelectField("Trigger point", validate_choice=False)
+    side = RadioField("Side", choices=as_choices((side.value, side.value.capitalize()) for side in Side),
+                      default=Side.RIGHT.value, validate_choice=False)
+    pressure_seconds = IntegerField("Pressure held (s)", validators=[Optional(), _range(*PRESSURE_RANGE, " seconds")])
+    pain = IntegerField("Pain during compression (0-10)", validators=[Optional(), _range(*PAIN_RANGE)])
+    release_felt = BooleanField("Release felt")
+    local_twitch = BooleanField("Local twitch")
+    referral_reproduced = BooleanField("Referral reproduced")
+    note = StringField("Note", validators=[Optional(), Length(max=500)], filters=_strip)
+
+    def is_blank(self) -> bool:
+        typed = [self.pressure_seconds.raw_data, self.pain.raw_data, self.note.data]
+        return not self.trigger_point.data and not any(value and value != [""] for value in typed) and not (
+            self.release_felt.data or self.local_twitch.data or self.referral_reproduced.data)
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank():
+            return True
+        valid = super().validate(extra_validators)
+        known = {choice.value for choice in self.trigger_point.choices}
+        if not self.trigger_point.data:
+            self.trigger_point.errors = ["Choose the trigger point for this row, or clear the row."]
+            valid = False
+        elif self.trigger_point.data not in known:
+            self.trigger_point.errors = [f"Unknown trigger point {self.trigger_point.data!r}."]
+            valid = False
+        if self.side.data not in {side.value for side in Side}:
+            self.side.errors = ["Choose left, right or both."]
+            valid = False
+        for field in (self.pressure_seconds, self.pain):
+            if field.data is None and not field.errors:
+                field.errors = ["Enter a number."]
+                valid = False
+        return valid
+
+
+class SessionForm(FlaskForm):
+    submission_token = HiddenField()
+    version = HiddenField()
+    started_at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M",
+                                    validators=[InputRequired(message="Enter the date and time.")])
+    length_minutes = IntegerField("Length (minutes)", validators=[InputRequired("Enter the length."),
+                                                                  _range(*LENGTH_RANGE, " minutes")])
+    pain_before = IntegerField("Pain before (0-10)", validators=[InputRequired("Enter the pain before."),
+                                                                 _range(*PAIN_RANGE)])
+    pain_after = IntegerField("Pain after (0-10)", validators=[InputRequired("Enter the pain after."),
+                                                               _range(*PAIN_RANGE)])
+    pain_regions = SelectMultipleField("Where the client reports pain", validate_choice=False,
+                                       widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    stress_before = _optional_range("Stress before (0-10)", PAIN_RANGE)
+    stress_after = _optional_range("Stress after (0-10)", PAIN_RANGE)
+    heart_rate_before = _optional_range("Heart rate before (bpm)", HEART_RATE_RANGE)
+    heart_rate_after = _optional_range("Heart rate after (bpm)", HEART_RATE_RANGE)
+    systolic_before = _optional_range("Systolic before (mmHg)", SYSTOLIC_RANGE)
+    systolic_after = _optional_range("Systolic after (mmHg)", SYSTOLIC_RANGE)
+    diastolic_before = _optional_range("Diastolic before (mmHg)", DIASTOLIC_RANGE)
+    diastolic_after = _optional_range("Diastolic after (mmHg)", DIASTOLIC_RANGE)
+    overload_cause = RadioField(
+        "Suspected overload", default=OverloadCause.UNKNOWN.value,
+        choices=as_choices([(OverloadCause.ACUTE.value, "Acute (a sudden strain)"),
+                            (OverloadCause.SUSTAINED.value, "Sustained (held posture)"),
+                            (OverloadCause.REPETITIVE.value, "Repetitive (same movement)"),
+                            (OverloadCause.UNKNOWN.value, "Not known")]),
+    )
+    subjective = TextAreaField("Subjective", validators=[Optional(), Length(max=5000)], filters=_strip,
+                               description="What the client reports.")
+    objective = TextAreaField("Objective", validators=[Optional(), Length(max=5000)], filters=_strip,
+                              description="What you found: posture, range of motion, palpation.")
+    assessment = TextAreaField("Assessment", validators=[Optional(), Length(max=5000)], filters=_strip)
+    plan = TextAreaField("Plan", validators=[Optional(), Length(max=5000)], filters=_strip,
+                         description="Next visit, home care, referral.")
+    points = FieldList(FormField(PointForm))
+    save = SubmitField("Save session")
+
+    def __init__(self, *args, region_choices=(), point_choices=(), today: date | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today or date.today()
+        self.pain_regions.choices = as_choices(region_choices)
+        self.point_choices = point_choices
+        for entry in self.points:
+            entry.form.trigger_point.choices = point_choices
+
+    def add_point(self, data: dict | None = None):
+        entry = self.points.append_entry(data)
+        entry.form.trigger_point.choices = self.point_choices
+        return entry
+
+    def validate_started_at(self, field) -> None:
+        if field.data and field.data.date() > self.today:
+            raise ValidationError("A session can't be dated after today.")
+        if field.data and field.data < datetime(2000, 1, 1):
+            raise ValidationError("Check the year.")
+
+    def validate_pain_regions(self, field) -> None:
+        known = {choice.value for choice in field.choices}
+        unknown = [region for region in field.data if region not in known]
+        if unknown:
+            raise ValidationError(f"Unknown body region: {', '.join(unknown)}.")
+
+    def validate_diastolic_before(self, field) -> None:
+        _diastolic_below_systolic(self.systolic_before, field)
+
+    def validate_diastolic_after(self, field) -> None:
+        _diastolic_below_systolic(self.systolic_after, field)
+
+    def filled_points(self) -> list[PointForm]:
+        return [entry.form for entry in self.points if not entry.form.is_blank()]
+
+
+def _diastolic_below_systolic(systolic, diastolic) -> None:
+    if systolic.data is not None and diastolic.data is not None and diastolic.data >= systolic.data:
+        raise ValidationError("The diastolic reading must be lower than the systolic.")

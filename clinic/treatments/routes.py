@@ -1,0 +1,130 @@
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from clinic.clients.services import get_client_for
+from clinic.extensions import db
+from clinic.knowledge.services import knowledge_base, rank_candidates
+from clinic.models import Client
+from clinic.treatments import bp
+from clinic.treatments.forms import PointForm
+from clinic.treatments.services import (
+    StaleSessionError, create_session, fill_form, find_by_token, form_values, get_session_for, last_session,
+    local_now, new_submission_token, record_view, repeat_points, session_form, session_form_data, update_session,
+)
+
+SUGGESTIONS = 6  # muscles suggested from the reported pain regions
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every session URL needs a login; the client check in each view gives 404 to anyone else."""
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def create(client_id: int):
+    client = get_client_for(current_user, client_id)
+    if client.is_archived:
+        flash("This client is archived. Restore them before logging a session.", "error")
+        return redirect(url_for("clients.detail", client_id=client.id))
+    kb = knowledge_base()
+    form = session_form(kb)
+    if request.method == "GET":
+        form.submission_token.data = new_submission_token()
+        form.started_at.data = local_now()
+        form.length_minutes.data = 60
+        previous = last_session(client)
+        if previous and request.args.get("repeat"):
+            repeat_points(form, previous)
+            form.pain_regions.data = list(previous.pain_regions)
+            flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.",
+                  "info")
+    elif _rebuilds_form(form):
+        pass
+    elif form.validate_on_submit():
+        existing = find_by_token(form.submission_token.data)
+        if existing is None:
+            session = create_session(client, current_user, form.submission_token.data, form_values(form))
+            try:
+                db.session.commit()
+            except IntegrityError:
+                # The same form was submitted twice at once; the other request stored it.
+                db.session.rollback()
+                existing = find_by_token(form.submission_token.data)
+                if existing is None:
+                    raise
+            else:
+                flash("Session saved.", "success")
+                return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
+        flash("This session was already saved; it was not stored twice.", "info")
+        return redirect(url_for("treatments.detail", client_id=client.id, session_id=existing.id))
+    return _render_form(form, client, session=None)
+
+
+@bp.route("/<int:session_id>")
+def detail(client_id: int, session_id: int):
+    client = get_client_for(current_user, client_id)
+    session = get_session_for(client, session_id)
+    record_view(session)
+    db.session.commit()
+    kb = knowledge_base()
+    return render_template("treatments/detail.html", client=client, session=session, kb=kb)
+
+
+@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+def edit(client_id: int, session_id: int):
+    client = get_client_for(current_user, client_id)
+    session = get_session_for(client, session_id)
+    form = session_form(knowledge_base())
+    if request.method == "GET":
+        fill_form(form, session)
+    elif _rebuilds_form(form):
+        pass
+    elif form.validate_on_submit():
+        try:
+            changes = update_session(session, form_values(form), form.version.data)
+        except StaleSessionError:
+            db.session.rollback()
+            flash("This session was changed by someone else while you were editing. Your changes are still below; "
+                  "check the saved version in another tab, then save again.", "error")
+            form.version.data = get_session_for(client, session_id).updated_at.isoformat()
+            return _render_form(form, client, session), 409
+        db.session.commit()
+        flash("Changes saved." if changes else "Nothing had changed.", "success")
+        return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
+    return _render_form(form, client, session)
+
+
+def _rebuilds_form(form) -> bool:
+    """The no-JavaScript buttons: suggest muscles, add a suggested point or another empty row, without saving."""
+    if request.form.get("suggest"):
+        return True
+    point = request.form.get("add_point")
+    if point:
+        form.add_point({"trigger_point": point, "side": _last_side(form)})
+        return True
+    if request.form.get("add_row"):
+        form.add_point({"side": _last_side(form)})
+        return True
+    return False
+
+
+def _last_side(form) -> str:
+    filled = form.filled_points()
+    return filled[-1].side.data if filled else "right"
+
+
+def _render_form(form, client: Client, session):
+    if not form.points.entries or not form.points.entries[-1].form.is_blank():
+        form.add_point({"side": _last_side(form)})  # always one empty row to fill in
+    kb = knowledge_base()
+    blank_row = PointForm(prefix="points-__index__")
+    blank_row.trigger_point.choices = form.point_choices
+    point_names = {point_id: f"{muscle.name}, point {point.number}"
+                   for point_id, (muscle, point) in kb.trigger_points.items()}
+    return render_template(
+        "treatments/form.html", form=form, client=client, session=session, kb=kb,
+        suggestions=rank_candidates(kb, [r for r in form.pain_regions.data or [] if r in kb.regions])[:SUGGESTIONS],
+        blank_row=blank_row, point_names=point_names, page_data=session_form_data(kb),
+    )
