@@ -49,3 +49,22 @@ def test_demo_clients_belong_to_both_therapists(runner, db):
     runner.invoke(args=["seed-demo"])
     owners = set(db.session.scalars(sa.select(Client.therapist_id)))
     assert len(owners) == 2
+
+
+def test_demo_clients_have_5_to_30_plausible_sessions(runner, db):
+    from clinic.demo import DEMO_CLIENTS
+    from clinic.knowledge.services import knowledge_base
+    from clinic.models import TreatmentSession
+
+    runner.invoke(args=["seed-demo"])
+    kb = knowledge_base()
+    complaints = {record["full_name"]: set(record["pain_regions"]) for record in DEMO_CLIENTS}
+    for client in db.session.scalars(sa.select(Client)):
+        history = list(db.session.scalars(sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)))
+        assert 5 <= len(history) <= 30, client.full_name
+        for session in history:
+            assert session.points
+            for point in session.points:
+                muscle = kb.trigger_points[point.trigger_point_id][0]
+                referral = set(muscle.refers_to.primary + muscle.refers_to.secondary)
+                assert referral & complaints[client.full_name], (client.full_name, muscle.slug)

@@ -75,6 +75,13 @@ def test_form_shows_contraindications_first_and_defaults(therapist_client, own_c
     assert 'data-point-picker="true"' in html and 'data-tp="upper-trapezius/1"' in html
 
 
+def test_row_template_for_the_script_uses_the_form_field_names(therapist_client, own_client):
+    html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
+    template = html[html.index('<template id="point-row-template">'):]
+    for name in ("trigger_point", "side", "pressure_seconds", "pain", "release_felt", "note"):
+        assert f'name="points-__index__-{name}"' in template
+
+
 def test_save_session_with_points(therapist_client, own_client, therapist, db):
     response = post_session(therapist_client, own_client.id)
     assert response.status_code == 302

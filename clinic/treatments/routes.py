@@ -119,7 +119,7 @@ def _render_form(form, client: Client, session):
     if not form.points.entries or not form.points.entries[-1].form.is_blank():
         form.add_point({"side": _last_side(form)})  # always one empty row to fill in
     kb = knowledge_base()
-    blank_row = PointForm(prefix="points-__index__")
+    blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = form.point_choices
     point_names = {point_id: f"{muscle.name}, point {point.number}"
                    for point_id, (muscle, point) in kb.trigger_points.items()}

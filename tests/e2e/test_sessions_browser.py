@@ -1,0 +1,95 @@
+"""A therapist logs a session with six points by clicking the figure, then finds it on the client page."""
+import pytest
+
+from clinic.extensions import db
+from clinic.models import Client, User
+from tests.e2e.conftest import TABLET, log_in, screenshot
+from tests.factories import PASSWORD, make_client
+
+pytestmark = pytest.mark.e2e
+
+SIX_POINTS = ["upper-trapezius/1", "levator-scapulae/1", "infraspinatus/1", "masseter/1", "temporalis/1",
+              "sternocleidomastoid/1"]
+
+
+@pytest.fixture
+def client_record(live_app):
+    with live_app.app_context():
+        therapist = db.session.scalar(db.select(User).where(User.email == "maya@clinic.example"))
+        record = make_client(therapist, full_name="Nora Sessionfield", contraindications="Recent whiplash: no neck traction.")
+        client_id = record.id
+        db.session.remove()
+    return client_id
+
+
+def test_log_a_session_with_six_points_by_clicking_the_figure(page, live_server, client_record):
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{client_record}")
+    actions = 0
+
+    page.get_by_role("link", name="Log session").click(); actions += 1
+    assert "Recent whiplash" in page.locator(".contraindications").inner_text()
+    page.get_by_label("Pain before (0-10)").fill("7")
+    page.get_by_label("Pain after (0-10)").fill("3")
+    for region in ("temple", "side-of-neck"):
+        page.locator(f'svg[data-interactive][data-view="front"] .region[data-region="{region}"] path').first.click()
+        actions += 1
+    page.locator("[data-suggestions] .suggestion-name", has_text="Upper trapezius").wait_for()
+    screenshot(page, "session-form-regions")
+
+    for number, point in enumerate(SIX_POINTS):
+        page.locator(f'svg[data-point-picker] .tp-dot[data-tp="{point}"]').click(); actions += 1
+        # The new row's pressure field has the focus: type the numbers.
+        page.keyboard.type("120" if number == 2 else "60")
+        page.keyboard.press("Tab"); actions += 1
+        page.keyboard.type("8" if number == 4 else "6")
+        row = page.locator("[data-point-row]").nth(number)
+        row.get_by_label("Release felt").check(); actions += 1
+        assert row.locator("select").input_value() == point
+    rows = page.locator("[data-point-row]")
+    assert rows.nth(2).locator("[data-pressure-warning]").is_visible()
+    assert rows.nth(4).locator("[data-pain-warning]").is_visible()
+    assert rows.nth(0).locator("[data-point-pattern] svg").count() == 2
+    screenshot(page, "session-form-six-points")
+    page.set_viewport_size(TABLET)
+    screenshot(page, "session-form-tablet")
+
+    page.get_by_role("button", name="Save session").click(); actions += 1
+    page.wait_for_selector("h1:has-text('Session of')")
+    assert page.locator(".points-table tbody tr").count() == 6
+    screenshot(page, "session-detail")
+
+    page.get_by_role("link", name="Nora Sessionfield").click()
+    assert page.locator(".sessions-card tbody tr").count() == 1
+    assert "7 → 3" in page.locator(".sessions-card").inner_text()
+    assert page.console_errors == [], page.console_errors
+    # Per point: one click on the figure, Tab between the two numbers, one response ticked.
+    per_point = 3
+    assert actions == 1 + 2 + per_point * len(SIX_POINTS) + 1, actions
+    print(f"\nsession with six points: {actions} actions beyond typing numbers ({per_point} per point)")
+
+
+def test_search_adds_a_point_and_enter_picks_the_first_match(page, live_server, client_record):
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{client_record}/sessions/new")
+    page.get_by_label("Find a trigger point").fill("quadratus lumborum")
+    page.get_by_label("Find a trigger point").press("Enter")
+    assert page.locator("[data-point-row] select").first.input_value().startswith("quadratus-lumborum/")
+    assert page.locator("[data-point-row] [data-point-title]").first.inner_text().startswith("Quadratus lumborum")
+
+
+def test_form_without_javascript_still_saves_points(browser, live_server, client_record):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{client_record}/sessions/new")
+    page.get_by_label("Pain before (0-10)").fill("5")
+    page.get_by_label("Pain after (0-10)").fill("2")
+    row = page.locator("[data-point-row]").first
+    row.locator("select").select_option("soleus/1")
+    row.get_by_label("Pressure held (s)").fill("60")
+    row.get_by_label("Pain during compression (0-10)").fill("6")
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_selector("h1:has-text('Session of')")
+    assert "Soleus" in page.locator(".points-table").inner_text()
+    context.close()
