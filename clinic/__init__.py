@@ -2,6 +2,7 @@
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 from sqlalchemy import event
@@ -16,6 +17,7 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     config_name = config_name or os.environ.get("KNOTWORK_CONFIG", "development")
     app.config.from_object(CONFIGS[config_name]())
     app.config.update(overrides or {})
+    check_config(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
@@ -26,6 +28,14 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     register_cli(app)
     register_template_helpers(app)
     return app
+
+
+def check_config(app: Flask) -> None:
+    """Refuse to start on a setting that would otherwise fail later, on every page."""
+    try:
+        ZoneInfo(app.config["CLINIC_TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise RuntimeError(f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not a known time zone") from error
 
 
 def register_extensions(app: Flask) -> None:

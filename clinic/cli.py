@@ -37,6 +37,8 @@ def create_user_command(email: str, name: str, role: str, password: str) -> None
 @click.command("seed-demo")
 def seed_demo_command() -> None:
     """Load demo accounts and clients (running it again adds nothing). Prints the demo logins."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("demo data (with published passwords) is not allowed in production")
     created = seed_demo()
     db.session.commit()
     click.echo(f"Demo data: {created} new records.")

@@ -30,6 +30,9 @@ class Config:
     LOGIN_ADDRESS_WINDOW_MINUTES = 15
     KNOWLEDGE_DIR = os.environ.get("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge"))
     CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
+    # How many proxies in front of the app set X-Forwarded-For (0: none, use the connection's address).
+    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
+    DEMO_DATA_ALLOWED = True
     CLIENTS_PER_PAGE = 25
     SESSIONS_PER_PAGE = 10
     AUDIT_PER_PAGE = 50
@@ -42,11 +45,13 @@ class DevelopmentConfig(Config):
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
-    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL", "sqlite://"))
+    # Never DATABASE_URL: a test run must not touch a real database by accident.
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    DEMO_DATA_ALLOWED = False  # the demo logins are published
 
     def __init__(self) -> None:
         if not os.environ.get("SECRET_KEY"):

@@ -1,7 +1,10 @@
 """Validators shared by the feature forms."""
 from datetime import date
 
-from wtforms import SelectChoice
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SubmitField
+
+from clinic.clock import clinic_today
 from wtforms.validators import ValidationError
 
 
@@ -10,7 +13,7 @@ class NotInFuture:
         self.message = message
 
     def __call__(self, _form, field) -> None:
-        if field.data and field.data > date.today():
+        if field.data and field.data > clinic_today():
             raise ValidationError(self.message)
 
 
@@ -27,3 +30,9 @@ class NotBefore:
 def as_choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms select choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only the CSRF token: for actions confirmed with one button."""
+
+    submit = SubmitField("Confirm")

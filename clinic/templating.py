@@ -1,8 +1,9 @@
 """Template filters and globals."""
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from flask import Flask, current_app
+from flask import Flask
+
+from clinic.clock import clinic_today, to_local
 
 from clinic.knowledge.figure import focus_viewbox, render_figure
 from clinic.models.treatment import ADVISED_MAX_COMPRESSION_PAIN, ADVISED_PRESSURE
@@ -17,11 +18,11 @@ def format_datetime(value: datetime | None) -> str:
     """In the clinic's time zone (config CLINIC_TIMEZONE); stored values are UTC."""
     if value is None:
         return ""
-    return value.astimezone(ZoneInfo(current_app.config["CLINIC_TIMEZONE"])).strftime("%-d %b %Y, %H:%M")
+    return to_local(value).strftime("%-d %b %Y, %H:%M")
 
 
 def age_on(born: date, today: date | None = None) -> int:
-    today = today or date.today()
+    today = today or clinic_today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 

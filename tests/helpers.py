@@ -35,6 +35,7 @@ def login_fast(client: FlaskClient, user: User) -> None:
         session["_user_id"] = user.get_id()
         session["_fresh"] = True
         session["_id"] = identifier
+        session.permanent = True  # as the login view does: the idle timeout applies
 
 
 def text(response) -> str:

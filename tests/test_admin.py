@@ -62,16 +62,18 @@ def test_admin_cannot_deactivate_self(admin_client, admin, db):
     assert admin.active
 
 
-def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db):
-    from clinic.db_types import utcnow
-    from datetime import timedelta
-    therapist.locked_until = utcnow() + timedelta(minutes=10)
-    db.session.commit()
+def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db, app):
+    therapist_browser = app.test_client()
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login_via_form(therapist_browser, therapist.email, "wrong-password")
+    assert "Locked after failed logins" in text(admin_client.get("/admin/users"))
     page = f"/admin/users/{therapist.id}/password"
     response = submit(admin_client, page, {"password": "fresh-password-1", "confirm": "fresh-password-1"})
     assert response.status_code == 302
     db.session.refresh(therapist)
-    assert therapist.locked_until is None and therapist.check_password("fresh-password-1")
+    assert therapist.check_password("fresh-password-1")
+    assert "Locked after failed logins" not in text(admin_client.get("/admin/users"))
+    assert login_via_form(therapist_browser, therapist.email, "fresh-password-1").status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
     assert event.details == {"changes": {"password": "reset"}} and event.entity_id == therapist.id
 

@@ -72,15 +72,15 @@ def test_account_locks_after_repeated_failures(client, therapist, app, db):
     for _ in range(limit - 1):
         assert "incorrect" in text(login_via_form(client, therapist.email, "wrong-password"))
     assert "Too many failed attempts" in text(login_via_form(client, therapist.email, "wrong-password"))
-    db.session.refresh(therapist)
-    assert therapist.locked_until > utcnow()
     # Even the right password is refused while locked.
     response = login_via_form(client, therapist.email, PASSWORD)
     assert response.status_code == 401 and "Too many failed attempts" in text(response)
 
 
-def test_lock_expires(client, therapist, db):
-    therapist.locked_until = utcnow() - timedelta(seconds=1)
+def test_lock_expires(client, therapist, app, db):
+    old = utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1)
+    db.session.add_all([LoginFailure(email=therapist.email, address="10.1.1.1", at=old)
+                        for _ in range(app.config["LOGIN_MAX_FAILURES"])])
     db.session.commit()
     assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
 
@@ -116,11 +116,59 @@ def test_old_address_failures_are_forgotten(client, app, db, therapist):
     assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
 
 
-def test_successful_login_resets_the_counter(client, therapist, db):
-    login_via_form(client, therapist.email, "wrong-password")
+def test_successful_login_resets_the_counter(client, therapist, app, db):
+    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+        login_via_form(client, therapist.email, "wrong-password")
     login_via_form(client, therapist.email, PASSWORD)
-    db.session.refresh(therapist)
-    assert therapist.failed_logins == 0
+    client.post("/logout")
+    fresh = app.test_client()
+    # The count started again: one more typo does not lock the account.
+    assert "incorrect" in text(login_via_form(fresh, therapist.email, "wrong-password"))
+
+
+def test_known_and_unknown_emails_get_the_same_answers(client, therapist, app):
+    """The lock must not reveal which emails have accounts."""
+    def answers(email):
+        browser = app.test_client()
+        return [("incorrect" in text(r), "Too many" in text(r), r.status_code)
+                for r in (login_via_form(browser, email, "wrong-password", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+                          for n in range(app.config["LOGIN_MAX_FAILURES"] + 2))]
+    assert answers(therapist.email) == answers("nobody-here@clinic.example")
+
+
+def test_refusals_while_locked_still_check_a_password(client, therapist, app, monkeypatch):
+    """A locked account answers as slowly as an unknown one: the hash is spent on every refusal."""
+    from clinic.auth import services
+
+    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        login_via_form(client, therapist.email, "wrong-password")
+    calls = []
+    monkeypatch.setattr(services, "verify_dummy_password", lambda password: calls.append(password))
+    login_via_form(client, therapist.email, PASSWORD)
+    assert calls == [PASSWORD]
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, therapist_client, therapist):
+    copy = app.test_client()
+    copy.set_cookie("session", therapist_client.get_cookie("session").value)
+    assert copy.get("/clients/").status_code == 200
+    submit(therapist_client, "/clients/", {}, action="/logout")
+    assert copy.get("/clients/").status_code == 302
+
+
+def test_proxy_address_is_used_only_when_trusted(database_url, therapist):
+    from tests.conftest import build_app
+    from clinic.models import AuditEvent
+    import sqlalchemy as sa
+
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = build_app(database_url, TRUSTED_PROXY_HOPS=hops)
+        browser = app.test_client()
+        login_via_form(browser, therapist.email, "wrong-password", headers={"X-Forwarded-For": "203.0.113.9"})
+        with app.app_context():
+            from clinic.extensions import db as _db
+            event = _db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
+            assert event.address == expected
 
 
 @pytest.mark.parametrize("target, expected", [
@@ -129,6 +177,9 @@ def test_successful_login_resets_the_counter(client, therapist, db):
     ("//evil.example/", "/clients/"),
     ("/\\evil.example/", "/clients/"),
     ("javascript:alert(1)", "/clients/"),
+    ("/\t/evil.example", "/clients/"),
+    ("///evil.example", "/clients/"),
+    ("/%09/evil.example", "/clients/"),
 ])
 def test_next_only_to_a_local_path(client, therapist, target, expected):
     page = "/login?next=" + target

@@ -45,6 +45,13 @@ def test_seed_demo_is_idempotent_and_prints_logins(runner, db):
     assert counts(db) == (users, clients)
 
 
+def test_seed_demo_is_refused_in_production(runner, app, db):
+    app.config["DEMO_DATA_ALLOWED"] = False
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "not allowed in production" in result.output
+    assert counts(db) == (0, 0)
+
+
 def test_demo_clients_belong_to_both_therapists(runner, db):
     runner.invoke(args=["seed-demo"])
     owners = set(db.session.scalars(sa.select(Client.therapist_id)))

@@ -115,6 +115,8 @@ def test_create_client_assigns_to_therapist_and_audits(therapist_client, therapi
     ("date_of_birth", "1850-01-01", "before 1900"),
     ("email", "not-an-email", "Invalid email address."),
     ("consent_date", (date.today() + timedelta(days=3)).isoformat(), "be in the future"),
+    ("consent_date", "0001-01-01", "before 1900"),
+    ("consent_date", "1984-06-29", "before the date of birth"),
     ("full_name", "x" * 121, "Field cannot be longer than 120 characters."),
 ])
 def test_invalid_client_is_refused_and_keeps_what_was_typed(therapist_client, db, field, value, message):
@@ -168,6 +170,41 @@ def test_edit_records_old_and_new_values(therapist_client, therapist, db):
     assert update.details["changes"]["phone"] == ["555-0100", "555-0111"]
     assert update.details["changes"]["date_of_birth"][1] == "1984-06-30"
     assert "full_name" not in update.details["changes"]
+
+
+def test_opening_the_edit_form_is_audited_as_a_view(therapist_client, therapist, db):
+    client = make_client(therapist)
+    therapist_client.get(f"/clients/{client.id}/edit")
+    assert [(e.action, e.client_id) for e in events(db)] == [("view", client.id)]
+
+
+def test_two_saves_from_the_same_version_cannot_both_win(therapist, db):
+    """Two workers load the same client and save: the second is refused by the versioned UPDATE."""
+    from sqlalchemy.orm import Session
+    from sqlalchemy.orm.exc import StaleDataError
+
+    client = make_client(therapist, phone="555-0100")
+    first, second = Session(db.engine), Session(db.engine)
+    mine, theirs = first.get(Client, client.id), second.get(Client, client.id)
+    mine.phone = "555-0001"
+    first.commit()
+    theirs.phone = "555-0002"
+    with pytest.raises(StaleDataError):
+        second.commit()
+    first.close()
+    second.close()
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).phone == "555-0001"
+
+
+def test_consent_today_in_the_clinic_time_zone_is_accepted(therapist_client, app, db):
+    from clinic.clock import clinic_today
+
+    app.config["CLINIC_TIMEZONE"] = "Pacific/Kiritimati"  # UTC+14: often already tomorrow
+    with app.test_request_context():
+        today_there = clinic_today()
+    response = submit(therapist_client, "/clients/new", {**VALID, "consent_date": today_there.isoformat()})
+    assert response.status_code == 302
 
 
 def test_edit_from_a_stale_form_does_not_overwrite(therapist_client, therapist, db):

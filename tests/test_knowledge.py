@@ -72,6 +72,16 @@ def test_real_base_is_complete(app):
     assert len(kb.muscles) >= 40
 
 
+def test_figure_draws_exactly_the_views_regions_yaml_names(app):
+    from clinic.knowledge.figure import figure_regions
+
+    kb = knowledge_base()
+    for view in ("front", "back"):
+        drawn = figure_regions(view)
+        assert len(drawn) == len(set(drawn)), f"a region drawn twice in the {view} view"
+        assert set(drawn) == {region.id for region in kb.regions.values() if view in region.views}, view
+
+
 def test_every_region_is_a_referral_target(app):
     kb = knowledge_base()
     for region in REGION_IDS:

@@ -6,11 +6,10 @@ from clinic.admin.forms import AuditFilterForm, ResetPasswordForm, UserForm
 from clinic.admin.services import (
     audit_events, audit_filter_choices, create_user, list_users, reset_password, set_active,
 )
-from clinic.clients.forms import ConfirmForm
 from clinic.extensions import db
-from clinic.forms import as_choices
+from clinic.forms import ConfirmForm, as_choices
 from clinic.models import User
-from clinic.db_types import utcnow
+from clinic.auth.services import locked_emails
 
 
 @bp.before_request
@@ -22,7 +21,8 @@ def require_admin():
 
 @bp.route("/users")
 def users():
-    return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(), now=utcnow())
+    return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(),
+                           locked=locked_emails())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])

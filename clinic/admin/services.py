@@ -2,8 +2,10 @@
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from clinic import audit
+from clinic.auth.services import clear_failures
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, Role, User
 from clinic.models.user import new_session_token, normalise_email
@@ -37,8 +39,7 @@ def set_active(user: User, active: bool) -> None:
 
 def reset_password(user: User, password: str) -> None:
     user.set_password(password)  # also ends the user's sessions
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_failures(user.email)  # and unlocks the account
     audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "reset"}})
     db.session.flush()
 
@@ -48,7 +49,8 @@ def list_users() -> list[User]:
 
 
 def audit_events(user_id: int | None = None, action: str | None = None, client_id: int | None = None) -> sa.Select:
-    query = sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    query = (sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+             .options(selectinload(AuditEvent.user), selectinload(AuditEvent.client)))
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
     if action:

@@ -7,6 +7,7 @@ from clinic.auth.forms import LoginForm
 from clinic.auth.services import authenticate, safe_next_url
 from clinic.extensions import db
 from clinic.models import AuditAction
+from clinic.models.user import new_session_token
 
 
 @bp.route("/")
@@ -39,6 +40,8 @@ def login():
 @login_required
 def logout():
     audit.record(AuditAction.LOGOUT)
+    # Sessions live in signed cookies: a new token makes any copy of this one (on any device) worthless.
+    current_user.session_token = new_session_token()
     db.session.commit()
     logout_user()
     session.clear()

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from clinic import audit
+from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, LoginFailure, User
-from clinic.db_types import utcnow
 from clinic.models.user import normalise_email, verify_dummy_password
 
 BAD_CREDENTIALS = "Email or password is incorrect."
@@ -37,16 +37,17 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str, address: str) -> LoginResult:
+    """Check a login. Every refusal costs one password hash and says the same for known and unknown emails."""
     config = current_app.config
-    now = utcnow()
+    email = normalise_email(email)[:254]
     user = find_user_by_email(email)
     too_many = TOO_MANY_ATTEMPTS.format(minutes=config["LOGIN_LOCK_MINUTES"])
 
-    if _address_is_throttled(address):
-        _record_failure(user, email, address, "address throttled")
-        return LoginResult(None, too_many)
-    if user is not None and user.is_locked(now):
-        _record_failure(user, email, address, "account locked")
+    throttled = (recent_failures(address=address) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+                 or recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"])
+    if throttled:
+        verify_dummy_password(password)
+        _audit_failure(user, email, "throttled")
         return LoginResult(None, too_many)
 
     if user is None:
@@ -55,50 +56,52 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     else:
         valid = user.check_password(password) and user.active
     if not valid:
-        _record_failure(user, email, address, "bad credentials")
-        if user is not None and _count_account_failure(user) >= config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
+        db.session.add(LoginFailure(email=email, address=address))
+        db.session.flush()
+        _audit_failure(user, email, "bad credentials")
+        if recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"]:
             return LoginResult(None, too_many)
         return LoginResult(None, BAD_CREDENTIALS)
 
-    user.failed_logins = 0
-    user.locked_until = None
+    clear_failures(email)
     audit.record(AuditAction.LOGIN, user=user)
     return LoginResult(user)
 
 
-def _address_is_throttled(address: str) -> bool:
+def recent_failures(*, email: str | None = None, address: str | None = None) -> int:
     config = current_app.config
-    since = utcnow() - timedelta(minutes=config["LOGIN_ADDRESS_WINDOW_MINUTES"])
-    failures = db.session.scalar(
-        sa.select(sa.func.count()).select_from(LoginFailure)
-        .where(LoginFailure.address == address, LoginFailure.at >= since)
-    )
-    return failures >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+    if email is not None:
+        condition = LoginFailure.email == email
+        window = config["LOGIN_LOCK_MINUTES"]
+    else:
+        condition = LoginFailure.address == address
+        window = config["LOGIN_ADDRESS_WINDOW_MINUTES"]
+    since = utcnow() - timedelta(minutes=window)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure).where(condition, LoginFailure.at >= since))
 
 
-def _count_account_failure(user: User) -> int:
-    """Increment in SQL, so two workers failing at once both count."""
-    count = db.session.scalar(
-        sa.update(User).where(User.id == user.id)
-        .values(failed_logins=User.failed_logins + 1)
-        .returning(User.failed_logins)
-    )
-    db.session.refresh(user)
-    return count
+def locked_emails() -> set[str]:
+    """Emails locked out right now by failed logins."""
+    config = current_app.config
+    since = utcnow() - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    rows = db.session.execute(
+        sa.select(LoginFailure.email).where(LoginFailure.at >= since).group_by(LoginFailure.email)
+        .having(sa.func.count() >= config["LOGIN_MAX_FAILURES"]))
+    return {row.email for row in rows}
 
 
-def _record_failure(user: User | None, email: str, address: str, reason: str) -> None:
-    window = timedelta(minutes=current_app.config["LOGIN_ADDRESS_WINDOW_MINUTES"])
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.at < utcnow() - window))
-    db.session.add(LoginFailure(address=address))
-    audit.record(
-        AuditAction.FAILED_LOGIN,
-        user=user,
-        attempted_email="" if user else normalise_email(email)[:254],
-        details={"reason": reason},
-    )
+def clear_failures(email: str) -> None:
+    """A successful login or a password reset starts the count again; old rows are pruned on the way."""
+    config = current_app.config
+    oldest = utcnow() - timedelta(minutes=max(config["LOGIN_LOCK_MINUTES"], config["LOGIN_ADDRESS_WINDOW_MINUTES"]))
+    db.session.execute(sa.delete(LoginFailure).where(
+        sa.or_(LoginFailure.email == normalise_email(email), LoginFailure.at < oldest)))
+
+
+def _audit_failure(user: User | None, email: str, reason: str) -> None:
+    audit.record(AuditAction.FAILED_LOGIN, user=user, attempted_email="" if user else email,
+                 details={"reason": reason})
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -3,7 +3,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
 from clinic.forms import NotBefore, NotInFuture
 
@@ -35,13 +35,19 @@ class ClientForm(FlaskForm):
         description="Note blood thinners and pain medication: they change how pressure feels and bruises.",
     )
     consent_date = DateField(
-        "Consent signed on", validators=[Optional(), NotInFuture()],
+        "Consent signed on",
+        validators=[Optional(), NotInFuture(), NotBefore(date(1900, 1, 1), "Check the year: that is before 1900.")],
         description="Leave empty until the client has signed the consent form.",
     )
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)], filters=_strip)
     # Optimistic locking: the version the person started editing from.
     version = HiddenField()
     submit = SubmitField("Save client")
+
+
+    def validate_consent_date(self, field) -> None:
+        if field.data and self.date_of_birth.data and field.data < self.date_of_birth.data:
+            raise ValidationError("Consent can't be signed before the date of birth.")
 
 
 class AdminClientForm(ClientForm):
@@ -56,9 +62,4 @@ class SharingForm(FlaskForm):
         widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
     )
     submit = SubmitField("Save sharing")
-
-
-class ConfirmForm(FlaskForm):
-    """A form with only the CSRF token: for actions confirmed with one button."""
-    submit = SubmitField("Confirm")
 

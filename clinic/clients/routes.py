@@ -2,13 +2,13 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from clinic.clients import bp
-from clinic.clients.forms import AdminClientForm, ClientForm, ConfirmForm, SharingForm
+from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
 from clinic.clients.services import (
     StaleEditError, archive_client, create_client, get_client_for, record_view, search_clients,
     set_sharing, therapists, unarchive_client, update_client,
 )
 from clinic.extensions import db
-from clinic.forms import as_choices
+from clinic.forms import ConfirmForm, as_choices
 from clinic.models import User
 from clinic.treatments.services import client_sessions
 
@@ -60,7 +60,9 @@ def edit(client_id: int):
         return redirect(url_for("clients.detail", client_id=client.id))
     form = ClientForm(obj=client)
     if request.method == "GET":
-        form.version.data = client.updated_at.isoformat()
+        form.version.data = str(client.version)
+        record_view(client)  # the form shows the whole record
+        db.session.commit()
     if form.validate_on_submit():
         try:
             changes = update_client(client, form.data, form.version.data)
@@ -69,7 +71,8 @@ def edit(client_id: int):
             flash("Someone else saved changes to this client while you were editing. "
                   "Your changes are still below; open the client in a new tab to compare, then save again.",
                   "error")
-            form.version.data = get_client_for(current_user, client_id).updated_at.isoformat()
+            db.session.refresh(client)
+            form.version.data = str(client.version)
             return render_template("clients/form.html", form=form, client=client), 409
         db.session.commit()
         flash("Changes saved." if changes else "Nothing had changed.", "success")
@@ -110,6 +113,8 @@ def sharing(client_id: int):
     form.shared_with.choices = choices
     if request.method == "GET":
         form.shared_with.data = [user.id for user in client.shared_with]
+        record_view(client)
+        db.session.commit()
     if form.validate_on_submit():
         therapist = db.session.get(User, form.therapist_id.data)
         shared = [db.session.get(User, user_id) for user_id in form.shared_with.data]

@@ -4,11 +4,16 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from clinic import audit
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Role, User, client_shares
 from clinic.db_types import utcnow
+
+
+NULLABLE_FIELDS = {"consent_date"}
 
 
 class StaleEditError(Exception):
@@ -34,7 +39,7 @@ def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Sel
         if born is not None:
             condition = sa.or_(condition, Client.date_of_birth == born)
         query = query.where(condition)
-    return query.order_by(sa.func.lower(Client.full_name), Client.id)
+    return query.order_by(sa.func.lower(Client.full_name), Client.id).options(selectinload(Client.therapist))
 
 
 def get_client_for(user: User, client_id: int) -> Client:
@@ -61,13 +66,12 @@ def create_client(data: dict[str, Any], therapist: User) -> Client:
 
 def update_client(client: Client, data: dict[str, Any], version: str | None) -> dict[str, list]:
     """Apply the edit and audit each changed field as [old, new]. Refuses an edit made from a stale form."""
-    if version != client.updated_at.isoformat():
+    if version != str(client.version):
         raise StaleEditError
     changes = audit.apply_changes(client, _editable(data))
     if changes:
-        client.updated_at = utcnow()
         audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
-    db.session.flush()
+    flush_or_stale(StaleEditError)
     return changes
 
 
@@ -82,7 +86,6 @@ def set_sharing(client: Client, therapist: User, shared_with: list[User]) -> dic
         changes["shared_with"] = [old_shared, new_shared]
         client.shared_with = [user for user in shared_with if user.id != therapist.id]
     if changes:
-        client.updated_at = utcnow()
         audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
     db.session.flush()
     return changes
@@ -108,10 +111,18 @@ def record_view(client: Client) -> None:
     audit.record(AuditAction.VIEW, client=client)
 
 
+def flush_or_stale(error: type[Exception]) -> None:
+    """Flush; a versioned UPDATE that matched no row means someone else saved first."""
+    try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise error from stale
+
+
 def _editable(data: dict[str, Any]) -> dict[str, Any]:
     values = {field: data[field] for field in Client.EDITABLE_FIELDS if field in data}
     # Optional text fields are stored as "" rather than NULL: one empty value, not two.
-    return {field: ("" if value is None and field not in ("consent_date",) else value)
+    return {field: ("" if value is None and field not in NULLABLE_FIELDS else value)
             for field, value in values.items()}
 
 

@@ -38,7 +38,6 @@ MUSCLE_GROUPS: dict[str, str] = {
 # The body figure's coordinate space (viewBox of clinic/static/svg/body-*.svg).
 FIGURE_WIDTH = 240
 FIGURE_HEIGHT = 520
-VIEWS = ("front", "back")
 
 _KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 

@@ -16,6 +16,10 @@ client_shares = sa.Table(
 )
 
 
+# What people type in the contraindications field to say there are none.
+NOTHING_KNOWN = {"none", "none known", "none known.", "none.", "n/a", "no", "nil"}
+
+
 class Client(db.Model):
     __tablename__ = "clients"
 
@@ -36,6 +40,9 @@ class Client(db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # Optimistic locking: every UPDATE says "WHERE version = <what I read>", so two saves can't both win.
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     therapist: Mapped[User] = relationship(foreign_keys=[therapist_id])
     shared_with: Mapped[list[User]] = relationship(secondary=client_shares, order_by=User.name)
@@ -50,6 +57,10 @@ class Client(db.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def has_contraindications(self) -> bool:
+        return bool(self.contraindications) and self.contraindications.strip().lower() not in NOTHING_KNOWN
 
     def __repr__(self) -> str:
         return f"<Client {self.id} {self.full_name}>"

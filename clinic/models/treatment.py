@@ -88,6 +88,8 @@ class TreatmentSession(db.Model):
     submission_token: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(server_default="1")
+    __mapper_args__ = {"version_id_col": version}
 
     client: Mapped[Client] = relationship()
     therapist: Mapped[User] = relationship()

@@ -35,8 +35,6 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(20), default=Role.THERAPIST)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of the login id: rotating it ends every session of this user (password reset, deactivation).
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -66,9 +64,6 @@ class User(UserMixin, db.Model):
         except (VerificationError, InvalidHashError):
             return False
 
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and self.locked_until > now
-
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
@@ -89,10 +84,12 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 class LoginFailure(db.Model):
-    """One failed login from an address; counted over a window to throttle per address."""
+    """One failed login: counted over a window per typed email (whether or not an account has it, so
+    the lock reveals nothing) and per address. Kept in the database so every worker sees the same count."""
 
     __tablename__ = "login_failures"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), index=True, server_default="")
     address: Mapped[str] = mapped_column(sa.String(45), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

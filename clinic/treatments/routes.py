@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from clinic.clients.services import get_client_for
+from clinic.clock import local_now
 from clinic.extensions import db
 from clinic.knowledge.services import knowledge_base, rank_candidates
 from clinic.models import Client
@@ -10,7 +11,7 @@ from clinic.treatments import bp
 from clinic.treatments.forms import PointForm
 from clinic.treatments.services import (
     StaleSessionError, create_session, fill_form, find_by_token, form_values, get_session_for, last_session,
-    local_now, new_submission_token, record_view, repeat_points, session_form, session_form_data, update_session,
+    new_submission_token, record_view, repeat_points, session_form, session_form_data, update_session,
 )
 
 SUGGESTIONS = 6  # muscles suggested from the reported pain regions
@@ -79,6 +80,8 @@ def edit(client_id: int, session_id: int):
     form = session_form(knowledge_base())
     if request.method == "GET":
         fill_form(form, session)
+        record_view(session)
+        db.session.commit()
     elif _rebuilds_form(form):
         pass
     elif form.validate_on_submit():
@@ -88,7 +91,8 @@ def edit(client_id: int, session_id: int):
             db.session.rollback()
             flash("This session was changed by someone else while you were editing. Your changes are still below; "
                   "check the saved version in another tab, then save again.", "error")
-            form.version.data = get_session_for(client, session_id).updated_at.isoformat()
+            db.session.refresh(session)
+            form.version.data = str(session.version)
             return _render_form(form, client, session), 409
         db.session.commit()
         flash("Changes saved." if changes else "Nothing had changed.", "success")

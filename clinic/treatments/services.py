@@ -1,15 +1,16 @@
 """Storing treatment sessions: one transaction for a session and its points, audited, never doubled."""
 import secrets
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import abort, url_for
 from sqlalchemy.orm import joinedload, selectinload
-from flask import abort, current_app, url_for
 from wtforms import SelectChoice
 
 from clinic import audit
+from clinic.clients.services import flush_or_stale
+from clinic.clock import clinic_today, to_local, to_utc
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.knowledge.figure import focus_viewbox
@@ -27,27 +28,6 @@ class StaleSessionError(Exception):
 
 def new_submission_token() -> str:
     return secrets.token_urlsafe(24)
-
-
-def clinic_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
-
-
-def clinic_today() -> date:
-    return datetime.now(clinic_zone()).date()
-
-
-def local_now() -> datetime:
-    """Now on the clinic's wall clock, to the minute, as the form's date-time field shows it."""
-    return datetime.now(clinic_zone()).replace(second=0, microsecond=0, tzinfo=None)
-
-
-def to_utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=clinic_zone()).astimezone(timezone.utc)
-
-
-def to_local(moment: datetime) -> datetime:
-    return moment.astimezone(clinic_zone()).replace(tzinfo=None)
 
 
 def session_form(kb: KnowledgeBase, **kwargs) -> SessionForm:
@@ -79,7 +59,7 @@ def fill_form(form: SessionForm, session: TreatmentSession, with_points: bool = 
     for field in TreatmentSession.EDITABLE_FIELDS:
         form[field].data = getattr(session, field)
     form.started_at.data = to_local(session.started_at)
-    form.version.data = session.updated_at.isoformat()
+    form.version.data = str(session.version)
     if with_points:
         for point in session.points:
             form.add_point({"trigger_point": point.trigger_point_id, **{f: getattr(point, f) for f in POINT_FIELDS}})
@@ -112,7 +92,7 @@ def create_session(client: Client, therapist: User, token: str, values: dict[str
 
 def update_session(session: TreatmentSession, values: dict[str, Any], version: str | None) -> dict[str, Any]:
     """Apply an edit and audit every change as [old, new]; the points are compared as whole lists."""
-    if version != session.updated_at.isoformat():
+    if version != str(session.version):
         raise StaleSessionError
     values = dict(values)
     new_points = values.pop("points")
@@ -127,7 +107,7 @@ def update_session(session: TreatmentSession, values: dict[str, Any], version: s
         session.updated_at = utcnow()
         audit.record(AuditAction.UPDATE, client=session.client, entity_type="session", entity_id=session.id,
                      details={"changes": changes})
-    db.session.flush()
+    flush_or_stale(StaleSessionError)
     return changes
 
 

@@ -1,0 +1,26 @@
+"""The clinic's wall clock. Times are stored in UTC; "today" and what people type and read are local."""
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+
+
+def clinic_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["CLINIC_TIMEZONE"])
+
+
+def clinic_today() -> date:
+    return datetime.now(clinic_zone()).date()
+
+
+def local_now() -> datetime:
+    """Now on the clinic's wall clock, to the minute, as a date-time form field shows it."""
+    return datetime.now(clinic_zone()).replace(second=0, microsecond=0, tzinfo=None)
+
+
+def to_utc(local: datetime) -> datetime:
+    return local.replace(tzinfo=clinic_zone()).astimezone(timezone.utc)
+
+
+def to_local(moment: datetime) -> datetime:
+    return moment.astimezone(clinic_zone()).replace(tzinfo=None)
