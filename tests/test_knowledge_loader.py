@@ -149,3 +149,18 @@ def test_broken_base_stops_the_app_from_starting(tmp_path):
     root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[nowhere]"))
     with pytest.raises(KnowledgeBaseError, match=r"head-neck.yaml:11: upper-trapezius: .*'nowhere'"):
         create_app("testing", {"KNOWLEDGE_DIR": str(root)})
+
+
+def test_flask_kb_check_prints_the_problems_and_fails(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[nowhere]"))
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app.py", "kb", "check"], capture_output=True, text=True,
+        cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "KNOWLEDGE_DIR": str(root)}, timeout=60)
+    assert result.returncode == 1
+    assert f"{root}/muscles/head-neck.yaml:11: upper-trapezius: refers_to.secondary.0: unknown region id 'nowhere'" \
+        in result.stderr
+    assert "Traceback" not in result.stderr

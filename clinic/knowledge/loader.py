@@ -5,6 +5,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import click
 import yaml
 from pydantic import ValidationError
 
@@ -24,7 +25,10 @@ class Problem:
         return f"{self.file}:{self.line}: {self.entry}: {self.reason}"
 
 
-class KnowledgeBaseError(Exception):
+class KnowledgeBaseError(click.ClickException):
+    """A click exception so that any `flask` command (`flask kb check`, `flask run`) stops with the list
+    of problems and exit code 1 instead of a traceback; elsewhere it is an ordinary exception."""
+
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         listing = "\n".join(f"  {problem}" for problem in problems)
