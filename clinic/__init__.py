@@ -74,15 +74,19 @@ def register_knowledge_base(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
     from clinic.api import bp as api_bp
+    from clinic.charts import bp as charts_bp
     from clinic.auth import bp as auth_bp
     from clinic.clients import bp as clients_bp
     from clinic.knowledge import bp as knowledge_bp
+    from clinic.reports import bp as reports_bp
     from clinic.treatments import bp as treatments_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(treatments_bp)
+    app.register_blueprint(charts_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(api_bp)
 

@@ -9,7 +9,10 @@ from clinic.clients.services import (
 )
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
+from clinic.charts.services import figures, progress, sessions_in_period
+from clinic.knowledge.services import knowledge_base
 from clinic.models import User
+from clinic.reports.services import PeriodError, parse_period, period_args
 from clinic.treatments.services import client_sessions
 
 
@@ -49,7 +52,20 @@ def detail(client_id: int):
     db.session.commit()
     sessions = db.paginate(client_sessions(client, with_points=True),
                            per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
-    return render_template("clients/detail.html", client=client, sessions=sessions, confirm_form=ConfirmForm())
+    try:
+        date_from, date_to = parse_period(request.args)
+        period_error = ""
+    except PeriodError as error:
+        date_from = date_to = None
+        period_error = str(error)
+    history = sessions_in_period(client, date_from, date_to)
+    kb = knowledge_base()
+    return render_template(
+        "clients/detail.html", client=client, sessions=sessions, confirm_form=ConfirmForm(),
+        period={"from": date_from, "to": date_to, "error": period_error, "raw": request.args,
+                "args": period_args(date_from, date_to)},
+        progress=progress(history), history_count=len(history), figures=figures(history, kb),
+    )
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])

@@ -1,0 +1,31 @@
+from flask import current_app, jsonify, request, send_file
+from flask_login import current_user, login_required
+
+from clinic.charts import bp
+from clinic.charts.services import pain_history, sessions_in_period
+from clinic.clients.services import get_client_for
+from clinic.knowledge.services import knowledge_base
+from clinic.reports.services import PeriodError, parse_period
+
+PLOTLY_JS = "plotly.min.js"
+
+
+@bp.route("/clients/<int:client_id>/pain-history.json")
+@login_required
+def history(client_id: int):
+    client = get_client_for(current_user, client_id)
+    try:
+        date_from, date_to = parse_period(request.args)
+    except PeriodError as error:
+        return jsonify(error="Bad Request", message=str(error)), 400
+    sessions = sessions_in_period(client, date_from, date_to)
+    return jsonify(pain_history(client, sessions, knowledge_base()))
+
+
+@bp.route("/vendor/plotly.min.js")
+def plotly_js():
+    """plotly.js as shipped inside the plotly Python package: served from here, never from a CDN."""
+    import plotly
+
+    path = current_app.config.get("PLOTLY_JS_PATH") or f"{plotly.__path__[0]}/package_data/{PLOTLY_JS}"
+    return send_file(path, mimetype="text/javascript", max_age=86400)

@@ -1,0 +1,72 @@
+import json
+
+from flask import Response, abort, jsonify, render_template, request
+from flask_login import current_user, login_required
+
+from clinic.charts.services import sessions_in_period
+from clinic.clients.services import get_client_for
+from clinic.clock import clinic_today
+from clinic.extensions import db
+from clinic.knowledge.services import knowledge_base
+from clinic.reports import bp
+from clinic.reports.services import (
+    PeriodError, fhir_bundle, parse_period, period_args, record_export, record_summary_view, sessions_csv,
+    summary_context,
+)
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Reports carry client data: login, and the client check in each view gives 404 to anyone else."""
+
+
+def _client_and_period(client_id: int):
+    client = get_client_for(current_user, client_id)
+    try:
+        date_from, date_to = parse_period(request.args)
+    except PeriodError as error:
+        abort(400, description=str(error))
+    return client, date_from, date_to
+
+
+@bp.route("/clients/<int:client_id>/summary")
+def summary(client_id: int):
+    client, date_from, date_to = _client_and_period(client_id)
+    sessions = sessions_in_period(client, date_from, date_to)
+    context = summary_context(client, sessions, knowledge_base(), date_from, date_to)
+    record_summary_view(client, date_from, date_to)
+    db.session.commit()
+    return render_template("reports/summary.html", period=period_args(date_from, date_to), today=clinic_today(),
+                           **context)
+
+
+@bp.route("/clients/<int:client_id>/summary/printed", methods=["POST"])
+def summary_printed(client_id: int):
+    """Called by the summary page when it is printed (or saved as PDF), for the audit log."""
+    client, date_from, date_to = _client_and_period(client_id)
+    record_summary_view(client, date_from, date_to, printed=True)
+    db.session.commit()
+    return jsonify(recorded=True)
+
+
+@bp.route("/clients/<int:client_id>/export.csv")
+def export_csv(client_id: int):
+    client, date_from, date_to = _client_and_period(client_id)
+    sessions = sessions_in_period(client, date_from, date_to)
+    body = sessions_csv(sessions, knowledge_base())
+    record_export(client, "csv", len(sessions))
+    db.session.commit()
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-sessions.csv"'})
+
+
+@bp.route("/clients/<int:client_id>/export.fhir.json")
+def export_fhir(client_id: int):
+    client, date_from, date_to = _client_and_period(client_id)
+    sessions = sessions_in_period(client, date_from, date_to)
+    bundle = fhir_bundle(client, sessions, knowledge_base())
+    record_export(client, "fhir", len(sessions))
+    db.session.commit()
+    return Response(json.dumps(bundle, indent=2), mimetype="application/fhir+json", headers={
+        "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-fhir.json"'})

@@ -1,0 +1,14 @@
+/* Physician summary: the print button, and one audit entry when the page is printed or saved as PDF. */
+(function () {
+  "use strict";
+  var body = document.body;
+  var recorded = false;
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+  window.addEventListener("beforeprint", function () {
+    if (recorded) { return; }
+    recorded = true;
+    fetch(body.dataset.printedUrl, { method: "POST", headers: { "X-CSRFToken": body.dataset.csrf }, credentials: "same-origin" });
+  });
+})();

@@ -1,0 +1,163 @@
+"""Pain history: the JSON contract, the clinically meaningful rule, periods, access, and query counts."""
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.charts.services import figures, is_meaningful_improvement, progress
+from clinic.knowledge.services import knowledge_base
+from tests.factories import make_client, make_session
+from tests.helpers import login_fast, text
+
+
+def at(day: int) -> datetime:
+    return datetime(2026, 3, 1, 10, tzinfo=timezone.utc) + timedelta(days=day)
+
+
+@contextmanager
+def count_queries(engine):
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def record(therapist):
+    return make_client(therapist, full_name="Chart Client")
+
+
+def test_pain_history_contract(therapist_client, record):
+    make_session(record, started_at=at(7), pain_before=5, pain_after=2,
+                 points=[{"trigger_point_id": "soleus/1", "side": "left", "pressure_seconds": 45, "pain": 6}])
+    first = make_session(record, started_at=at(0), pain_before=8, pain_after=5,
+                         points=[{"trigger_point_id": "upper-trapezius/1", "side": "both", "pressure_seconds": 60, "pain": 7},
+                                 {"trigger_point_id": "masseter/1", "side": "right", "pressure_seconds": 30, "pain": 5}])
+    response = therapist_client.get(f"/clients/{record.id}/pain-history.json")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    body = response.get_json()
+    assert set(body) == {"client_id", "sessions"} and body["client_id"] == record.id
+    assert [s["pain_before"] for s in body["sessions"]] == [8, 5], "oldest first"
+    session = body["sessions"][0]
+    assert set(session) == {"id", "date", "pain_before", "pain_after", "points"}
+    assert session["id"] == first.id and session["date"].startswith("2026-03-01T10:00")
+    assert session["points"][0] == {"trigger_point": "upper-trapezius/1", "muscle": "Upper trapezius", "side": "both",
+                                    "pressure_seconds": 60, "pain": 7}
+    assert [p["muscle"] for p in body["sessions"][1]["points"]] == ["Soleus"]
+
+
+def test_pain_history_for_a_client_without_sessions(therapist_client, record):
+    assert therapist_client.get(f"/clients/{record.id}/pain-history.json").get_json() == {
+        "client_id": record.id, "sessions": []}
+
+
+def test_query_count_does_not_grow_with_sessions(therapist_client, record, db):
+    def queries_for_history():
+        with count_queries(db.engine) as statements:
+            assert therapist_client.get(f"/clients/{record.id}/pain-history.json").status_code == 200
+        return len(statements)
+
+    make_session(record, started_at=at(0))
+    few = queries_for_history()
+    for day in range(1, 40):
+        make_session(record, started_at=at(day), points=[{"trigger_point_id": "soleus/1"}] * 4)
+    assert queries_for_history() == few
+
+
+def test_period_filter(therapist_client, record):
+    for day in (0, 10, 20):
+        make_session(record, started_at=at(day))
+    url = f"/clients/{record.id}/pain-history.json?from=2026-03-05&to=2026-03-11"
+    assert [s["date"][:10] for s in therapist_client.get(url).get_json()["sessions"]] == ["2026-03-11"]
+    url = f"/clients/{record.id}/pain-history.json?to=2026-03-01"
+    assert len(therapist_client.get(url).get_json()["sessions"]) == 1
+
+
+@pytest.mark.parametrize("query", ["from=yesterday", "to=2026-13-01", "from=2026-03-10&to=2026-03-01"])
+def test_bad_period_is_400_json(therapist_client, record, query):
+    response = therapist_client.get(f"/clients/{record.id}/pain-history.json?{query}")
+    assert response.status_code == 400 and response.is_json and response.get_json()["message"]
+
+
+def test_other_therapist_and_missing_client_get_404(client, record, other_therapist):
+    login_fast(client, other_therapist)
+    assert client.get(f"/clients/{record.id}/pain-history.json").status_code == 404
+    assert client.get("/clients/9999/pain-history.json").status_code == 404
+
+
+def test_needs_login(client, record):
+    assert client.get(f"/clients/{record.id}/pain-history.json").status_code in (302, 401)
+
+
+# --- the clinically meaningful rule -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("baseline, pain, meaningful", [
+    (0, 0, False),      # nothing to improve
+    (2, 0, True),       # 2 points and 100%
+    (2, 1, False),      # 50% but only 1 point
+    (10, 8, False),     # 2 points but only 20%
+    (10, 7, True),      # 3 points and 30%
+    (6, 4, True),       # 2 points and 33%
+    (7, 5, False),      # 2 points but 28.6%
+    (8, 6, False),      # 2 points, 25%
+    (5, 6, False),      # worse
+])
+def test_meaningful_improvement_edges(baseline, pain, meaningful):
+    assert is_meaningful_improvement(baseline, pain) is meaningful
+
+
+def test_progress_with_no_sessions_and_one_session(record):
+    empty = progress([])
+    assert (empty.baseline, empty.latest, empty.change, empty.meaningful, empty.first_meaningful) == (
+        None, None, None, False, None)
+    single = progress([make_session(record, pain_before=7, pain_after=2)])
+    assert (single.baseline, single.latest, single.change, single.meaningful) == (7, 7, 0, False)
+
+
+def test_progress_marks_the_first_meaningful_session(record):
+    sessions = [make_session(record, started_at=at(day), pain_before=pain)
+                for day, pain in enumerate([8, 7, 6, 5, 6, 3])]
+    state = progress(sessions)
+    assert state.first_meaningful == sessions[3]  # 8 -> 5: 3 points, 37.5%
+    assert (state.baseline, state.latest, state.change, state.meaningful) == (8, 3, -5, True)
+
+
+def test_figures_read_with_one_and_with_300_sessions(app, record, db):
+    kb = knowledge_base()
+    one = figures([make_session(record, started_at=at(0))], kb)
+    assert set(one) == {"pain", "muscles", "counts", "pressure"}
+    assert "markers" in one["pain"]["data"][0]["mode"]
+    many = [make_session(record, started_at=at(day), pain_before=8 - day // 50) for day in range(1, 300)]
+    big = figures(many, kb)
+    assert big["pain"]["data"][0]["mode"] == "lines"  # 300 markers would be noise
+    assert len(big["pain"]["data"][0]["x"]) == 299
+    assert figures([], kb) == {}
+
+
+def test_client_page_shows_charts_or_says_what_will_appear(therapist_client, record):
+    html = text(therapist_client.get(f"/clients/{record.id}"))
+    assert "No sessions yet" in html and 'id="chart-data"' not in html
+    make_session(record, started_at=at(0), pain_before=8)
+    make_session(record, started_at=at(7), pain_before=4)
+    html = text(therapist_client.get(f"/clients/{record.id}"))
+    assert 'data-chart="pain"' in html and 'id="chart-data"' in html and "/vendor/plotly.min.js" in html
+    assert "Yes" in html and "since 8 Mar 2026" in html
+
+
+def test_client_page_period_with_no_sessions(therapist_client, record):
+    make_session(record, started_at=at(0))
+    html = text(therapist_client.get(f"/clients/{record.id}?from=2027-01-01"))
+    assert "No sessions in this period." in html
+
+
+def test_plotly_is_served_by_the_app(client):
+    response = client.get("/vendor/plotly.min.js")
+    assert response.status_code == 200 and b"plotly.js" in response.data[:200]
+    assert "no-store" not in response.headers.get("Cache-Control", "")

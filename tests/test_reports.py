@@ -1,0 +1,166 @@
+"""The physician summary and the exports: content, audit, access, CSV safety and FHIR validity."""
+import csv
+import re
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.models import AuditEvent
+from clinic.reports.services import neutralise
+from tests.factories import make_client, make_session
+from tests.helpers import login_fast, text
+
+
+def at(day: int) -> datetime:
+    return datetime(2026, 3, 1, 10, tzinfo=timezone.utc) + timedelta(days=day)
+
+
+@pytest.fixture
+def record(therapist):
+    client = make_client(
+        therapist, full_name="Summary Client", physician_name="Dr. Rao", physician_contact="Fax 555-0100",
+        contraindications="Anticoagulants: light pressure.", health_history="Neck pain after a fall in January.",
+    )
+    make_session(client, started_at=at(0), pain_before=8, pain_after=5, pain_regions=["temple", "side-of-neck"],
+                 points=[{"trigger_point_id": "upper-trapezius/1", "side": "right", "pressure_seconds": 60, "pain": 7,
+                          "release_felt": True},
+                         {"trigger_point_id": "levator-scapulae/1", "side": "both", "pressure_seconds": 120, "pain": 6}])
+    make_session(client, started_at=at(14), pain_before=4, pain_after=2, pain_regions=["temple"],
+                 plan="=HYPERLINK(\"http://evil\") review in 2 weeks",
+                 points=[{"trigger_point_id": "upper-trapezius/1", "side": "right", "pressure_seconds": 45, "pain": 5,
+                          "local_twitch": True, "note": "-2 after release"}])
+    return client
+
+
+def events(db, action):
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)))
+
+
+# --- summary ---------------------------------------------------------------------------------------------
+
+def test_summary_holds_what_a_physician_needs(therapist_client, record, db):
+    response = therapist_client.get(f"/clients/{record.id}/summary")
+    html = text(response)
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    for expected in ["Summary Client", "Born ", "Dr. Rao", "Fax 555-0100", "1 Mar 2026 – 15 Mar 2026", "2 sessions",
+                     "Temple, Side of neck", "Neck pain after a fall", "Anticoagulants: light pressure.",
+                     'data-chart="pain"', "Upper trapezius", "Levator scapulae", "right 2", "release 1", "twitch 1",
+                     "review in 2 weeks", "Maya Test, massage therapist", "not a diagnosis"]:
+        assert expected in html, expected
+    assert 'class="main-nav"' not in html, "no navigation on the printable page"
+    # Baseline 8, latest 4: -4, 50%: meaningful.
+    assert ">8<" in html and ">4<" in html and ">-4<" in html and ">Yes<" in html
+
+
+def test_summary_period_and_audit(therapist_client, record, db):
+    html = text(therapist_client.get(f"/clients/{record.id}/summary?from=2026-03-10"))
+    assert "1 session" in html and "Levator scapulae" not in html
+    [event] = events(db, "view")
+    assert (event.entity_type, event.client_id, event.details["period"]) == ("summary", record.id, {"from": "2026-03-10"})
+
+
+def test_printing_the_summary_is_audited(therapist_client, record, db):
+    html = text(therapist_client.get(f"/clients/{record.id}/summary"))
+    token = re.search(r'data-csrf="([^"]+)"', html).group(1)
+    response = therapist_client.post(f"/clients/{record.id}/summary/printed", headers={"X-CSRFToken": token})
+    assert response.status_code == 200
+    [event] = events(db, "export")
+    assert event.details["printed"] is True
+    assert therapist_client.post(f"/clients/{record.id}/summary/printed").status_code == 400  # no CSRF token
+
+
+def test_summary_with_no_sessions_says_so(therapist_client, therapist):
+    empty = make_client(therapist)
+    html = text(therapist_client.get(f"/clients/{empty.id}/summary"))
+    assert "No sessions were recorded in this period." in html and 'data-chart="pain"' not in html
+
+
+def test_summary_bad_period_is_400(therapist_client, record):
+    assert therapist_client.get(f"/clients/{record.id}/summary?from=2026-04-01&to=2026-03-01").status_code == 400
+
+
+# --- CSV -------------------------------------------------------------------------------------------------
+
+def read_csv(response) -> list[dict]:
+    body = response.get_data(as_text=True)
+    assert body.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(body[1:])))
+
+
+def test_csv_has_a_row_per_point_and_is_audited(therapist_client, record, db):
+    response = therapist_client.get(f"/clients/{record.id}/export.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    rows = read_csv(response)
+    assert len(rows) == 3
+    assert rows[0]["muscle"] == "Upper trapezius" and rows[0]["pressure_seconds"] == "60"
+    assert rows[0]["release_felt"] == "yes" and rows[0]["pain_regions"] == "Temple; Side of neck"
+    assert rows[0]["date"] == "2026-03-01T10:00"
+    [event] = events(db, "export")
+    assert event.details == {"format": "csv", "sessions": 2}
+
+
+def test_csv_neutralises_formulas(therapist_client, record):
+    rows = read_csv(therapist_client.get(f"/clients/{record.id}/export.csv"))
+    assert rows[2]["plan"].startswith("'=HYPERLINK")
+    assert rows[2]["point_note"] == "'-2 after release"
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("=1+1", "'=1+1"), ("+44 20", "'+44 20"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tcmd", "'\tcmd"),
+    ("plain", "plain"), (5, 5), ("", ""),
+])
+def test_neutralise(value, expected):
+    assert neutralise(value) == expected
+
+
+def test_csv_session_without_points_still_has_a_row(therapist_client, therapist):
+    client = make_client(therapist)
+    make_session(client, points=[])
+    from clinic.extensions import db as _db
+    from clinic.models import TreatmentSession
+    session = _db.session.scalar(sa.select(TreatmentSession))
+    session.points = []
+    _db.session.commit()
+    rows = read_csv(therapist_client.get(f"/clients/{client.id}/export.csv"))
+    assert len(rows) == 1 and rows[0]["trigger_point"] == ""
+
+
+# --- FHIR ------------------------------------------------------------------------------------------------
+
+def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, db):
+    from fhir.resources.R4B.bundle import Bundle
+
+    response = therapist_client.get(f"/clients/{record.id}/export.fhir.json")
+    assert response.mimetype == "application/fhir+json"
+    data = json.loads(response.get_data(as_text=True))
+    bundle = Bundle.model_validate(data)  # raises if any resource is not valid FHIR
+    kinds = [entry.resource.__resource_type__ for entry in bundle.entry]
+    assert kinds.count("Patient") == 1 and kinds.count("Encounter") == 2
+    assert kinds.count("Observation") == 4 and kinds.count("Procedure") == 3
+    pain = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Observation"]
+    assert all(o["code"]["coding"][0] == {"system": "http://loinc.org", "code": "72514-3",
+                                          "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}
+               for o in pain)
+    assert [o["valueInteger"] for o in pain] == [8, 5, 4, 2]
+    assert pain[0]["bodySite"]["text"] == "Temple, Side of neck"
+    patient = data["entry"][0]["resource"]
+    assert patient["birthDate"] == record.date_of_birth.isoformat() and patient["name"][0]["family"] == "Client"
+    urls = {e["fullUrl"] for e in data["entry"]}
+    references = [e["resource"]["subject"]["reference"] for e in data["entry"] if "subject" in e["resource"]]
+    assert set(references) <= urls
+    [event] = events(db, "export")
+    assert event.details == {"format": "fhir", "sessions": 2}
+
+
+# --- access ------------------------------------------------------------------------------------------------
+
+def test_reports_are_404_for_other_therapists(client, record, other_therapist, db):
+    login_fast(client, other_therapist)
+    for url in [f"/clients/{record.id}/summary", f"/clients/{record.id}/export.csv",
+                f"/clients/{record.id}/export.fhir.json"]:
+        response = client.get(url)
+        assert response.status_code == 404 and "Summary Client" not in text(response), url
+    assert events(db, "export") == [] and events(db, "view") == []
