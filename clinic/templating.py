@@ -14,6 +14,11 @@ def format_date(value: date | None) -> str:
     return value.strftime("%-d %b %Y") if value else ""
 
 
+def format_local_date(value: datetime | None) -> str:
+    """A stored moment as the calendar date in the clinic."""
+    return format_date(to_local(value).date()) if value else ""
+
+
 def format_datetime(value: datetime | None) -> str:
     """In the clinic's time zone (config CLINIC_TIMEZONE); stored values are UTC."""
     if value is None:
@@ -29,6 +34,7 @@ def age_on(born: date, today: date | None = None) -> int:
 def init_templating(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_local_date, "date_only")
     app.add_template_global(age_on, "age_on")
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")

@@ -232,3 +232,13 @@ def test_home_redirects_by_login_state(client, therapist):
 
 def test_csrf_token_helper_finds_token(client):
     assert csrf_token(client, "/login")
+
+
+def test_form_token_for_long_open_forms(client, therapist):
+    response = client.get("/auth/form-token")
+    assert response.status_code == 401 and response.is_json
+    login_fast(client, therapist)
+    response = client.get("/auth/form-token")
+    assert response.status_code == 200 and response.get_json()["csrf_token"]
+    assert response.headers["Cache-Control"] == "no-store"
+    assert client.get("/auth/logged-back-in").status_code == 200

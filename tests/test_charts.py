@@ -119,6 +119,7 @@ def test_progress_with_no_sessions_and_one_session(record):
         None, None, None, False, None)
     single = progress([make_session(record, pain_before=7, pain_after=2)])
     assert (single.baseline, single.latest, single.change, single.meaningful) == (7, 7, 0, False)
+    assert single.first_meaningful is None
 
 
 def test_progress_marks_the_first_meaningful_session(record):
@@ -148,7 +149,37 @@ def test_client_page_shows_charts_or_says_what_will_appear(therapist_client, rec
     make_session(record, started_at=at(7), pain_before=4)
     html = text(therapist_client.get(f"/clients/{record.id}"))
     assert 'data-chart="pain"' in html and 'id="chart-data"' in html and "/vendor/plotly.min.js" in html
-    assert "Yes" in html and "since 8 Mar 2026" in html
+    assert "Yes" in html and "first reached 8 Mar 2026" in html
+
+
+def test_client_page_says_when_an_improvement_was_not_kept(therapist_client, record):
+    for day, pain in enumerate([8, 4, 8]):
+        make_session(record, started_at=at(7 * day), pain_before=pain)
+    html = text(therapist_client.get(f"/clients/{record.id}"))
+    assert "Reached, not kept" in html and ">Yes<" not in html
+
+
+def test_a_period_mid_course_is_measured_from_the_first_visit(therapist_client, record):
+    for day, pain in enumerate([9, 5, 4]):
+        make_session(record, started_at=at(7 * day), pain_before=pain)
+    html = text(therapist_client.get(f"/clients/{record.id}?from=2026-03-05"))
+    assert "9/10" in html and "1 Mar 2026" in html and "-5" in html and "first reached 8 Mar 2026" in html
+
+
+def test_viewing_the_pain_history_json_is_audited(therapist_client, record, db):
+    from clinic.models import AuditEvent
+
+    therapist_client.get(f"/clients/{record.id}/pain-history.json?from=2026-01-01")
+    event = db.session.scalar(sa.select(AuditEvent))
+    assert (event.action, event.entity_type, event.client_id, event.details) == (
+        "view", "pain-history", record.id, {"period": {"from": "2026-01-01"}})
+
+
+def test_a_far_future_end_date_is_fine(therapist_client, record):
+    make_session(record, started_at=at(0))
+    response = therapist_client.get(f"/clients/{record.id}/pain-history.json?to=9999-12-31")
+    assert response.status_code == 200 and len(response.get_json()["sessions"]) == 1
+    assert therapist_client.get(f"/clients/{record.id}?to=9999-12-31").status_code == 200
 
 
 def test_client_page_period_with_no_sessions(therapist_client, record):

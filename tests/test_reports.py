@@ -58,6 +58,8 @@ def test_summary_holds_what_a_physician_needs(therapist_client, record, db):
 def test_summary_period_and_audit(therapist_client, record, db):
     html = text(therapist_client.get(f"/clients/{record.id}/summary?from=2026-03-10"))
     assert "1 session" in html and "Levator scapulae" not in html
+    # The baseline is still the client's first visit, outside the period: 8 then, 4 now.
+    assert "First visit, 1 Mar 2026" in html and ">-4<" in html and ">Yes<" in html
     [event] = events(db, "view")
     assert (event.entity_type, event.client_id, event.details["period"]) == ("summary", record.id, {"from": "2026-03-10"})
 
@@ -82,6 +84,12 @@ def test_summary_bad_period_is_400(therapist_client, record):
     assert therapist_client.get(f"/clients/{record.id}/summary?from=2026-04-01&to=2026-03-01").status_code == 400
 
 
+def test_exports_record_the_period(therapist_client, record, db):
+    therapist_client.get(f"/clients/{record.id}/export.csv?from=2026-03-10&to=9999-12-31")
+    [event] = events(db, "export")
+    assert event.details == {"format": "csv", "sessions": 1, "period": {"from": "2026-03-10", "to": "9999-12-31"}}
+
+
 # --- CSV -------------------------------------------------------------------------------------------------
 
 def read_csv(response) -> list[dict]:
@@ -99,7 +107,7 @@ def test_csv_has_a_row_per_point_and_is_audited(therapist_client, record, db):
     assert rows[0]["release_felt"] == "yes" and rows[0]["pain_regions"] == "Temple; Side of neck"
     assert rows[0]["date"] == "2026-03-01T10:00"
     [event] = events(db, "export")
-    assert event.details == {"format": "csv", "sessions": 2}
+    assert event.details == {"format": "csv", "sessions": 2, "period": {}}
 
 
 def test_csv_neutralises_formulas(therapist_client, record):
@@ -152,7 +160,7 @@ def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, d
     references = [e["resource"]["subject"]["reference"] for e in data["entry"] if "subject" in e["resource"]]
     assert set(references) <= urls
     [event] = events(db, "export")
-    assert event.details == {"format": "fhir", "sessions": 2}
+    assert event.details == {"format": "fhir", "sessions": 2, "period": {}}
 
 
 # --- access ------------------------------------------------------------------------------------------------

@@ -204,6 +204,27 @@ def test_double_submit_stores_one_session(therapist_client, own_client, db):
     assert "already saved" in text(therapist_client.get(second.headers["Location"]))
 
 
+def test_two_submits_racing_store_one_session_and_both_see_it(therapist_client, own_client, db, monkeypatch):
+    """The second request passes the "already stored?" check before the first commits: the unique token
+    refuses its insert, and it answers with the stored session instead of an error."""
+    url = f"/clients/{own_client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    first = therapist_client.post(url, data={**hidden, **session_data()})
+    from clinic.treatments import routes
+
+    real = routes.find_by_token
+    calls = []
+
+    def not_yet_committed(client, token):
+        calls.append(token)
+        return None if len(calls) == 1 else real(client, token)
+
+    monkeypatch.setattr(routes, "find_by_token", not_yet_committed)
+    second = therapist_client.post(url, data={**hidden, **session_data()})
+    assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
+    assert len(sessions(db)) == 1 and len(calls) == 2
+
+
 def test_a_new_form_gets_a_new_token(therapist_client, own_client, db):
     post_session(therapist_client, own_client.id)
     post_session(therapist_client, own_client.id)
@@ -368,10 +389,14 @@ def test_client_page_lists_sessions_newest_first_paginated(therapist_client, own
     app.config["SESSIONS_PER_PAGE"] = 2
     for day in (1, 2, 3):
         make_session(own_client, started_at=datetime(2026, 3, day, 10, tzinfo=timezone.utc))
-    html = text(therapist_client.get(f"/clients/{own_client.id}"))
+    def sessions_card(url):
+        html = text(therapist_client.get(url))
+        return html[html.index('id="sessions-title"'):]
+
+    html = sessions_card(f"/clients/{own_client.id}")
     assert html.index("3 Mar 2026") < html.index("2 Mar 2026")
     assert "1 Mar 2026" not in html and "Page 1 of 2" in html
-    assert "1 Mar 2026" in text(therapist_client.get(f"/clients/{own_client.id}?page=2"))
+    assert "1 Mar 2026" in sessions_card(f"/clients/{own_client.id}?page=2")
     assert "Upper trapezius" in html
 
 

@@ -1,4 +1,5 @@
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required, login_user, logout_user
 
 from clinic import audit
@@ -47,3 +48,18 @@ def logout():
     session.clear()
     flash("You are logged out.", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/auth/form-token")
+def form_token():
+    """A fresh CSRF token for a form that has been open a long time (see form-guard.js): 401 when the
+    login has ended, so the page can say so without losing what was typed."""
+    if not current_user.is_authenticated:
+        return jsonify(error="Unauthorized", message="You are logged out."), 401
+    return jsonify(csrf_token=generate_csrf())
+
+
+@bp.route("/auth/logged-back-in")
+@login_required
+def logged_back_in():
+    return render_template("auth/logged_back_in.html")

@@ -1,11 +1,14 @@
 from flask import current_app, jsonify, request, send_file
 from flask_login import current_user, login_required
 
+from clinic import audit
 from clinic.charts import bp
 from clinic.charts.services import pain_history, sessions_in_period
 from clinic.clients.services import get_client_for
+from clinic.extensions import db
 from clinic.knowledge.services import knowledge_base
-from clinic.reports.services import PeriodError, parse_period
+from clinic.models import AuditAction
+from clinic.reports.services import PeriodError, parse_period, period_args
 
 PLOTLY_JS = "plotly.min.js"
 
@@ -19,7 +22,11 @@ def history(client_id: int):
     except PeriodError as error:
         return jsonify(error="Bad Request", message=str(error)), 400
     sessions = sessions_in_period(client, date_from, date_to)
-    return jsonify(pain_history(client, sessions, knowledge_base()))
+    body = pain_history(client, sessions, knowledge_base())
+    audit.record(AuditAction.VIEW, client=client, entity_type="pain-history", entity_id=client.id,
+                 details={"period": period_args(date_from, date_to)})
+    db.session.commit()
+    return jsonify(body)
 
 
 @bp.route("/vendor/plotly.min.js")

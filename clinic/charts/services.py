@@ -31,8 +31,14 @@ def sessions_in_period(client: Client, date_from: date | None = None, date_to: d
     if date_from:
         query = query.where(TreatmentSession.started_at >= to_utc(datetime.combine(date_from, time.min)))
     if date_to:
-        query = query.where(TreatmentSession.started_at < to_utc(datetime.combine(date_to + timedelta(days=1), time.min)))
+        query = query.where(TreatmentSession.started_at <= to_utc(datetime.combine(date_to, time.max)))
     return list(db.session.scalars(query))
+
+
+def first_session(client: Client) -> TreatmentSession | None:
+    """The client's first session ever: the baseline, whatever period is being looked at."""
+    return db.session.scalar(sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)
+                             .order_by(TreatmentSession.started_at, TreatmentSession.id).limit(1))
 
 
 def pain_history(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, Any]:
@@ -66,21 +72,27 @@ def is_meaningful_improvement(baseline: int, pain: int) -> bool:
 @dataclass
 class Progress:
     baseline: int | None
+    baseline_session: TreatmentSession | None
     latest: int | None
     change: int | None
     meaningful: bool
     first_meaningful: TreatmentSession | None
 
 
-def progress(sessions: list[TreatmentSession]) -> Progress:
-    """Baseline is the first session's pain before; progress is read from each later session's pain before
-    (what the client arrives with), which shows lasting change rather than the relief right after treatment."""
-    if not sessions:
-        return Progress(None, None, None, False, None)
-    baseline = sessions[0].pain_before
-    latest = sessions[-1].pain_before  # with one session there is no follow-up yet: no change
-    first = next((s for s in sessions[1:] if is_meaningful_improvement(baseline, s.pain_before)), None)
-    return Progress(baseline, latest, latest - baseline, is_meaningful_improvement(baseline, latest), first)
+def progress(sessions: list[TreatmentSession], first_visit: TreatmentSession | None = None) -> Progress:
+    """Baseline is the pain before the client's first session ever (`first_visit`; by default the first of
+    `sessions`), so a period that starts mid-course is still measured from the start. Progress is read from
+    each later session's pain before (what the client arrives with): lasting change, not the relief right
+    after treatment."""
+    first_visit = first_visit or (sessions[0] if sessions else None)
+    if not sessions or first_visit is None:
+        return Progress(None, None, None, None, False, None)
+    baseline = first_visit.pain_before
+    later = [s for s in sessions if s.id != first_visit.id]
+    latest = later[-1].pain_before if later else baseline  # one visit: no follow-up yet, no change
+    first = next((s for s in later if is_meaningful_improvement(baseline, s.pain_before)), None)
+    return Progress(baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest),
+                    first)
 
 
 def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
@@ -106,12 +118,13 @@ def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[d
     return ranked
 
 
-def figures(sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, dict]:
+def figures(sessions: list[TreatmentSession], kb: KnowledgeBase,
+            first_visit: TreatmentSession | None = None) -> dict[str, dict]:
     """Plotly figures as JSON-ready dicts, built here so the page script only draws them."""
     if not sessions:
         return {}
     return {
-        "pain": _pain_figure(sessions).to_plotly_json(),
+        "pain": _pain_figure(sessions, progress(sessions, first_visit)).to_plotly_json(),
         "muscles": _muscle_pain_figure(sessions, kb).to_plotly_json(),
         "counts": _counts_figure(sessions, kb).to_plotly_json(),
         "pressure": _pressure_figure(sessions, kb).to_plotly_json(),
@@ -134,11 +147,10 @@ def _mode(sessions: list) -> str:
     return "lines+markers" if len(sessions) <= 60 else "lines"
 
 
-def _pain_figure(sessions: list[TreatmentSession]) -> go.Figure:
+def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure:
     """Pain before and after each session against the baseline, with the level that counts as a clinically
     meaningful improvement and a marker at the first session that reached it."""
     dates = _dates(sessions)
-    state = progress(sessions)
     threshold = state.baseline - max(MEANINGFUL_DROP_POINTS, MEANINGFUL_DROP_FRACTION * state.baseline)
     figure = go.Figure(layout=_layout(
         "Pain before and after each session",

@@ -9,7 +9,7 @@ from clinic.clients.services import (
 )
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
-from clinic.charts.services import figures, progress, sessions_in_period
+from clinic.charts.services import figures, first_session, progress, sessions_in_period
 from clinic.knowledge.services import knowledge_base
 from clinic.models import User
 from clinic.reports.services import PeriodError, parse_period, period_args
@@ -59,12 +59,14 @@ def detail(client_id: int):
         date_from = date_to = None
         period_error = str(error)
     history = sessions_in_period(client, date_from, date_to)
+    first_visit = first_session(client)
     kb = knowledge_base()
     return render_template(
         "clients/detail.html", client=client, sessions=sessions, confirm_form=ConfirmForm(),
         period={"from": date_from, "to": date_to, "error": period_error, "raw": request.args,
                 "args": period_args(date_from, date_to)},
-        progress=progress(history), history_count=len(history), figures=figures(history, kb),
+        progress=progress(history, first_visit), history_count=len(history),
+        figures=figures(history, kb, first_visit),
     )
 
 

@@ -55,7 +55,7 @@ def export_csv(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
     sessions = sessions_in_period(client, date_from, date_to)
     body = sessions_csv(sessions, knowledge_base())
-    record_export(client, "csv", len(sessions))
+    record_export(client, "csv", len(sessions), period_args(date_from, date_to))
     db.session.commit()
     return Response(body, mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-sessions.csv"'})
@@ -66,7 +66,7 @@ def export_fhir(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
     sessions = sessions_in_period(client, date_from, date_to)
     bundle = fhir_bundle(client, sessions, knowledge_base())
-    record_export(client, "fhir", len(sessions))
+    record_export(client, "fhir", len(sessions), period_args(date_from, date_to))
     db.session.commit()
     return Response(json.dumps(bundle, indent=2), mimetype="application/fhir+json", headers={
         "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-fhir.json"'})

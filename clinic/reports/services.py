@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from clinic import audit
-from clinic.charts.services import figures, muscle_counts, progress
+from clinic.charts.services import figures, first_session, muscle_counts, progress
 from clinic.clock import to_local
 from clinic.db_types import utcnow
 from clinic.knowledge.loader import KnowledgeBase
@@ -50,6 +50,7 @@ def complaint_regions(sessions: list[TreatmentSession]) -> list[str]:
 def summary_context(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase,
                     date_from: date | None, date_to: date | None) -> dict[str, Any]:
     muscles = muscle_counts(sessions, kb)
+    first_visit = first_session(client)
     therapists = list(dict.fromkeys(session.therapist.name for session in sessions)) or [client.therapist.name]
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
     return {
@@ -57,7 +58,7 @@ def summary_context(client: Client, sessions: list[TreatmentSession], kb: Knowle
         "sessions": sessions,
         "period_start": date_from or (to_local(sessions[0].started_at).date() if sessions else None),
         "period_end": date_to or (to_local(sessions[-1].started_at).date() if sessions else None),
-        "progress": progress(sessions),
+        "progress": progress(sessions, first_visit),
         "complaints": complaint_regions(sessions),
         "muscles": muscles,
         "responses": {
@@ -69,7 +70,7 @@ def summary_context(client: Client, sessions: list[TreatmentSession], kb: Knowle
         },
         "latest_plan": latest_plan,
         "therapists": therapists,
-        "figures": {"pain": figures(sessions, kb)["pain"]} if sessions else {},
+        "figures": {"pain": figures(sessions, kb, first_visit)["pain"]} if sessions else {},
     }
 
 
@@ -198,6 +199,6 @@ def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeB
     return {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat(), "entry": entries}
 
 
-def record_export(client: Client, export_format: str, sessions: int) -> None:
+def record_export(client: Client, export_format: str, sessions: int, period: dict[str, str]) -> None:
     audit.record(AuditAction.EXPORT, client=client, entity_type="export", entity_id=client.id,
-                 details={"format": export_format, "sessions": sessions})
+                 details={"format": export_format, "sessions": sessions, "period": period})

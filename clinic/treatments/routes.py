@@ -44,15 +44,15 @@ def create(client_id: int):
     elif _rebuilds_form(form):
         pass
     elif form.validate_on_submit():
-        existing = find_by_token(form.submission_token.data)
+        existing = find_by_token(client, form.submission_token.data)
         if existing is None:
-            session = create_session(client, current_user, form.submission_token.data, form_values(form))
             try:
+                session = create_session(client, current_user, form.submission_token.data, form_values(form))
                 db.session.commit()
             except IntegrityError:
-                # The same form was submitted twice at once; the other request stored it.
+                # The same form was submitted twice at once and the other request stored it first.
                 db.session.rollback()
-                existing = find_by_token(form.submission_token.data)
+                existing = find_by_token(client, form.submission_token.data)
                 if existing is None:
                     raise
             else:

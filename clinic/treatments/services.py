@@ -72,10 +72,12 @@ def repeat_points(form: SessionForm, previous: TreatmentSession) -> None:
                         "pressure_seconds": point.pressure_seconds})
 
 
-def find_by_token(token: str | None) -> TreatmentSession | None:
+def find_by_token(client: Client, token: str | None) -> TreatmentSession | None:
+    """The session already stored from this form, if any."""
     if not token:
         return None
-    return db.session.scalar(sa.select(TreatmentSession).where(TreatmentSession.submission_token == token))
+    return db.session.scalar(sa.select(TreatmentSession).where(
+        TreatmentSession.submission_token == token, TreatmentSession.client_id == client.id))
 
 
 def create_session(client: Client, therapist: User, token: str, values: dict[str, Any]) -> TreatmentSession:

@@ -93,3 +93,25 @@ def test_form_without_javascript_still_saves_points(browser, live_server, client
     page.wait_for_selector("h1:has-text('Session of')")
     assert "Soleus" in page.locator(".points-table").inner_text()
     context.close()
+
+
+def test_a_session_typed_after_the_login_ended_is_not_lost(page, live_server, client_record, live_app):
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{client_record}/sessions/new")
+    page.get_by_label("Pain before (0-10)").fill("6")
+    page.get_by_label("Pain after (0-10)").fill("2")
+    page.get_by_label("Subjective").fill("Typed during a long treatment")
+    page.context.clear_cookies()  # the login ends, as after 30 idle minutes
+
+    page.get_by_role("button", name="Save session").click()
+    banner = page.locator("[data-logged-out]")
+    banner.wait_for(state="visible")
+    assert page.get_by_label("Subjective").input_value() == "Typed during a long treatment"
+    screenshot(page, "session-form-logged-out")
+
+    other_tab = page.context.new_page()
+    log_in(other_tab, live_server, "maya@clinic.example", PASSWORD)
+    other_tab.close()
+    page.get_by_role("button", name="Save session").click()
+    page.wait_for_selector("h1:has-text('Session of')")
+    assert "Typed during a long treatment" in page.locator(".soap").inner_text()
