@@ -43,14 +43,13 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
-    login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
     from clinic.auth.services import load_user
+    from clinic.errors import unauthorized
 
     login_manager.user_loader(load_user)
+    login_manager.unauthorized_handler(unauthorized)
 
 
 @event.listens_for(Engine, "connect")

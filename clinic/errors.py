@@ -1,5 +1,5 @@
 """Error pages: HTML for pages, JSON for the API and .json URLs."""
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from clinic.extensions import db
@@ -22,3 +22,11 @@ def init_error_handlers(app: Flask) -> None:
         if wants_json():
             return jsonify(error="Internal Server Error", message="Something went wrong; nothing was saved."), 500
         return render_template("errors/error.html", error=None), 500
+
+
+def unauthorized():
+    """Not logged in: JSON asks for a login with 401; a page goes to the login form and comes back."""
+    if wants_json():
+        return jsonify(error="Unauthorized", message="Log in first."), 401
+    flash("Please log in to continue.", "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

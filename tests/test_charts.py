@@ -92,8 +92,19 @@ def test_other_therapist_and_missing_client_get_404(client, record, other_therap
     assert client.get("/clients/9999/pain-history.json").status_code == 404
 
 
-def test_needs_login(client, record):
-    assert client.get(f"/clients/{record.id}/pain-history.json").status_code in (302, 401)
+def test_needs_login_and_says_so_in_json(client, record):
+    response = client.get(f"/clients/{record.id}/pain-history.json")
+    assert response.status_code == 401 and response.is_json
+
+
+def test_period_boundaries_are_local_days(therapist_client, record, app):
+    """In New York (summer time from 8 March 2026), 23:30 on 10 March is 03:30 UTC on 11 March: it belongs
+    to 10 March."""
+    app.config["CLINIC_TIMEZONE"] = "America/New_York"
+    make_session(record, started_at=datetime(2026, 3, 11, 3, 30, tzinfo=timezone.utc))
+    url = f"/clients/{record.id}/pain-history.json"
+    assert len(therapist_client.get(f"{url}?from=2026-03-10&to=2026-03-10").get_json()["sessions"]) == 1
+    assert therapist_client.get(f"{url}?from=2026-03-11").get_json()["sessions"] == []
 
 
 # --- the clinically meaningful rule -----------------------------------------------------------------------

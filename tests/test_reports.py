@@ -84,6 +84,25 @@ def test_summary_bad_period_is_400(therapist_client, record):
     assert therapist_client.get(f"/clients/{record.id}/summary?from=2026-04-01&to=2026-03-01").status_code == 400
 
 
+def test_csv_and_json_dates_are_in_the_clinic_time_zone(therapist_client, record, app):
+    app.config["CLINIC_TIMEZONE"] = "America/New_York"
+    rows = read_csv(therapist_client.get(f"/clients/{record.id}/export.csv"))
+    assert rows[0]["date"] == "2026-03-01T05:00-05:00"
+    body = therapist_client.get(f"/clients/{record.id}/pain-history.json").get_json()
+    assert body["sessions"][0]["date"] == "2026-03-01T05:00:00-05:00"
+
+
+def test_summary_lists_at_most_twelve_muscles(therapist_client, therapist, app):
+    from clinic.knowledge.services import knowledge_base
+
+    with app.test_request_context():
+        slugs = list(knowledge_base().muscles)[:15]
+    client = make_client(therapist)
+    make_session(client, points=[{"trigger_point_id": f"{slug}/1"} for slug in slugs])
+    html = text(therapist_client.get(f"/clients/{client.id}/summary"))
+    assert "And 3 more muscles" in html
+
+
 def test_exports_record_the_period(therapist_client, record, db):
     therapist_client.get(f"/clients/{record.id}/export.csv?from=2026-03-10&to=9999-12-31")
     [event] = events(db, "export")
@@ -105,7 +124,7 @@ def test_csv_has_a_row_per_point_and_is_audited(therapist_client, record, db):
     assert len(rows) == 3
     assert rows[0]["muscle"] == "Upper trapezius" and rows[0]["pressure_seconds"] == "60"
     assert rows[0]["release_felt"] == "yes" and rows[0]["pain_regions"] == "Temple; Side of neck"
-    assert rows[0]["date"] == "2026-03-01T10:00"
+    assert rows[0]["date"] == "2026-03-01T10:00+00:00"
     [event] = events(db, "export")
     assert event.details == {"format": "csv", "sessions": 2, "period": {}}
 

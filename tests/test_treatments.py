@@ -10,7 +10,7 @@ from clinic.models import AuditEvent, PointTreatment, TreatmentSession
 from tests.factories import make_client, make_session
 from tests.helpers import csrf_token, input_value, is_checked, login_fast, selected_option, text
 
-TODAY = date.today()
+TODAY = date.today()  # UTC on the test machines; tests that depend on the zone set CLINIC_TIMEZONE themselves
 
 
 def session_data(**overrides) -> dict:
@@ -159,14 +159,86 @@ def test_invalid_input_is_refused_beside_the_field_and_nothing_typed_is_lost(
     html = text(response)
     assert response.status_code == 200
     assert message in html
-    field_id = field if field != "pain_regions" else "pain_regions"
-    assert f'id="{field_id}-error"' in html
+    assert f'id="{field}-error"' in html
     assert sessions(db) == []
     # Every point and note typed is still on the form.
     assert "Very tender" in html and "Headache since Monday." in html
     assert selected_option(html, "points-1-trigger_point") == "levator-scapulae/1"
     assert is_checked(html, "points-1-local_twitch") and not is_checked(html, "points-1-release_felt")
     assert input_value(html, "points-1-pressure_seconds") == "45"
+
+
+def test_typed_time_is_the_clinic_wall_clock(therapist_client, own_client, db, app):
+    app.config["CLINIC_TIMEZONE"] = "Europe/Berlin"
+    post_session(therapist_client, own_client.id, started_at="2026-03-10T09:30")
+    saved = sessions(db)[0]
+    assert saved.started_at == datetime(2026, 3, 10, 8, 30, tzinfo=timezone.utc)
+    html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/{saved.id}/edit")
+    assert input_value(html, "started_at") == "2026-03-10T09:30"
+
+
+def test_repeated_regions_are_stored_once(therapist_client, own_client, db):
+    post_session(therapist_client, own_client.id, pain_regions=["temple", "temple", "jaw"])
+    assert sessions(db)[0].pain_regions == ["temple", "jaw"]
+
+
+def test_missing_or_oversized_submission_token_is_refused(therapist_client, own_client, db):
+    url = f"/clients/{own_client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    for token in ("", "x" * 65):
+        response = therapist_client.post(url, data={**hidden, "submission_token": token, **session_data()})
+        assert response.status_code == 200
+        assert "reload the page" in text(response) or "longer than 64" in text(response)
+    assert sessions(db) == []
+
+
+def test_too_many_point_rows_are_refused(therapist_client, own_client, db):
+    rows = {}
+    for n in range(61):
+        rows.update({f"points-{n}-trigger_point": "soleus/1", f"points-{n}-side": "right",
+                     f"points-{n}-pressure_seconds": "60", f"points-{n}-pain": "5"})
+    data = {key: value for key, value in session_data().items() if not key.startswith("points-")}
+    url = f"/clients/{own_client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    response = therapist_client.post(url, data={**hidden, **data, **rows})
+    assert response.status_code == 200 and sessions(db) == []
+    assert "At most 60 points" in text(response)
+
+
+def test_opening_the_session_form_is_audited_as_a_view(therapist_client, own_client, db):
+    therapist_client.get(f"/clients/{own_client.id}/sessions/new")
+    event = db.session.scalar(sa.select(AuditEvent))
+    assert (event.action, event.client_id) == ("view", own_client.id)
+
+
+def test_resubmitting_changes_after_back_offers_them_as_an_edit(therapist_client, own_client, db):
+    url = f"/clients/{own_client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    therapist_client.post(url, data={**hidden, **session_data()})
+    response = therapist_client.post(url, data={**hidden, **session_data(plan="Changed plan")})
+    html = text(response)
+    saved = sessions(db)[0]
+    assert response.status_code == 200 and "already saved" in html and "Changed plan" in html
+    assert f'action="/clients/{own_client.id}/sessions/{saved.id}/edit"' in html
+    assert saved.plan == "Review in a week." and len(sessions(db)) == 1
+
+
+def test_second_click_on_save_in_the_edit_form_is_not_a_conflict(therapist_client, own_client, db):
+    post_session(therapist_client, own_client.id)
+    saved = sessions(db)[0]
+    url = f"/clients/{own_client.id}/sessions/{saved.id}/edit"
+    _, hidden = form_page(therapist_client, url)
+    first = therapist_client.post(url, data={**hidden, **session_data(pain_after="1")})
+    second = therapist_client.post(url, data={**hidden, **session_data(pain_after="1")})
+    assert first.status_code == 302 and second.status_code == 302
+
+
+def test_sessions_of_an_archived_client_are_read_only(therapist_client, own_client, db):
+    saved = make_session(own_client)
+    own_client.archived_at = datetime.now(timezone.utc)
+    db.session.commit()
+    response = therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}/edit")
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sessions/{saved.id}")
 
 
 def test_blood_pressure_must_be_plausible(therapist_client, own_client, db):
@@ -293,7 +365,6 @@ def test_other_therapist_gets_404_everywhere(client, own_client, other_therapist
     base = f"/clients/{own_client.id}/sessions"
     for url in [f"{base}/new", f"{base}/{saved.id}", f"{base}/{saved.id}/edit", f"{base}/new?repeat=1"]:
         assert client.get(url).status_code == 404, url
-    from tests.helpers import csrf_token
     token = csrf_token(client, "/clients/")
     for url in [f"{base}/new", f"{base}/{saved.id}/edit"]:
         assert client.post(url, data={"csrf_token": token, **session_data()}).status_code == 404, url

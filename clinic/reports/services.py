@@ -10,7 +10,7 @@ from werkzeug.datastructures import MultiDict
 
 from clinic import audit
 from clinic.charts.services import figures, first_session, muscle_counts, progress
-from clinic.clock import to_local
+from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
 from clinic.knowledge.loader import KnowledgeBase
 from clinic.models import AuditAction, Client, TreatmentSession
@@ -104,7 +104,8 @@ def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
     writer.writerow(CSV_COLUMNS)
     for session in sessions:
         shared = {
-            "session_id": session.id, "date": to_local(session.started_at).isoformat(timespec="minutes"),
+            "session_id": session.id,
+            "date": session.started_at.astimezone(clinic_zone()).isoformat(timespec="minutes"),
             "length_minutes": session.length_minutes, "pain_before": session.pain_before,
             "pain_after": session.pain_after,
             "pain_regions": "; ".join(kb.region_names.get(r, r) for r in session.pain_regions),

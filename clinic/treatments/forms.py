@@ -1,6 +1,7 @@
 """The session form: the session's own fields and one sub-form per treated point."""
 from datetime import date, datetime
 
+from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField,
@@ -15,6 +16,7 @@ from clinic.models.treatment import (
 )
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
+MAX_POINTS = 60  # far more than one session treats; a bound on what one request can store
 
 
 def _range(low: int, high: int, unit: str = "") -> NumberRange:
@@ -65,7 +67,8 @@ class PointForm(Form):
 
 
 class SessionForm(FlaskForm):
-    submission_token = HiddenField()
+    submission_token = HiddenField(validators=[
+        InputRequired("This form is incomplete: reload the page and enter the session again."), Length(max=64)])
     version = HiddenField()
     started_at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M",
                                     validators=[InputRequired(message="Enter the date and time.")])
@@ -99,11 +102,13 @@ class SessionForm(FlaskForm):
     assessment = TextAreaField("Assessment", validators=[Optional(), Length(max=5000)], filters=_strip)
     plan = TextAreaField("Plan", validators=[Optional(), Length(max=5000)], filters=_strip,
                          description="Next visit, home care, referral.")
-    points = FieldList(FormField(PointForm))
+    points = FieldList(FormField(PointForm), max_entries=MAX_POINTS)
     save = SubmitField("Save session")
 
     def __init__(self, *args, region_choices=(), point_choices=(), today: date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        # FieldList silently drops rows beyond max_entries: count what was sent, to refuse rather than drop.
+        self.rows_sent = len({key.split("-")[1] for key in request.form if key.startswith("points-")})
         self.today = today or date.today()
         self.pain_regions.choices = as_choices(region_choices)
         self.point_choices = point_choices
@@ -111,6 +116,9 @@ class SessionForm(FlaskForm):
             entry.form.trigger_point.choices = point_choices
 
     def add_point(self, data: dict | None = None):
+        """Another row, unless the form already has as many as it may."""
+        if len(self.points.entries) >= MAX_POINTS:
+            return None
         entry = self.points.append_entry(data)
         entry.form.trigger_point.choices = self.point_choices
         return entry
@@ -120,6 +128,10 @@ class SessionForm(FlaskForm):
             raise ValidationError("A session can't be dated after today.")
         if field.data and field.data < datetime(2000, 1, 1):
             raise ValidationError("Check the year.")
+
+    def validate_points(self, field) -> None:
+        if self.rows_sent > MAX_POINTS:
+            raise ValidationError(f"At most {MAX_POINTS} points can be saved in one session.")
 
     def validate_pain_regions(self, field) -> None:
         known = {choice.value for choice in field.choices}

@@ -3,6 +3,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from clinic.clients.services import get_client_for
+from clinic.clients.services import record_view as record_client_view
 from clinic.clock import local_now
 from clinic.extensions import db
 from clinic.knowledge.services import knowledge_base, rank_candidates
@@ -11,7 +12,8 @@ from clinic.treatments import bp
 from clinic.treatments.forms import PointForm
 from clinic.treatments.services import (
     StaleSessionError, create_session, fill_form, find_by_token, form_values, get_session_for, last_session,
-    new_submission_token, record_view, repeat_points, session_form, session_form_data, update_session,
+    new_submission_token, record_view, repeat_points, same_as_stored, session_form, session_form_data,
+    update_session,
 )
 
 SUGGESTIONS = 6  # muscles suggested from the reported pain regions
@@ -32,6 +34,8 @@ def create(client_id: int):
     kb = knowledge_base()
     form = session_form(kb)
     if request.method == "GET":
+        record_client_view(client)  # the form shows the contraindications (and, repeating, the last points)
+        db.session.commit()
         form.submission_token.data = new_submission_token()
         form.started_at.data = local_now()
         form.length_minutes.data = 60
@@ -58,6 +62,12 @@ def create(client_id: int):
             else:
                 flash("Session saved.", "success")
                 return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
+        if not same_as_stored(existing, form_values(form)):
+            # Back, a change, Save again: keep the changes and offer them as an edit of the stored session.
+            flash("This session was already saved. Your changes are below: press Save to store them as an edit "
+                  "of that session.", "info")
+            form.version.data = str(existing.version)
+            return _render_form(form, client, existing)
         flash("This session was already saved; it was not stored twice.", "info")
         return redirect(url_for("treatments.detail", client_id=client.id, session_id=existing.id))
     return _render_form(form, client, session=None)
@@ -77,6 +87,9 @@ def detail(client_id: int, session_id: int):
 def edit(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
+    if client.is_archived:
+        flash("This client is archived. Restore them before editing their sessions.", "error")
+        return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
     form = session_form(knowledge_base())
     if request.method == "GET":
         fill_form(form, session)
@@ -89,6 +102,9 @@ def edit(client_id: int, session_id: int):
             changes = update_session(session, form_values(form), form.version.data)
         except StaleSessionError:
             db.session.rollback()
+            if same_as_stored(session, form_values(form)):
+                flash("Changes saved.", "success")  # a second click on Save: the first one stored it
+                return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
             flash("This session was changed by someone else while you were editing. Your changes are still below; "
                   "check the saved version in another tab, then save again.", "error")
             db.session.refresh(session)
@@ -129,6 +145,7 @@ def _render_form(form, client: Client, session):
                    for point_id, (muscle, point) in kb.trigger_points.items()}
     return render_template(
         "treatments/form.html", form=form, client=client, session=session, kb=kb,
+        action=url_for("treatments.edit", client_id=client.id, session_id=session.id) if session else "",
         suggestions=rank_candidates(kb, [r for r in form.pain_regions.data or [] if r in kb.regions])[:SUGGESTIONS],
         blank_row=blank_row, point_names=point_names, page_data=session_form_data(kb),
     )

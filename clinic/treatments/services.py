@@ -43,7 +43,7 @@ def form_values(form: SessionForm) -> dict[str, Any]:
     """What the validated form says, ready to store: UTC time, and only the rows that were filled in."""
     values = {field: form[field].data for field in TreatmentSession.EDITABLE_FIELDS}
     values["started_at"] = to_utc(form.started_at.data)
-    values["pain_regions"] = list(form.pain_regions.data)
+    values["pain_regions"] = list(dict.fromkeys(form.pain_regions.data))
     for text in ("subjective", "objective", "assessment", "plan"):
         values[text] = values[text] or ""
     values["points"] = [
@@ -60,6 +60,7 @@ def fill_form(form: SessionForm, session: TreatmentSession, with_points: bool = 
         form[field].data = getattr(session, field)
     form.started_at.data = to_local(session.started_at)
     form.version.data = str(session.version)
+    form.submission_token.data = session.submission_token
     if with_points:
         for point in session.points:
             form.add_point({"trigger_point": point.trigger_point_id, **{f: getattr(point, f) for f in POINT_FIELDS}})
@@ -111,6 +112,15 @@ def update_session(session: TreatmentSession, values: dict[str, Any], version: s
                      details={"changes": changes})
     flush_or_stale(StaleSessionError)
     return changes
+
+
+def same_as_stored(session: TreatmentSession, values: dict[str, Any]) -> bool:
+    """Whether the form says exactly what is stored (a second click on Save, a resubmitted page)."""
+    values = dict(values)
+    points = values.pop("points")
+    return (all(getattr(session, field) == value for field, value in values.items())
+            and [point.as_record() for point in session.points]
+            == [PointTreatment(**point).as_record() for point in points])
 
 
 def get_session_for(client: Client, session_id: int) -> TreatmentSession:

@@ -127,6 +127,7 @@
       row.querySelectorAll("input[type=number], input[type=text], select").forEach(function (input) { input.value = ""; });
       row.querySelectorAll("input[type=checkbox]").forEach(function (box) { box.checked = false; });
       describeRow(row);
+      warn(row);
     }
     showRemoveButtons();
   }

@@ -6,8 +6,9 @@
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
+  window.addEventListener("afterprint", function () { recorded = false; });
   window.addEventListener("beforeprint", function () {
-    if (recorded) { return; }
+    if (recorded) { return; }  // Chrome can fire it twice for one print
     recorded = true;
     fetch(body.dataset.printedUrl, { method: "POST", headers: { "X-CSRFToken": body.dataset.csrf }, credentials: "same-origin" });
   });
