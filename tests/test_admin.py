@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from clinic.models import AuditEvent, User
-from tests.factories import PASSWORD, make_client, make_user
+from tests.factories import PASSWORD, make_client
 from tests.helpers import login_fast, login_via_form, submit, text
 
 NEW_USER = {"name": "Nora New", "email": "Nora@Clinic.example", "role": "therapist",

@@ -2,7 +2,7 @@
 Plotly figures built from it."""
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 
 import plotly.graph_objects as go

@@ -14,6 +14,7 @@ from clinic.knowledge.services import knowledge_base
 from clinic.models import User
 from clinic.reports.services import PeriodError, parse_period, period_args
 from clinic.treatments.services import client_sessions
+from clinic.views import archived_refusal
 
 
 @bp.before_request
@@ -74,8 +75,7 @@ def detail(client_id: int):
 def edit(client_id: int):
     client = get_client_for(current_user, client_id)
     if client.is_archived:
-        flash("This client is archived. Restore them before editing.", "error")
-        return redirect(url_for("clients.detail", client_id=client.id))
+        return archived_refusal("editing", url_for("clients.detail", client_id=client.id))
     form = ClientForm(obj=client)
     if request.method == "GET":
         form.version.data = str(client.version)

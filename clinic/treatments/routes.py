@@ -15,6 +15,7 @@ from clinic.treatments.services import (
     new_submission_token, record_view, repeat_points, same_as_stored, session_form, session_form_data,
     update_session,
 )
+from clinic.views import archived_refusal
 
 SUGGESTIONS = 6  # muscles suggested from the reported pain regions
 
@@ -29,8 +30,7 @@ def require_login():
 def create(client_id: int):
     client = get_client_for(current_user, client_id)
     if client.is_archived:
-        flash("This client is archived. Restore them before logging a session.", "error")
-        return redirect(url_for("clients.detail", client_id=client.id))
+        return archived_refusal("logging a session", url_for("clients.detail", client_id=client.id))
     kb = knowledge_base()
     form = session_form(kb)
     if request.method == "GET":
@@ -88,8 +88,8 @@ def edit(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
     if client.is_archived:
-        flash("This client is archived. Restore them before editing their sessions.", "error")
-        return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
+        return archived_refusal("editing their sessions",
+                                url_for("treatments.detail", client_id=client.id, session_id=session.id))
     form = session_form(knowledge_base())
     if request.method == "GET":
         fill_form(form, session)

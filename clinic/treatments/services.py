@@ -1,6 +1,5 @@
 """Storing treatment sessions: one transaction for a session and its points, audited, never doubled."""
 import secrets
-from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa

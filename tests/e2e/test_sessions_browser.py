@@ -2,7 +2,7 @@
 import pytest
 
 from clinic.extensions import db
-from clinic.models import Client, User
+from clinic.models import User
 from tests.e2e.conftest import TABLET, log_in, screenshot
 from tests.factories import PASSWORD, make_client
 
