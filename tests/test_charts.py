@@ -150,6 +150,10 @@ def test_figures_read_with_one_and_with_300_sessions(app, record, db):
     big = figures(many, kb)
     assert big["pain"]["data"][0]["mode"] == "lines"  # 300 markers would be noise
     assert len(big["pain"]["data"][0]["x"]) == 299
+    # With hundreds of sessions the trend is a monthly average over faint raw lines.
+    average = next(trace for trace in big["pain"]["data"] if trace["name"] == "Pain before, monthly average")
+    assert 9 <= len(average["x"]) <= 11 and big["pain"]["data"][0]["opacity"] == 0.3
+    assert all(len(trace["x"]) <= 11 for trace in big["muscles"]["data"])
     assert figures([], kb) == {}
 
 

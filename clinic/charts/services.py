@@ -142,9 +142,21 @@ def _dates(sessions: list[TreatmentSession]) -> list[str]:
     return [to_local(s.started_at).isoformat() for s in sessions]
 
 
+MANY_SESSIONS = 60  # beyond this, single sessions are noise: draw monthly averages over faint raw lines
+
+
 def _mode(sessions: list) -> str:
     # Markers help with a few sessions and become noise with hundreds.
-    return "lines+markers" if len(sessions) <= 60 else "lines"
+    return "lines+markers" if len(sessions) <= MANY_SESSIONS else "lines"
+
+
+def _monthly(points: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
+    """Average values per calendar month (points are (ISO date-time, value)), dated the 15th."""
+    months: dict[str, list[float]] = defaultdict(list)
+    for when, value in points:
+        months[when[:7]].append(value)
+    keys = sorted(months)
+    return [f"{key}-15" for key in keys], [round(sum(months[key]) / len(months[key]), 2) for key in keys]
 
 
 def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure:
@@ -160,13 +172,21 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
     if threshold >= 0:
         figure.add_hrect(y0=-0.3, y1=threshold, fillcolor="#e7f4ea", line_width=0, layer="below",
                          annotation_text="Meaningful improvement", annotation_position="top right")
+    many = len(sessions) > MANY_SESSIONS
+    raw = {"opacity": 0.3, "line_width": 1} if many else {}
     figure.add_trace(go.Scatter(
         x=dates, y=[s.pain_before for s in sessions], name="Pain before", mode=_mode(sessions),
         line={"color": "#a8271f", "width": 2}, customdata=[s.pain_before - state.baseline for s in sessions],
-        hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata:+d} from first visit)<extra></extra>"))
+        hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata:+d} from first visit)<extra></extra>", **raw))
     figure.add_trace(go.Scatter(
         x=dates, y=[s.pain_after for s in sessions], name="Pain after", mode=_mode(sessions),
-        line={"color": "#2f6f73", "width": 2, "dash": "dot"}, hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>"))
+        line={"color": "#2f6f73", "width": 2, "dash": "dot"}, hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>",
+        **raw))
+    if many:
+        months, averages = _monthly(list(zip(dates, [s.pain_before for s in sessions])))
+        figure.add_trace(go.Scatter(x=months, y=averages, name="Pain before, monthly average", mode="lines",
+                                    line={"color": "#a8271f", "width": 3},
+                                    hovertemplate="%{x|%b %Y}: %{y}/10 on average<extra></extra>"))
     if state.first_meaningful is not None:
         figure.add_trace(go.Scatter(
             x=[to_local(state.first_meaningful.started_at).isoformat()], y=[state.first_meaningful.pain_before],
@@ -187,12 +207,18 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> 
         for name, pains in by_muscle.items():
             if name in top:
                 series[name].append((when, sum(pains) / len(pains)))
-    figure = go.Figure(layout=_layout("Compression pain per muscle (most treated)",
+    title = "Compression pain per muscle (most treated" + (", monthly average)" if len(sessions) > MANY_SESSIONS else ")")
+    figure = go.Figure(layout=_layout(title,
                                       yaxis={"title": {"text": "Pain (0-10)"}, "range": [0, 10.5], "dtick": 2}))
     for name in top:
         points = series[name]
-        figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
-                                    mode=_mode(points)))
+        if len(sessions) > MANY_SESSIONS:
+            x, y = _monthly(points)
+            figure.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines",
+                                        hovertemplate=f"{name}, %{{x|%b %Y}}: %{{y}}/10 on average<extra></extra>"))
+        else:
+            figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
+                                        mode=_mode(points)))
     figure.add_hline(y=7, line={"color": "#8a4b00", "dash": "dot", "width": 1})
     return figure
 
