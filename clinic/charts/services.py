@@ -123,12 +123,18 @@ def figures(sessions: list[TreatmentSession], kb: KnowledgeBase,
     """Plotly figures as JSON-ready dicts, built here so the page script only draws them."""
     if not sessions:
         return {}
+    counts = muscle_counts(sessions, kb)
     return {
-        "pain": _pain_figure(sessions, progress(sessions, first_visit)).to_plotly_json(),
-        "muscles": _muscle_pain_figure(sessions, kb).to_plotly_json(),
-        "counts": _counts_figure(sessions, kb).to_plotly_json(),
+        "pain": pain_figure(sessions, first_visit),
+        "muscles": _muscle_pain_figure(sessions, kb, counts).to_plotly_json(),
+        "counts": _counts_figure(counts).to_plotly_json(),
         "pressure": _pressure_figure(sessions, kb).to_plotly_json(),
     }
+
+
+def pain_figure(sessions: list[TreatmentSession], first_visit: TreatmentSession | None = None) -> dict:
+    """The pain trend alone (the physician summary's one chart)."""
+    return _pain_figure(sessions, progress(sessions, first_visit)).to_plotly_json()
 
 
 def _layout(title: str, **extra) -> dict:
@@ -196,8 +202,8 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
     return figure
 
 
-def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.Figure:
-    top = [entry["name"] for entry in muscle_counts(sessions, kb)[:TOP_MUSCLES]]
+def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> go.Figure:
+    top = [entry["name"] for entry in counts[:TOP_MUSCLES]]
     series: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for session, when in zip(sessions, _dates(sessions)):
         by_muscle: dict[str, list[int]] = defaultdict(list)
@@ -223,8 +229,8 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> 
     return figure
 
 
-def _counts_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.Figure:
-    counts = muscle_counts(sessions, kb)[:10]
+def _counts_figure(counts: list[dict]) -> go.Figure:
+    counts = counts[:10]
     return go.Figure(
         go.Bar(x=[entry["points"] for entry in counts][::-1], y=[entry["name"] for entry in counts][::-1],
                orientation="h", marker={"color": "#2f6f73"}, hovertemplate="%{x} points<extra></extra>"),

@@ -9,7 +9,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from clinic import audit
-from clinic.charts.services import figures, first_session, muscle_counts, progress
+from clinic.charts.services import first_session, muscle_counts, pain_figure, progress
 from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
 from clinic.knowledge.loader import KnowledgeBase
@@ -70,7 +70,7 @@ def summary_context(client: Client, sessions: list[TreatmentSession], kb: Knowle
         },
         "latest_plan": latest_plan,
         "therapists": therapists,
-        "figures": {"pain": figures(sessions, kb, first_visit)["pain"]} if sessions else {},
+        "figures": {"pain": pain_figure(sessions, first_visit)} if sessions else {},
     }
 
 
