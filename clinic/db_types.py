@@ -35,3 +35,8 @@ def render_migration_item(type_: str, obj, _autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def one_of(column: str, enum) -> str:
+    """SQL for a CHECK that a text column holds one of an enum's values."""
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"

@@ -8,7 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from clinic.extensions import db
-from clinic.db_types import UTCDateTime, utcnow
+from clinic.db_types import UTCDateTime, one_of, utcnow
 from clinic.models.client import Client
 from clinic.models.user import User
 
@@ -25,12 +25,9 @@ class AuditAction(StrEnum):
     EXPORT = "export"
 
 
-_ACTIONS_SQL = ", ".join(f"'{action.value}'" for action in AuditAction)
-
-
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (sa.CheckConstraint(f"action IN ({_ACTIONS_SQL})", name="action_valid"),)
+    __table_args__ = (sa.CheckConstraint(one_of("action", AuditAction), name="action_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

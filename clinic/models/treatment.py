@@ -6,7 +6,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.db_types import UTCDateTime, utcnow
+from clinic.db_types import UTCDateTime, one_of, utcnow
 from clinic.extensions import db
 from clinic.models.client import Client
 from clinic.models.user import User
@@ -23,10 +23,6 @@ class Side(StrEnum):
     LEFT = "left"
     RIGHT = "right"
     BOTH = "both"
-
-
-def _in(column: str, enum: type[StrEnum]) -> str:
-    return f"{column} IN ({', '.join(repr(member.value) for member in enum)})"
 
 
 def _between(column: str, low: int, high: int, nullable: bool = False) -> str:
@@ -56,7 +52,7 @@ class TreatmentSession(db.Model):
         sa.CheckConstraint(_between("pain_before", *PAIN_RANGE), name="pain_before_range"),
         sa.CheckConstraint(_between("pain_after", *PAIN_RANGE), name="pain_after_range"),
         sa.CheckConstraint(_between("length_minutes", *LENGTH_RANGE), name="length_range"),
-        sa.CheckConstraint(_in("overload_cause", OverloadCause), name="overload_cause_valid"),
+        sa.CheckConstraint(one_of("overload_cause", OverloadCause), name="overload_cause_valid"),
         *(sa.CheckConstraint(_between(f"{vital}_{when}", *_VITAL_RANGES[vital], nullable=True),
                              name=f"{vital}_{when}_range")
           for vital in VITALS for when in ("before", "after")),
@@ -114,7 +110,7 @@ class PointTreatment(db.Model):
     __table_args__ = (
         sa.CheckConstraint(_between("pressure_seconds", *PRESSURE_RANGE), name="pressure_range"),
         sa.CheckConstraint(_between("pain", *PAIN_RANGE), name="pain_range"),
-        sa.CheckConstraint(_in("side", Side), name="side_valid"),
+        sa.CheckConstraint(one_of("side", Side), name="side_valid"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,7 +10,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from clinic.extensions import db
-from clinic.db_types import UTCDateTime, utcnow
+from clinic.db_types import UTCDateTime, one_of, utcnow
 
 _hasher = PasswordHasher()
 
@@ -26,7 +26,7 @@ def new_session_token() -> str:
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (sa.CheckConstraint("role IN ('admin', 'therapist')", name="role_valid"),)
+    __table_args__ = (sa.CheckConstraint(one_of("role", Role), name="role_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-cased, which makes the unique constraint case-insensitive.
