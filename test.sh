@@ -6,6 +6,11 @@ set -uo pipefail
 cd "$(dirname "$0")"
 scripts/bootstrap.sh requirements-dev.txt || exit 1
 
+# Lint first: a style or layering slip fails in seconds, before the slow parts.
+echo "=== lint ==="
+.venv/bin/ruff check . || exit 1
+.venv/bin/ruff format --check . || exit 1
+
 export KNOTWORK_RESULTS=test-results
 rm -rf "$KNOTWORK_RESULTS" && mkdir -p "$KNOTWORK_RESULTS"
 POSTGRES_URL=${KNOTWORK_POSTGRES_SERVER:-postgresql://postgres@127.0.0.1:5432/postgres}

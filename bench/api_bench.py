@@ -2,6 +2,7 @@
 
 Run: .venv/bin/python bench/api_bench.py [--calls N]
 Goes through the full Flask stack (routing, JSON, security headers) with the test client, no network."""
+
 import argparse
 import statistics
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clinic import create_app  # noqa: E402
+from clinic import create_app
 
 REQUESTS = {
     "regions": "/api/regions",

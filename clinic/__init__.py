@@ -1,4 +1,5 @@
 """Knotwork: practice management for myofascial trigger point therapy."""
+
 import os
 from pathlib import Path
 from typing import Any
@@ -73,8 +74,8 @@ def register_knowledge_base(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
     from clinic.api import bp as api_bp
-    from clinic.charts import bp as charts_bp
     from clinic.auth import bp as auth_bp
+    from clinic.charts import bp as charts_bp
     from clinic.clients import bp as clients_bp
     from clinic.knowledge import bp as knowledge_bp
     from clinic.reports import bp as reports_bp

@@ -1,4 +1,5 @@
 """Writing the audit log. Services call `record`; the view's commit stores the event with the change."""
+
 from datetime import date
 from typing import Any
 

@@ -1,9 +1,10 @@
 """Command-line tools: `flask create-user`, `flask seed-demo`."""
+
 import click
 from flask import Flask, current_app
 
-from clinic.admin.services import create_user, email_taken
 from clinic.admin.forms import MIN_PASSWORD_LENGTH
+from clinic.admin.services import create_user, email_taken
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
 from clinic.knowledge.services import knowledge_base
@@ -19,10 +20,16 @@ def init_cli(app: Flask) -> None:
 @click.command("create-user")
 @click.option("--email", prompt=True)
 @click.option("--name", prompt=True)
-@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.THERAPIST.value,
-              show_default=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Prompted when left out; pass it only from scripts.")
+@click.option(
+    "--role", type=click.Choice([role.value for role in Role]), default=Role.THERAPIST.value, show_default=True
+)
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Prompted when left out; pass it only from scripts.",
+)
 def create_user_command(email: str, name: str, role: str, password: str) -> None:
     """Create a login account."""
     if email_taken(email):

@@ -1,5 +1,6 @@
 """The clinic's wall clock. Times are stored in UTC; "today" and what people type and read are local."""
-from datetime import date, datetime, timezone
+
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -19,7 +20,7 @@ def local_now() -> datetime:
 
 
 def to_utc(local: datetime) -> datetime:
-    return local.replace(tzinfo=clinic_zone()).astimezone(timezone.utc)
+    return local.replace(tzinfo=clinic_zone()).astimezone(UTC)
 
 
 def to_local(moment: datetime) -> datetime:

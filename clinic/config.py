@@ -1,7 +1,8 @@
 """Configuration classes. SQLite in instance/ by default; DATABASE_URL overrides."""
+
 import os
-from pathlib import Path
 from datetime import timedelta
+from pathlib import Path
 
 
 def _database_url(default: str) -> str:
@@ -9,7 +10,7 @@ def _database_url(default: str) -> str:
     # psycopg 3 is the driver; accept the common short forms.
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -1,4 +1,5 @@
 """Error pages: HTML for pages, JSON for the API and .json URLs."""
+
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 

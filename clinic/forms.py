@@ -1,11 +1,12 @@
 """Validators shared by the feature forms."""
+
 from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SubmitField
+from wtforms.validators import ValidationError
 
 from clinic.clock import clinic_today
-from wtforms.validators import ValidationError
 
 
 class NotInFuture:

@@ -1,30 +1,42 @@
 """Security headers and proxy trust, in one place."""
+
 from flask import Flask, Response, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    # plotly.js creates two <style> elements: an empty one it fills through the CSSOM (not governed by CSP)
-    # and the fixed CSS of its map library. Their hashes allow exactly those, and no other inline style.
-    "style-src 'self' " + " ".join(f"'sha256-{digest}'" for digest in (
-        "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-        "ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o=",
-    )),
-    "img-src 'self' data:",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # plotly.js creates two <style> elements: an empty one it fills through the CSSOM (not governed by CSP)
+        # and the fixed CSS of its map library. Their hashes allow exactly those, and no other inline style.
+        "style-src 'self' "
+        + " ".join(
+            f"'sha256-{digest}'"
+            for digest in (
+                "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+                "ji27qzEtxXZW+7dun6UwjHXJ18e6WAin1VvNtkzIE/o=",
+            )
+        ),
+        "img-src 'self' data:",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Files that are the same for everyone: always cacheable.
 STATIC_ENDPOINTS = {"static", "charts.plotly_js"}
 # Public pages with no client data may be cached when nobody is logged in; everything else may not.
 PUBLIC_ENDPOINTS = {
-    "knowledge.index", "knowledge.muscle", "knowledge.symptom_checker",
-    "api.regions", "api.muscles", "api.muscle", "api.symptom_checker",
+    "knowledge.index",
+    "knowledge.muscle",
+    "knowledge.symptom_checker",
+    "api.regions",
+    "api.muscles",
+    "api.muscle",
+    "api.symptom_checker",
 }
 
 
@@ -42,7 +54,8 @@ def init_security(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
         public = request.endpoint in STATIC_ENDPOINTS or (
-            request.endpoint in PUBLIC_ENDPOINTS and not current_user.is_authenticated)
+            request.endpoint in PUBLIC_ENDPOINTS and not current_user.is_authenticated
+        )
         if not public:
             response.headers["Cache-Control"] = "no-store"
         elif "Set-Cookie" in response.headers:

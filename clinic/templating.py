@@ -1,10 +1,10 @@
 """Template filters and globals."""
+
 from datetime import date, datetime
 
 from flask import Flask
 
 from clinic.clock import clinic_today, to_local
-
 from clinic.knowledge.figure import focus_viewbox, render_figure
 from clinic.models.treatment import ADVISED_MAX_COMPRESSION_PAIN, ADVISED_PRESSURE
 from clinic.treatments.services import treated_muscles

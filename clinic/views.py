@@ -1,4 +1,5 @@
 """Small helpers shared by the feature views."""
+
 from flask import flash, redirect
 from werkzeug.wrappers import Response
 

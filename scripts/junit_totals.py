@@ -1,4 +1,5 @@
 """Add up pytest's JUnit XML reports and print one closing line. Exit 1 when nothing ran or anything failed."""
+
 import sys
 import xml.etree.ElementTree as ET
 

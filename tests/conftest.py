@@ -1,5 +1,6 @@
 """Fixtures. The suite runs on SQLite by default; with KNOTWORK_TEST_POSTGRES set to a server URL
 (e.g. postgresql://postgres@127.0.0.1:5432/postgres) it makes a throwaway database there and drops it after."""
+
 import contextvars
 import os
 import shutil

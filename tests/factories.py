@@ -1,5 +1,6 @@
 """Factory helpers: build records straight through the models, fast, with sensible defaults."""
-from datetime import date
+
+from datetime import UTC, date
 from itertools import count
 
 from clinic.extensions import db
@@ -47,20 +48,27 @@ def make_client(therapist: User, **fields) -> Client:
 
 
 def make_session(client: Client, therapist: User | None = None, points: list[dict] | None = None, **fields):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from clinic.models import PointTreatment, TreatmentSession
 
     n = next(_sequence)
     values = {
-        "client": client, "therapist": therapist or client.therapist,
-        "started_at": datetime(2026, 3, 1, 10, 0, tzinfo=timezone.utc), "length_minutes": 60,
-        "pain_before": 6, "pain_after": 3, "pain_regions": ["temple"], "submission_token": f"token-{n}",
+        "client": client,
+        "therapist": therapist or client.therapist,
+        "started_at": datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+        "length_minutes": 60,
+        "pain_before": 6,
+        "pain_after": 3,
+        "pain_regions": ["temple"],
+        "submission_token": f"token-{n}",
     }
     values.update(fields)
     session = TreatmentSession(**values)
-    session.points = [PointTreatment(position=i, **{"side": "right", "pressure_seconds": 60, "pain": 6, **point})
-                      for i, point in enumerate(points or [{"trigger_point_id": "upper-trapezius/1"}])]
+    session.points = [
+        PointTreatment(position=i, **{"side": "right", "pressure_seconds": 60, "pain": 6, **point})
+        for i, point in enumerate(points or [{"trigger_point_id": "upper-trapezius/1"}])
+    ]
     db.session.add(session)
     db.session.commit()
     return session

@@ -1,4 +1,5 @@
 """Helpers for driving the app through its real forms, CSRF included."""
+
 import re
 
 from flask.testing import FlaskClient

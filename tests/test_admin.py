@@ -4,8 +4,13 @@ from clinic.models import AuditEvent, User
 from tests.factories import PASSWORD, make_client
 from tests.helpers import login_fast, login_via_form, submit, text
 
-NEW_USER = {"name": "Nora New", "email": "Nora@Clinic.example", "role": "therapist",
-            "password": "a-long-password", "confirm": "a-long-password"}
+NEW_USER = {
+    "name": "Nora New",
+    "email": "Nora@Clinic.example",
+    "role": "therapist",
+    "password": "a-long-password",
+    "confirm": "a-long-password",
+}
 
 
 def test_admin_pages_are_404_for_therapists(therapist_client, therapist):

@@ -1,4 +1,5 @@
 """The public JSON API: shapes are a contract (DESIGN section 4)."""
+
 from clinic.knowledge.schema import REGION_IDS
 
 
@@ -16,7 +17,14 @@ def test_muscles_list(client):
     muscles = client.get("/api/muscles").get_json()
     assert len(muscles) >= 40
     assert all(set(muscle) == {"slug", "name", "group"} for muscle in muscles)
-    assert {m["group"] for m in muscles} == {"head-neck", "shoulder-arm", "forearm-hand", "trunk", "hip-thigh", "leg-foot"}
+    assert {m["group"] for m in muscles} == {
+        "head-neck",
+        "shoulder-arm",
+        "forearm-hand",
+        "trunk",
+        "hip-thigh",
+        "leg-foot",
+    }
     assert len({m["slug"] for m in muscles}) == len(muscles)
 
 

@@ -15,8 +15,8 @@ def test_security_headers_on_every_page(client):
 
 
 def test_session_cookie_flags(client, therapist):
-    from tests.helpers import login_via_form
     from tests.factories import PASSWORD
+    from tests.helpers import login_via_form
 
     response = login_via_form(client, therapist.email, PASSWORD)
     cookie = response.headers["Set-Cookie"]

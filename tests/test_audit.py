@@ -14,7 +14,12 @@ def test_record_stores_who_what_and_which_client(app, db, therapist):
     db.session.commit()
     stored = db.session.get(AuditEvent, event.id)
     assert (stored.action, stored.user_id, stored.client_id, stored.entity_type, stored.entity_id) == (
-        "view", therapist.id, client.id, "client", client.id)
+        "view",
+        therapist.id,
+        client.id,
+        "client",
+        client.id,
+    )
     assert stored.at.tzinfo is not None
 
 
@@ -31,10 +36,13 @@ def test_orm_refuses_update_and_delete(db, therapist):
     db.session.rollback()
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE audit_events SET action = 'logout'",
-    "DELETE FROM audit_events",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET action = 'logout'",
+        "DELETE FROM audit_events",
+    ],
+)
 def test_database_refuses_update_and_delete(db, therapist, statement):
     audit.record(AuditAction.LOGIN, user=therapist)
     db.session.commit()
@@ -47,7 +55,11 @@ def test_database_refuses_update_and_delete(db, therapist, statement):
 
 def test_unknown_action_is_refused_by_the_database(db):
     with pytest.raises(DBAPIError):
-        db.session.execute(sa.text("INSERT INTO audit_events (at, action, attempted_email, entity_type, details, address) "
-                                   "VALUES (CURRENT_TIMESTAMP, 'erase', '', '', '{}', '')"))
+        db.session.execute(
+            sa.text(
+                "INSERT INTO audit_events (at, action, attempted_email, entity_type, details, address) "
+                "VALUES (CURRENT_TIMESTAMP, 'erase', '', '', '{}', '')"
+            )
+        )
         db.session.commit()
     db.session.rollback()

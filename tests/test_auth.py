@@ -79,8 +79,12 @@ def test_account_locks_after_repeated_failures(client, therapist, app, db):
 
 def test_lock_expires(client, therapist, app, db):
     old = utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1)
-    db.session.add_all([LoginFailure(email=therapist.email, address="10.1.1.1", at=old)
-                        for _ in range(app.config["LOGIN_MAX_FAILURES"])])
+    db.session.add_all(
+        [
+            LoginFailure(email=therapist.email, address="10.1.1.1", at=old)
+            for _ in range(app.config["LOGIN_MAX_FAILURES"])
+        ]
+    )
     db.session.commit()
     assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
 
@@ -128,11 +132,17 @@ def test_successful_login_resets_the_counter(client, therapist, app, db):
 
 def test_known_and_unknown_emails_get_the_same_answers(client, therapist, app):
     """The lock must not reveal which emails have accounts."""
+
     def answers(email):
         browser = app.test_client()
-        return [("incorrect" in text(r), "Too many" in text(r), r.status_code)
-                for r in (login_via_form(browser, email, "wrong-password", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
-                          for n in range(app.config["LOGIN_MAX_FAILURES"] + 2))]
+        return [
+            ("incorrect" in text(r), "Too many" in text(r), r.status_code)
+            for r in (
+                login_via_form(browser, email, "wrong-password", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
+                for n in range(app.config["LOGIN_MAX_FAILURES"] + 2)
+            )
+        ]
+
     assert answers(therapist.email) == answers("nobody-here@clinic.example")
 
 
@@ -157,9 +167,10 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(app, therapist_client,
 
 
 def test_proxy_address_is_used_only_when_trusted(database_url, therapist):
-    from tests.conftest import build_app
-    from clinic.models import AuditEvent
     import sqlalchemy as sa
+
+    from clinic.models import AuditEvent
+    from tests.conftest import build_app
 
     for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
         app = build_app(database_url, TRUSTED_PROXY_HOPS=hops)
@@ -167,20 +178,24 @@ def test_proxy_address_is_used_only_when_trusted(database_url, therapist):
         login_via_form(browser, therapist.email, "wrong-password", headers={"X-Forwarded-For": "203.0.113.9"})
         with app.app_context():
             from clinic.extensions import db as _db
+
             event = _db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()))
             assert event.address == expected
 
 
-@pytest.mark.parametrize("target, expected", [
-    ("/clients/?q=a", "/clients/?q=a"),
-    ("https://evil.example/", "/clients/"),
-    ("//evil.example/", "/clients/"),
-    ("/\\evil.example/", "/clients/"),
-    ("javascript:alert(1)", "/clients/"),
-    ("/\t/evil.example", "/clients/"),
-    ("///evil.example", "/clients/"),
-    ("/%09/evil.example", "/clients/"),
-])
+@pytest.mark.parametrize(
+    "target, expected",
+    [
+        ("/clients/?q=a", "/clients/?q=a"),
+        ("https://evil.example/", "/clients/"),
+        ("//evil.example/", "/clients/"),
+        ("/\\evil.example/", "/clients/"),
+        ("javascript:alert(1)", "/clients/"),
+        ("/\t/evil.example", "/clients/"),
+        ("///evil.example", "/clients/"),
+        ("/%09/evil.example", "/clients/"),
+    ],
+)
 def test_next_only_to_a_local_path(client, therapist, target, expected):
     page = "/login?next=" + target
     response = submit(client, "/login", {"email": therapist.email, "password": PASSWORD}, action=page)

@@ -1,6 +1,7 @@
 """Pain history: the JSON contract, the clinically meaningful rule, periods, access, and query counts."""
+
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from tests.helpers import login_fast, text
 
 
 def at(day: int) -> datetime:
-    return datetime(2026, 3, 1, 10, tzinfo=timezone.utc) + timedelta(days=day)
+    return datetime(2026, 3, 1, 10, tzinfo=UTC) + timedelta(days=day)
 
 
 @contextmanager
@@ -35,11 +36,23 @@ def record(therapist):
 
 
 def test_pain_history_contract(therapist_client, record):
-    make_session(record, started_at=at(7), pain_before=5, pain_after=2,
-                 points=[{"trigger_point_id": "soleus/1", "side": "left", "pressure_seconds": 45, "pain": 6}])
-    first = make_session(record, started_at=at(0), pain_before=8, pain_after=5,
-                         points=[{"trigger_point_id": "upper-trapezius/1", "side": "both", "pressure_seconds": 60, "pain": 7},
-                                 {"trigger_point_id": "masseter/1", "side": "right", "pressure_seconds": 30, "pain": 5}])
+    make_session(
+        record,
+        started_at=at(7),
+        pain_before=5,
+        pain_after=2,
+        points=[{"trigger_point_id": "soleus/1", "side": "left", "pressure_seconds": 45, "pain": 6}],
+    )
+    first = make_session(
+        record,
+        started_at=at(0),
+        pain_before=8,
+        pain_after=5,
+        points=[
+            {"trigger_point_id": "upper-trapezius/1", "side": "both", "pressure_seconds": 60, "pain": 7},
+            {"trigger_point_id": "masseter/1", "side": "right", "pressure_seconds": 30, "pain": 5},
+        ],
+    )
     response = therapist_client.get(f"/clients/{record.id}/pain-history.json")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
@@ -48,14 +61,21 @@ def test_pain_history_contract(therapist_client, record):
     session = body["sessions"][0]
     assert set(session) == {"id", "date", "pain_before", "pain_after", "points"}
     assert session["id"] == first.id and session["date"].startswith("2026-03-01T10:00")
-    assert session["points"][0] == {"trigger_point": "upper-trapezius/1", "muscle": "Upper trapezius", "side": "both",
-                                    "pressure_seconds": 60, "pain": 7}
+    assert session["points"][0] == {
+        "trigger_point": "upper-trapezius/1",
+        "muscle": "Upper trapezius",
+        "side": "both",
+        "pressure_seconds": 60,
+        "pain": 7,
+    }
     assert [p["muscle"] for p in body["sessions"][1]["points"]] == ["Soleus"]
 
 
 def test_pain_history_for_a_client_without_sessions(therapist_client, record):
     assert therapist_client.get(f"/clients/{record.id}/pain-history.json").get_json() == {
-        "client_id": record.id, "sessions": []}
+        "client_id": record.id,
+        "sessions": [],
+    }
 
 
 def test_query_count_does_not_grow_with_sessions(therapist_client, record, db):
@@ -101,7 +121,7 @@ def test_period_boundaries_are_local_days(therapist_client, record, app):
     """In New York (summer time from 8 March 2026), 23:30 on 10 March is 03:30 UTC on 11 March: it belongs
     to 10 March."""
     app.config["CLINIC_TIMEZONE"] = "America/New_York"
-    make_session(record, started_at=datetime(2026, 3, 11, 3, 30, tzinfo=timezone.utc))
+    make_session(record, started_at=datetime(2026, 3, 11, 3, 30, tzinfo=UTC))
     url = f"/clients/{record.id}/pain-history.json"
     assert len(therapist_client.get(f"{url}?from=2026-03-10&to=2026-03-10").get_json()["sessions"]) == 1
     assert therapist_client.get(f"{url}?from=2026-03-11").get_json()["sessions"] == []
@@ -109,17 +129,21 @@ def test_period_boundaries_are_local_days(therapist_client, record, app):
 
 # --- the clinically meaningful rule -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("baseline, pain, meaningful", [
-    (0, 0, False),      # nothing to improve
-    (2, 0, True),       # 2 points and 100%
-    (2, 1, False),      # 50% but only 1 point
-    (10, 8, False),     # 2 points but only 20%
-    (10, 7, True),      # 3 points and 30%
-    (6, 4, True),       # 2 points and 33%
-    (7, 5, False),      # 2 points but 28.6%
-    (8, 6, False),      # 2 points, 25%
-    (5, 6, False),      # worse
-])
+
+@pytest.mark.parametrize(
+    "baseline, pain, meaningful",
+    [
+        (0, 0, False),  # nothing to improve
+        (2, 0, True),  # 2 points and 100%
+        (2, 1, False),  # 50% but only 1 point
+        (10, 8, False),  # 2 points but only 20%
+        (10, 7, True),  # 3 points and 30%
+        (6, 4, True),  # 2 points and 33%
+        (7, 5, False),  # 2 points but 28.6%
+        (8, 6, False),  # 2 points, 25%
+        (5, 6, False),  # worse
+    ],
+)
 def test_meaningful_improvement_edges(baseline, pain, meaningful):
     assert is_meaningful_improvement(baseline, pain) is meaningful
 
@@ -127,15 +151,21 @@ def test_meaningful_improvement_edges(baseline, pain, meaningful):
 def test_progress_with_no_sessions_and_one_session(record):
     empty = progress([])
     assert (empty.baseline, empty.latest, empty.change, empty.meaningful, empty.first_meaningful) == (
-        None, None, None, False, None)
+        None,
+        None,
+        None,
+        False,
+        None,
+    )
     single = progress([make_session(record, pain_before=7, pain_after=2)])
     assert (single.baseline, single.latest, single.change, single.meaningful) == (7, 7, 0, False)
     assert single.first_meaningful is None
 
 
 def test_progress_marks_the_first_meaningful_session(record):
-    sessions = [make_session(record, started_at=at(day), pain_before=pain)
-                for day, pain in enumerate([8, 7, 6, 5, 6, 3])]
+    sessions = [
+        make_session(record, started_at=at(day), pain_before=pain) for day, pain in enumerate([8, 7, 6, 5, 6, 3])
+    ]
     state = progress(sessions)
     assert state.first_meaningful == sessions[3]  # 8 -> 5: 3 points, 37.5%
     assert (state.baseline, state.latest, state.change, state.meaningful) == (8, 3, -5, True)
@@ -187,7 +217,11 @@ def test_viewing_the_pain_history_json_is_audited(therapist_client, record, db):
     therapist_client.get(f"/clients/{record.id}/pain-history.json?from=2026-01-01")
     event = db.session.scalar(sa.select(AuditEvent))
     assert (event.action, event.entity_type, event.client_id, event.details) == (
-        "view", "pain-history", record.id, {"period": {"from": "2026-01-01"}})
+        "view",
+        "pain-history",
+        record.id,
+        {"period": {"from": "2026-01-01"}},
+    )
 
 
 def test_a_far_future_end_date_is_fine(therapist_client, record):

@@ -5,13 +5,26 @@ from clinic.models import Client, User
 
 
 def counts(db):
-    return (db.session.scalar(sa.select(sa.func.count()).select_from(User)),
-            db.session.scalar(sa.select(sa.func.count()).select_from(Client)))
+    return (
+        db.session.scalar(sa.select(sa.func.count()).select_from(User)),
+        db.session.scalar(sa.select(sa.func.count()).select_from(Client)),
+    )
 
 
 def test_create_user_with_options(runner, db):
-    result = runner.invoke(args=["create-user", "--email", "Kim@Clinic.example", "--name", "Kim",
-                                 "--role", "admin", "--password", "long-enough-pw"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Kim@Clinic.example",
+            "--name",
+            "Kim",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough-pw",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User))
     assert (user.email, user.role) == ("kim@clinic.example", "admin")
@@ -19,15 +32,17 @@ def test_create_user_with_options(runner, db):
 
 
 def test_create_user_prompts_for_password(runner, db):
-    result = runner.invoke(args=["create-user", "--email", "kim@clinic.example", "--name", "Kim"],
-                           input="long-enough-pw\nlong-enough-pw\n")
+    result = runner.invoke(
+        args=["create-user", "--email", "kim@clinic.example", "--name", "Kim"], input="long-enough-pw\nlong-enough-pw\n"
+    )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(User)).role == "therapist"
 
 
 def test_create_user_refuses_duplicates_and_short_passwords(runner, therapist):
-    duplicate = runner.invoke(args=["create-user", "--email", therapist.email.upper(), "--name", "X",
-                                    "--password", "long-enough-pw"])
+    duplicate = runner.invoke(
+        args=["create-user", "--email", therapist.email.upper(), "--name", "X", "--password", "long-enough-pw"]
+    )
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
     short = runner.invoke(args=["create-user", "--email", "x@clinic.example", "--name", "X", "--password", "short"])
     assert short.exit_code != 0 and "at least" in short.output

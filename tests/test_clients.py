@@ -35,6 +35,7 @@ def client_urls(client_id: int) -> list[str]:
 
 # --- list and search -----------------------------------------------------------------------------
 
+
 def test_list_requires_login(client):
     response = client.get("/clients/")
     assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
@@ -51,6 +52,7 @@ def test_list_shows_only_own_and_shared_clients(therapist_client, therapist, oth
     shared.shared_with.append(therapist)
     make_client(other_therapist, full_name="Hidden Hart")
     from clinic.extensions import db
+
     db.session.commit()
     html = text(therapist_client.get("/clients/"))
     assert "Own Olsen" in html and "Shared Sato" in html
@@ -96,6 +98,7 @@ def test_list_paginates(therapist_client, therapist, app):
 
 # --- create --------------------------------------------------------------------------------------
 
+
 def test_create_client_assigns_to_therapist_and_audits(therapist_client, therapist, db):
     response = submit(therapist_client, "/clients/new", VALID)
     assert response.status_code == 302
@@ -107,18 +110,21 @@ def test_create_client_assigns_to_therapist_and_audits(therapist_client, therapi
     assert "Varicose veins" in text(therapist_client.get(response.headers["Location"]))
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("full_name", "", "This field is required."),
-    ("date_of_birth", "", "Enter the date of birth."),
-    ("date_of_birth", "30/06/1984", "Not a valid date value."),
-    ("date_of_birth", (date.today() + timedelta(days=1)).isoformat(), "be in the future"),
-    ("date_of_birth", "1850-01-01", "before 1900"),
-    ("email", "not-an-email", "Invalid email address."),
-    ("consent_date", (date.today() + timedelta(days=3)).isoformat(), "be in the future"),
-    ("consent_date", "0001-01-01", "before 1900"),
-    ("consent_date", "1984-06-29", "before the date of birth"),
-    ("full_name", "x" * 121, "Field cannot be longer than 120 characters."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("full_name", "", "This field is required."),
+        ("date_of_birth", "", "Enter the date of birth."),
+        ("date_of_birth", "30/06/1984", "Not a valid date value."),
+        ("date_of_birth", (date.today() + timedelta(days=1)).isoformat(), "be in the future"),
+        ("date_of_birth", "1850-01-01", "before 1900"),
+        ("email", "not-an-email", "Invalid email address."),
+        ("consent_date", (date.today() + timedelta(days=3)).isoformat(), "be in the future"),
+        ("consent_date", "0001-01-01", "before 1900"),
+        ("consent_date", "1984-06-29", "before the date of birth"),
+        ("full_name", "x" * 121, "Field cannot be longer than 120 characters."),
+    ],
+)
 def test_invalid_client_is_refused_and_keeps_what_was_typed(therapist_client, db, field, value, message):
     data = {**VALID, field: value}
     response = submit(therapist_client, "/clients/new", data)
@@ -144,6 +150,7 @@ def test_admin_must_choose_a_valid_therapist(admin_client, therapist, db):
 
 
 # --- detail, edit ---------------------------------------------------------------------------------
+
 
 def test_detail_shows_contraindications_prominently_and_audits_the_view(therapist_client, therapist, db):
     client = make_client(therapist, contraindications="Pregnant: side-lying only.")
@@ -214,6 +221,7 @@ def test_edit_from_a_stale_form_does_not_overwrite(therapist_client, therapist, 
     # Someone else saves in between.
     client.phone = "555-0222"
     from clinic.db_types import utcnow
+
     client.updated_at = utcnow()
     db.session.commit()
     response = submit(therapist_client, page, {**VALID, "phone": "555-0333", "version": version})
@@ -225,12 +233,14 @@ def test_edit_from_a_stale_form_does_not_overwrite(therapist_client, therapist, 
 
 def test_edit_with_errors_keeps_typed_values(therapist_client, therapist):
     client = make_client(therapist)
-    response = submit(therapist_client, f"/clients/{client.id}/edit",
-                      {**VALID, "full_name": "", "notes": "Typed note kept"})
+    response = submit(
+        therapist_client, f"/clients/{client.id}/edit", {**VALID, "full_name": "", "notes": "Typed note kept"}
+    )
     assert response.status_code == 200 and "Typed note kept" in text(response)
 
 
 # --- archive ---------------------------------------------------------------------------------------
+
 
 def test_archive_asks_for_confirmation_then_archives(therapist_client, therapist, db):
     client = make_client(therapist, full_name="Jane Marlow")
@@ -270,6 +280,7 @@ def test_there_is_no_delete(therapist_client, therapist):
 
 # --- access rules -----------------------------------------------------------------------------------
 
+
 def test_other_therapists_client_is_404_on_every_url(therapist_client, other_therapist, db):
     hidden = make_client(other_therapist, full_name="Hidden Hart")
     for url in client_urls(hidden.id) + [f"/clients/{hidden.id}/sharing"]:
@@ -307,8 +318,9 @@ def test_admin_assigns_and_shares(admin_client, therapist, other_therapist, db):
     client = make_client(therapist)
     third = make_user(name="Tia Third")
     page = f"/clients/{client.id}/sharing"
-    response = submit(admin_client, page, {"therapist_id": str(other_therapist.id),
-                                           "shared_with": [str(therapist.id), str(third.id)]})
+    response = submit(
+        admin_client, page, {"therapist_id": str(other_therapist.id), "shared_with": [str(therapist.id), str(third.id)]}
+    )
     assert response.status_code == 302
     db.session.refresh(client)
     assert client.therapist_id == other_therapist.id

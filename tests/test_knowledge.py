@@ -1,4 +1,5 @@
 """The knowledge base content, the symptom checker's ranking, and the public knowledge pages."""
+
 import pytest
 
 from clinic.knowledge.loader import KnowledgeBase
@@ -8,12 +9,19 @@ from tests.helpers import text
 
 
 def muscle(slug: str, primary: list[str], secondary: list[str] = (), name: str | None = None) -> Muscle:
-    return Muscle.model_validate({
-        "slug": slug, "name": name or slug.replace("-", " ").title(), "group": "trunk",
-        "trigger_points": [{"id": f"{slug}/1", "location": "Somewhere.", "position": {"view": "front", "x": 1, "y": 1}}],
-        "refers_to": {"primary": primary, "secondary": list(secondary)},
-        "conditions": ["test"], "self_care": "Rest.",
-    })
+    return Muscle.model_validate(
+        {
+            "slug": slug,
+            "name": name or slug.replace("-", " ").title(),
+            "group": "trunk",
+            "trigger_points": [
+                {"id": f"{slug}/1", "location": "Somewhere.", "position": {"view": "front", "x": 1, "y": 1}}
+            ],
+            "refers_to": {"primary": primary, "secondary": list(secondary)},
+            "conditions": ["test"],
+            "self_care": "Rest.",
+        }
+    )
 
 
 def small_kb(*muscles: Muscle) -> KnowledgeBase:
@@ -26,6 +34,7 @@ def slugs(candidates) -> list[str]:
 
 
 # --- ranking rules ---------------------------------------------------------------------------------
+
 
 def test_primary_beats_secondary():
     kb = small_kb(muscle("spill", ["chest"], ["heel"]), muscle("main", ["heel"]))
@@ -66,6 +75,7 @@ def test_parse_regions_names_unknown_ids():
 
 # --- the real knowledge base -----------------------------------------------------------------------
 
+
 def test_real_base_is_complete(app):
     kb = knowledge_base()
     assert kb.completeness_problems() == []
@@ -88,26 +98,63 @@ def test_every_region_is_a_referral_target(app):
         assert kb.referrers[region], f"no muscle refers to {region}"
 
 
-@pytest.mark.parametrize("slug", [
-    "upper-trapezius", "levator-scapulae", "sternocleidomastoid", "scalenes", "suboccipitals", "splenius-capitis",
-    "temporalis", "masseter", "lateral-pterygoid", "infraspinatus", "supraspinatus", "subscapularis", "teres-minor",
-    "deltoid", "rhomboids", "pectoralis-major", "pectoralis-minor", "biceps-brachii", "brachialis", "triceps-brachii",
-    "supinator", "quadratus-lumborum", "iliopsoas", "multifidus", "gluteus-maximus", "gluteus-medius",
-    "gluteus-minimus", "piriformis", "rectus-femoris", "vastus-medialis", "vastus-lateralis", "tensor-fasciae-latae",
-    "gastrocnemius", "soleus", "tibialis-anterior", "quadratus-plantae", "abductor-hallucis",
-])
+@pytest.mark.parametrize(
+    "slug",
+    [
+        "upper-trapezius",
+        "levator-scapulae",
+        "sternocleidomastoid",
+        "scalenes",
+        "suboccipitals",
+        "splenius-capitis",
+        "temporalis",
+        "masseter",
+        "lateral-pterygoid",
+        "infraspinatus",
+        "supraspinatus",
+        "subscapularis",
+        "teres-minor",
+        "deltoid",
+        "rhomboids",
+        "pectoralis-major",
+        "pectoralis-minor",
+        "biceps-brachii",
+        "brachialis",
+        "triceps-brachii",
+        "supinator",
+        "quadratus-lumborum",
+        "iliopsoas",
+        "multifidus",
+        "gluteus-maximus",
+        "gluteus-medius",
+        "gluteus-minimus",
+        "piriformis",
+        "rectus-femoris",
+        "vastus-medialis",
+        "vastus-lateralis",
+        "tensor-fasciae-latae",
+        "gastrocnemius",
+        "soleus",
+        "tibialis-anterior",
+        "quadratus-plantae",
+        "abductor-hallucis",
+    ],
+)
 def test_daily_muscles_are_present(app, slug):
     assert slug in knowledge_base().muscles
 
 
-@pytest.mark.parametrize("regions, expected_in_top", [
-    (["temple"], "upper-trapezius"),
-    (["heel"], "soleus"),
-    (["front-of-shoulder"], "infraspinatus"),
-    (["low-back", "buttock"], "quadratus-lumborum"),
-    (["elbow-lateral"], "supinator"),
-    (["teeth"], "masseter"),
-])
+@pytest.mark.parametrize(
+    "regions, expected_in_top",
+    [
+        (["temple"], "upper-trapezius"),
+        (["heel"], "soleus"),
+        (["front-of-shoulder"], "infraspinatus"),
+        (["low-back", "buttock"], "quadratus-lumborum"),
+        (["elbow-lateral"], "supinator"),
+        (["teeth"], "masseter"),
+    ],
+)
 def test_classic_patterns_surface_first(app, regions, expected_in_top):
     ranked = rank_candidates(knowledge_base(), regions)
     assert expected_in_top in slugs(ranked)[:5], slugs(ranked)[:5]
@@ -115,8 +162,10 @@ def test_classic_patterns_surface_first(app, regions, expected_in_top):
 
 def test_search_by_name_condition_and_region(app):
     kb = knowledge_base()
+
     def found(query):
         return {m.slug for muscles in search_muscles(kb, query).values() for m in muscles}
+
     assert "masseter" in found("masset")
     assert "upper-trapezius" in found("tension headache")
     assert "soleus" in found("heel")
@@ -124,6 +173,7 @@ def test_search_by_name_condition_and_region(app):
 
 
 # --- pages -----------------------------------------------------------------------------------------
+
 
 def test_knowledge_list_is_public_and_grouped(client):
     html = text(client.get("/knowledge/"))
@@ -178,8 +228,8 @@ def test_kb_check_command(runner):
 
 
 def test_kb_check_fails_on_an_incomplete_base(runner, app, tmp_path):
-    from tests.test_knowledge_loader import write_base
     from clinic.knowledge.services import load_for_app
+    from tests.test_knowledge_loader import write_base
 
     app.extensions["knowledge_base"] = load_for_app(write_base(tmp_path))
     app.config["KNOWLEDGE_DIR"] = str(tmp_path)

@@ -1,4 +1,5 @@
 """Validation of knowledge/: each kind of broken file is refused with its file, line, entry and reason."""
+
 import textwrap
 from pathlib import Path
 
@@ -26,8 +27,9 @@ muscles:
 """
 
 
-def write_base(root: Path, muscles: str = GOOD_MUSCLE, regions: list[dict] | None = None,
-               filename: str = "head-neck.yaml") -> Path:
+def write_base(
+    root: Path, muscles: str = GOOD_MUSCLE, regions: list[dict] | None = None, filename: str = "head-neck.yaml"
+) -> Path:
     regions = regions if regions is not None else [{"id": r, "name": r.title(), "views": ["front"]} for r in REGION_IDS]
     (root / "muscles").mkdir(parents=True, exist_ok=True)
     (root / "regions.yaml").write_text(yaml.safe_dump({"regions": regions}, sort_keys=False))
@@ -77,15 +79,18 @@ def test_duplicate_slug_across_files(tmp_path):
     root = write_base(tmp_path)
     (root / "muscles" / "trunk.yaml").write_text(GOOD_MUSCLE.replace("group: head-neck", "group: trunk"))
     problems = problems_for(root)
-    assert any("trunk.yaml:2: upper-trapezius: duplicate slug 'upper-trapezius' (first at head-neck.yaml:2)" in p
-               for p in problems)
+    assert any(
+        "trunk.yaml:2: upper-trapezius: duplicate slug 'upper-trapezius' (first at head-neck.yaml:2)" in p
+        for p in problems
+    )
     assert any("duplicate trigger point id 'upper-trapezius/1'" in p for p in problems)
 
 
 def test_duplicate_trigger_point_id(tmp_path):
     twice = GOOD_MUSCLE.replace(
         "    refers_to:",
-        "      - id: upper-trapezius/1\n        location: Again.\n        position: {view: back, x: 150, y: 99}\n    refers_to:")
+        "      - id: upper-trapezius/1\n        location: Again.\n        position: {view: back, x: 150, y: 99}\n    refers_to:",
+    )
     root = write_base(tmp_path, twice)
     assert any("listed more than once: upper-trapezius/1" in problem for problem in problems_for(root))
 
@@ -96,8 +101,12 @@ def test_trigger_point_id_must_belong_to_the_muscle(tmp_path):
 
 
 def test_slug_must_be_kebab_case(tmp_path):
-    root = write_base(tmp_path, GOOD_MUSCLE.replace("slug: upper-trapezius", "slug: Upper_Trapezius")
-                      .replace("upper-trapezius/1", "Upper_Trapezius/1"))
+    root = write_base(
+        tmp_path,
+        GOOD_MUSCLE.replace("slug: upper-trapezius", "slug: Upper_Trapezius").replace(
+            "upper-trapezius/1", "Upper_Trapezius/1"
+        ),
+    )
     assert any("slug" in problem and "pattern" in problem for problem in problems_for(root))
 
 
@@ -112,19 +121,24 @@ def test_group_must_match_the_file(tmp_path):
 
 
 def test_unknown_field_is_refused(tmp_path):
-    root = write_base(tmp_path, GOOD_MUSCLE.replace("    group: head-neck\n", "    group: head-neck\n    colour: red\n"))
+    root = write_base(
+        tmp_path, GOOD_MUSCLE.replace("    group: head-neck\n", "    group: head-neck\n    colour: red\n")
+    )
     assert "colour: Extra inputs are not permitted" in problems_for(root)[0]
 
 
 def test_broken_yaml_names_the_line(tmp_path):
-    root = write_base(tmp_path, GOOD_MUSCLE.replace("primary: [side-of-neck, temple]", "primary: [side-of-neck, temple"))
+    root = write_base(
+        tmp_path, GOOD_MUSCLE.replace("primary: [side-of-neck, temple]", "primary: [side-of-neck, temple")
+    )
     [problem] = problems_for(root)
     assert "head-neck.yaml:" in problem and "not valid YAML" in problem
 
 
 def test_duplicate_key_in_an_entry(tmp_path):
-    root = write_base(tmp_path, GOOD_MUSCLE.replace("    name: Upper trapezius\n",
-                                                    "    name: Upper trapezius\n    name: Trapezius\n"))
+    root = write_base(
+        tmp_path, GOOD_MUSCLE.replace("    name: Upper trapezius\n", "    name: Upper trapezius\n    name: Trapezius\n")
+    )
     assert "key 'name' appears twice" in problems_for(root)[0]
 
 
@@ -137,7 +151,9 @@ def test_regions_file_must_hold_every_region_once(tmp_path):
 
 def test_missing_region_in_regions_file(tmp_path):
     regions = [{"id": r, "name": r, "views": ["front"]} for r in REGION_IDS[1:]]
-    assert any("missing region ids: vertex" in problem for problem in problems_for(write_base(tmp_path, regions=regions)))
+    assert any(
+        "missing region ids: vertex" in problem for problem in problems_for(write_base(tmp_path, regions=regions))
+    )
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
@@ -158,9 +174,16 @@ def test_flask_kb_check_prints_the_problems_and_fails(tmp_path):
 
     root = write_base(tmp_path, GOOD_MUSCLE.replace("[occiput]", "[nowhere]"))
     result = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app.py", "kb", "check"], capture_output=True, text=True,
-        cwd=Path(__file__).resolve().parent.parent, env={**os.environ, "KNOWLEDGE_DIR": str(root)}, timeout=60)
+        [sys.executable, "-m", "flask", "--app", "app.py", "kb", "check"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "KNOWLEDGE_DIR": str(root)},
+        timeout=60,
+    )
     assert result.returncode == 1
-    assert f"{root}/muscles/head-neck.yaml:11: upper-trapezius: refers_to.secondary.0: unknown region id 'nowhere'" \
+    assert (
+        f"{root}/muscles/head-neck.yaml:11: upper-trapezius: refers_to.secondary.0: unknown region id 'nowhere'"
         in result.stderr
+    )
     assert "Traceback" not in result.stderr

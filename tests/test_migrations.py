@@ -1,4 +1,5 @@
 """The schema exists only through migrations: they must build it on an empty database and match the models."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -30,16 +31,25 @@ def test_upgrade_keeps_existing_records(app, db):
 
     downgrade(directory=MIGRATIONS, revision="0002")
     with db.engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO users (id, email, name, role, password_hash, active, failed_logins, session_token, created_at) "
-            "VALUES (1, 'a@clinic.example', 'A', 'therapist', 'x', true, 0, 't', CURRENT_TIMESTAMP)"))
-        connection.execute(sa.text(
-            "INSERT INTO clients (id, full_name, date_of_birth, phone, email, address, physician_name, physician_contact, "
-            "health_history, medications, contraindications, notes, therapist_id, created_at, updated_at) VALUES "
-            "(1, 'Kept Client', '1980-01-01', '', '', '', '', '', '', '', '', '', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
-        connection.execute(sa.text(
-            "INSERT INTO audit_events (at, user_id, attempted_email, action, entity_type, client_id, details, address) "
-            "VALUES (CURRENT_TIMESTAMP, 1, '', 'view', 'client', 1, '{}', '')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO users (id, email, name, role, password_hash, active, failed_logins, session_token, created_at) "
+                "VALUES (1, 'a@clinic.example', 'A', 'therapist', 'x', true, 0, 't', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO clients (id, full_name, date_of_birth, phone, email, address, physician_name, physician_contact, "
+                "health_history, medications, contraindications, notes, therapist_id, created_at, updated_at) VALUES "
+                "(1, 'Kept Client', '1980-01-01', '', '', '', '', '', '', '', '', '', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO audit_events (at, user_id, attempted_email, action, entity_type, client_id, details, address) "
+                "VALUES (CURRENT_TIMESTAMP, 1, '', 'view', 'client', 1, '{}', '')"
+            )
+        )
     upgrade(directory=MIGRATIONS)
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT full_name, version FROM clients")).all() == [("Kept Client", 1)]

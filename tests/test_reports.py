@@ -1,9 +1,10 @@
 """The physician summary and the exports: content, audit, access, CSV safety and FHIR validity."""
+
 import csv
-import re
 import io
 import json
-from datetime import datetime, timedelta, timezone
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -15,23 +16,54 @@ from tests.helpers import login_fast, text
 
 
 def at(day: int) -> datetime:
-    return datetime(2026, 3, 1, 10, tzinfo=timezone.utc) + timedelta(days=day)
+    return datetime(2026, 3, 1, 10, tzinfo=UTC) + timedelta(days=day)
 
 
 @pytest.fixture
 def record(therapist):
     client = make_client(
-        therapist, full_name="Summary Client", physician_name="Dr. Rao", physician_contact="Fax 555-0100",
-        contraindications="Anticoagulants: light pressure.", health_history="Neck pain after a fall in January.",
+        therapist,
+        full_name="Summary Client",
+        physician_name="Dr. Rao",
+        physician_contact="Fax 555-0100",
+        contraindications="Anticoagulants: light pressure.",
+        health_history="Neck pain after a fall in January.",
     )
-    make_session(client, started_at=at(0), pain_before=8, pain_after=5, pain_regions=["temple", "side-of-neck"],
-                 points=[{"trigger_point_id": "upper-trapezius/1", "side": "right", "pressure_seconds": 60, "pain": 7,
-                          "release_felt": True},
-                         {"trigger_point_id": "levator-scapulae/1", "side": "both", "pressure_seconds": 120, "pain": 6}])
-    make_session(client, started_at=at(14), pain_before=4, pain_after=2, pain_regions=["temple"],
-                 plan="=HYPERLINK(\"http://evil\") review in 2 weeks",
-                 points=[{"trigger_point_id": "upper-trapezius/1", "side": "right", "pressure_seconds": 45, "pain": 5,
-                          "local_twitch": True, "note": "-2 after release"}])
+    make_session(
+        client,
+        started_at=at(0),
+        pain_before=8,
+        pain_after=5,
+        pain_regions=["temple", "side-of-neck"],
+        points=[
+            {
+                "trigger_point_id": "upper-trapezius/1",
+                "side": "right",
+                "pressure_seconds": 60,
+                "pain": 7,
+                "release_felt": True,
+            },
+            {"trigger_point_id": "levator-scapulae/1", "side": "both", "pressure_seconds": 120, "pain": 6},
+        ],
+    )
+    make_session(
+        client,
+        started_at=at(14),
+        pain_before=4,
+        pain_after=2,
+        pain_regions=["temple"],
+        plan='=HYPERLINK("http://evil") review in 2 weeks',
+        points=[
+            {
+                "trigger_point_id": "upper-trapezius/1",
+                "side": "right",
+                "pressure_seconds": 45,
+                "pain": 5,
+                "local_twitch": True,
+                "note": "-2 after release",
+            }
+        ],
+    )
     return client
 
 
@@ -41,14 +73,31 @@ def events(db, action):
 
 # --- summary ---------------------------------------------------------------------------------------------
 
+
 def test_summary_holds_what_a_physician_needs(therapist_client, record, db):
     response = therapist_client.get(f"/clients/{record.id}/summary")
     html = text(response)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    for expected in ["Summary Client", "Born ", "Dr. Rao", "Fax 555-0100", "1 Mar 2026 – 15 Mar 2026", "2 sessions",
-                     "Temple, Side of neck", "Neck pain after a fall", "Anticoagulants: light pressure.",
-                     'data-chart="pain"', "Upper trapezius", "Levator scapulae", "right 2", "release 1", "twitch 1",
-                     "review in 2 weeks", "Maya Test, massage therapist", "not a diagnosis"]:
+    for expected in [
+        "Summary Client",
+        "Born ",
+        "Dr. Rao",
+        "Fax 555-0100",
+        "1 Mar 2026 – 15 Mar 2026",
+        "2 sessions",
+        "Temple, Side of neck",
+        "Neck pain after a fall",
+        "Anticoagulants: light pressure.",
+        'data-chart="pain"',
+        "Upper trapezius",
+        "Levator scapulae",
+        "right 2",
+        "release 1",
+        "twitch 1",
+        "review in 2 weeks",
+        "Maya Test, massage therapist",
+        "not a diagnosis",
+    ]:
         assert expected in html, expected
     assert 'class="main-nav"' not in html, "no navigation on the printable page"
     # Baseline 8, latest 4: -4, 50%: meaningful.
@@ -61,7 +110,11 @@ def test_summary_period_and_audit(therapist_client, record, db):
     # The baseline is still the client's first visit, outside the period: 8 then, 4 now.
     assert "First visit, 1 Mar 2026" in html and ">-4<" in html and ">Yes<" in html
     [event] = events(db, "view")
-    assert (event.entity_type, event.client_id, event.details["period"]) == ("summary", record.id, {"from": "2026-03-10"})
+    assert (event.entity_type, event.client_id, event.details["period"]) == (
+        "summary",
+        record.id,
+        {"from": "2026-03-10"},
+    )
 
 
 def test_printing_the_summary_is_audited(therapist_client, record, db):
@@ -111,6 +164,7 @@ def test_exports_record_the_period(therapist_client, record, db):
 
 # --- CSV -------------------------------------------------------------------------------------------------
 
+
 def read_csv(response) -> list[dict]:
     body = response.get_data(as_text=True)
     assert body.startswith("\ufeff")
@@ -135,10 +189,19 @@ def test_csv_neutralises_formulas(therapist_client, record):
     assert rows[2]["point_note"] == "'-2 after release"
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("=1+1", "'=1+1"), ("+44 20", "'+44 20"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tcmd", "'\tcmd"),
-    ("plain", "plain"), (5, 5), ("", ""),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+44 20", "'+44 20"),
+        ("-x", "'-x"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tcmd", "'\tcmd"),
+        ("plain", "plain"),
+        (5, 5),
+        ("", ""),
+    ],
+)
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
@@ -148,6 +211,7 @@ def test_csv_session_without_points_still_has_a_row(therapist_client, therapist)
     make_session(client, points=[])
     from clinic.extensions import db as _db
     from clinic.models import TreatmentSession
+
     session = _db.session.scalar(sa.select(TreatmentSession))
     session.points = []
     _db.session.commit()
@@ -156,6 +220,7 @@ def test_csv_session_without_points_still_has_a_row(therapist_client, therapist)
 
 
 # --- FHIR ------------------------------------------------------------------------------------------------
+
 
 def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, db):
     from fhir.resources.R4B.bundle import Bundle
@@ -168,9 +233,15 @@ def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, d
     assert kinds.count("Patient") == 1 and kinds.count("Encounter") == 2
     assert kinds.count("Observation") == 4 and kinds.count("Procedure") == 3
     pain = [e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Observation"]
-    assert all(o["code"]["coding"][0] == {"system": "http://loinc.org", "code": "72514-3",
-                                          "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}
-               for o in pain)
+    assert all(
+        o["code"]["coding"][0]
+        == {
+            "system": "http://loinc.org",
+            "code": "72514-3",
+            "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+        }
+        for o in pain
+    )
     assert [o["valueInteger"] for o in pain] == [8, 5, 4, 2]
     assert pain[0]["bodySite"]["text"] == "Temple, Side of neck"
     patient = data["entry"][0]["resource"]
@@ -184,10 +255,14 @@ def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, d
 
 # --- access ------------------------------------------------------------------------------------------------
 
+
 def test_reports_are_404_for_other_therapists(client, record, other_therapist, db):
     login_fast(client, other_therapist)
-    for url in [f"/clients/{record.id}/summary", f"/clients/{record.id}/export.csv",
-                f"/clients/{record.id}/export.fhir.json"]:
+    for url in [
+        f"/clients/{record.id}/summary",
+        f"/clients/{record.id}/export.csv",
+        f"/clients/{record.id}/export.fhir.json",
+    ]:
         response = client.get(url)
         assert response.status_code == 404 and "Summary Client" not in text(response), url
     assert events(db, "export") == [] and events(db, "view") == []

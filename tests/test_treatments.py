@@ -1,6 +1,7 @@
 """Logging treatment sessions: validation, all-or-nothing saving, double submits, access and audit."""
+
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -45,7 +46,9 @@ def session_data(**overrides) -> dict:
 def form_page(client, url: str) -> tuple[str, dict]:
     """The rendered form's hidden fields (CSRF, submission token, version)."""
     html = text(client.get(url))
-    hidden = dict(re.findall(r'<input id="(csrf_token|submission_token|version)" name="\1" type="hidden" value="([^"]*)"', html))
+    hidden = dict(
+        re.findall(r'<input id="(csrf_token|submission_token|version)" name="\1" type="hidden" value="([^"]*)"', html)
+    )
     return html, hidden
 
 
@@ -66,6 +69,7 @@ def own_client(therapist):
 
 # --- the form ------------------------------------------------------------------------------------------
 
+
 def test_form_shows_contraindications_first_and_defaults(therapist_client, own_client):
     html, hidden = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
     assert html.index("On warfarin") < html.index('name="pain_before"')
@@ -77,7 +81,7 @@ def test_form_shows_contraindications_first_and_defaults(therapist_client, own_c
 
 def test_row_template_for_the_script_uses_the_form_field_names(therapist_client, own_client):
     html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
-    template = html[html.index('<template id="point-row-template">'):]
+    template = html[html.index('<template id="point-row-template">') :]
     for name in ("trigger_point", "side", "pressure_seconds", "pain", "release_felt", "note"):
         assert f'name="points-__index__-{name}"' in template
 
@@ -90,9 +94,13 @@ def test_save_session_with_points(therapist_client, own_client, therapist, db):
     assert (saved.pain_before, saved.pain_after, saved.therapist_id) == (7, 4, therapist.id)
     assert saved.pain_regions == ["temple", "side-of-neck"] and saved.overload_cause == "sustained"
     assert saved.started_at.tzinfo is not None
-    assert [(p.trigger_point_id, p.side, p.pressure_seconds, p.pain, p.release_felt, p.local_twitch, p.note)
-            for p in saved.points] == [("upper-trapezius/1", "right", 60, 7, True, False, ""),
-                                      ("levator-scapulae/1", "both", 45, 6, False, True, "Very tender")]
+    assert [
+        (p.trigger_point_id, p.side, p.pressure_seconds, p.pain, p.release_felt, p.local_twitch, p.note)
+        for p in saved.points
+    ] == [
+        ("upper-trapezius/1", "right", 60, 7, True, False, ""),
+        ("levator-scapulae/1", "both", 45, 6, False, True, "Very tender"),
+    ]
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "create"))
     assert (event.entity_type, event.entity_id, event.client_id) == ("session", saved.id, own_client.id)
 
@@ -107,8 +115,16 @@ def test_session_page_shows_points_warnings_and_referral(therapist_client, own_c
 
 
 def test_blank_rows_are_ignored(therapist_client, own_client, db):
-    response = post_session(therapist_client, own_client.id, **{
-        "points-2-trigger_point": "", "points-2-side": "right", "points-2-pressure_seconds": "", "points-2-pain": ""})
+    response = post_session(
+        therapist_client,
+        own_client.id,
+        **{
+            "points-2-trigger_point": "",
+            "points-2-side": "right",
+            "points-2-pressure_seconds": "",
+            "points-2-pain": "",
+        },
+    )
     assert response.status_code == 302
     assert len(sessions(db)[0].points) == 2
 
@@ -120,7 +136,9 @@ def test_session_without_points_is_allowed(therapist_client, own_client, db):
 
 
 def test_warnings_do_not_block_saving(therapist_client, own_client, db):
-    response = post_session(therapist_client, own_client.id, **{"points-0-pressure_seconds": "10", "points-0-pain": "9"})
+    response = post_session(
+        therapist_client, own_client.id, **{"points-0-pressure_seconds": "10", "points-0-pain": "9"}
+    )
     assert response.status_code == 302
     point = sessions(db)[0].points[0]
     assert point.pressure_warning and point.pain_warning
@@ -129,32 +147,36 @@ def test_warnings_do_not_block_saving(therapist_client, own_client, db):
 def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client):
     # A failed save re-renders the form: the warnings are visible beside the values typed.
     html = text(post_session(therapist_client, own_client.id, pain_before="", **{"points-0-pressure_seconds": "150"}))
-    row = html[html.index('id="points-0-pressure_seconds"'):]
-    warning = row[row.index("data-pressure-warning"):][:200]
+    row = html[html.index('id="points-0-pressure_seconds"') :]
+    warning = row[row.index("data-pressure-warning") :][:200]
     assert "hidden" not in warning.split(">")[0]
 
 
-@pytest.mark.parametrize("field, value, message", [
-    ("pain_before", "11", "from 0 to 10"),
-    ("pain_before", "", "Enter the pain before."),
-    ("pain_after", "-1", "from 0 to 10"),
-    ("pain_after", "seven", "Not a valid integer value."),
-    ("length_minutes", "0", "from 5 to 240"),
-    ("started_at", (TODAY + timedelta(days=1)).isoformat() + "T10:00", "after today"),
-    ("started_at", "yesterday", "Not a valid datetime value."),
-    ("heart_rate_before", "500", "from 30 to 220"),
-    ("stress_after", "12", "from 0 to 10"),
-    ("points-0-pressure_seconds", "0", "from 1 to 600 seconds"),
-    ("points-0-pressure_seconds", "601", "from 1 to 600 seconds"),
-    ("points-0-pressure_seconds", "", "Enter a number."),
-    ("points-1-pain", "11", "from 0 to 10"),
-    ("points-0-trigger_point", "upper-trapezius/99", "Unknown trigger point"),
-    ("points-0-trigger_point", "", "Choose the trigger point for this row"),
-    ("points-0-side", "middle", "Choose left, right or both."),
-    ("pain_regions", ["temple", "elbow-front"], "Unknown body region: elbow-front."),
-])
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("pain_before", "11", "from 0 to 10"),
+        ("pain_before", "", "Enter the pain before."),
+        ("pain_after", "-1", "from 0 to 10"),
+        ("pain_after", "seven", "Not a valid integer value."),
+        ("length_minutes", "0", "from 5 to 240"),
+        ("started_at", (TODAY + timedelta(days=1)).isoformat() + "T10:00", "after today"),
+        ("started_at", "yesterday", "Not a valid datetime value."),
+        ("heart_rate_before", "500", "from 30 to 220"),
+        ("stress_after", "12", "from 0 to 10"),
+        ("points-0-pressure_seconds", "0", "from 1 to 600 seconds"),
+        ("points-0-pressure_seconds", "601", "from 1 to 600 seconds"),
+        ("points-0-pressure_seconds", "", "Enter a number."),
+        ("points-1-pain", "11", "from 0 to 10"),
+        ("points-0-trigger_point", "upper-trapezius/99", "Unknown trigger point"),
+        ("points-0-trigger_point", "", "Choose the trigger point for this row"),
+        ("points-0-side", "middle", "Choose left, right or both."),
+        ("pain_regions", ["temple", "elbow-front"], "Unknown body region: elbow-front."),
+    ],
+)
 def test_invalid_input_is_refused_beside_the_field_and_nothing_typed_is_lost(
-        therapist_client, own_client, db, field, value, message):
+    therapist_client, own_client, db, field, value, message
+):
     response = post_session(therapist_client, own_client.id, **{field: value})
     html = text(response)
     assert response.status_code == 200
@@ -172,7 +194,7 @@ def test_typed_time_is_the_clinic_wall_clock(therapist_client, own_client, db, a
     app.config["CLINIC_TIMEZONE"] = "Europe/Berlin"
     post_session(therapist_client, own_client.id, started_at="2026-03-10T09:30")
     saved = sessions(db)[0]
-    assert saved.started_at == datetime(2026, 3, 10, 8, 30, tzinfo=timezone.utc)
+    assert saved.started_at == datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
     html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/{saved.id}/edit")
     assert input_value(html, "started_at") == "2026-03-10T09:30"
 
@@ -195,8 +217,14 @@ def test_missing_or_oversized_submission_token_is_refused(therapist_client, own_
 def test_too_many_point_rows_are_refused(therapist_client, own_client, db):
     rows = {}
     for n in range(61):
-        rows.update({f"points-{n}-trigger_point": "soleus/1", f"points-{n}-side": "right",
-                     f"points-{n}-pressure_seconds": "60", f"points-{n}-pain": "5"})
+        rows.update(
+            {
+                f"points-{n}-trigger_point": "soleus/1",
+                f"points-{n}-side": "right",
+                f"points-{n}-pressure_seconds": "60",
+                f"points-{n}-pain": "5",
+            }
+        )
     data = {key: value for key, value in session_data().items() if not key.startswith("points-")}
     url = f"/clients/{own_client.id}/sessions/new"
     _, hidden = form_page(therapist_client, url)
@@ -235,7 +263,7 @@ def test_second_click_on_save_in_the_edit_form_is_not_a_conflict(therapist_clien
 
 def test_sessions_of_an_archived_client_are_read_only(therapist_client, own_client, db):
     saved = make_session(own_client)
-    own_client.archived_at = datetime.now(timezone.utc)
+    own_client.archived_at = datetime.now(UTC)
     db.session.commit()
     response = therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}/edit")
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/sessions/{saved.id}")
@@ -260,11 +288,12 @@ def test_suggestions_follow_the_reported_regions(therapist_client, own_client):
     url = f"/clients/{own_client.id}/sessions/new"
     _, hidden = form_page(therapist_client, url)
     html = text(therapist_client.post(url, data={**hidden, **session_data(pain_regions=["heel"]), "suggest": "1"}))
-    suggestions = html[html.index("data-suggestions"):html.index("points-title")]
+    suggestions = html[html.index("data-suggestions") : html.index("points-title")]
     assert "Soleus" in suggestions and 'data-add-point="soleus/1"' in suggestions
 
 
 # --- all or nothing, and once only ------------------------------------------------------------------
+
 
 def test_double_submit_stores_one_session(therapist_client, own_client, db):
     url = f"/clients/{own_client.id}/sessions/new"
@@ -328,24 +357,40 @@ def test_a_failing_point_stores_nothing(therapist_client, own_client, db, monkey
     db.session.rollback()
     assert sessions(db) == []
     assert db.session.scalar(sa.select(sa.func.count()).select_from(PointTreatment)) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "create")) == 0
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "create")) == 0
+    )
 
 
 # --- database checks ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fields", [
-    {"pain_before": 11}, {"pain_after": -1}, {"length_minutes": 0}, {"overload_cause": "stress"},
-    {"heart_rate_after": 10}, {"systolic_before": 400},
-])
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"pain_before": 11},
+        {"pain_after": -1},
+        {"length_minutes": 0},
+        {"overload_cause": "stress"},
+        {"heart_rate_after": 10},
+        {"systolic_before": 400},
+    ],
+)
 def test_database_refuses_out_of_range_sessions(own_client, db, fields):
     with pytest.raises(IntegrityError):
         make_session(own_client, **fields)
     db.session.rollback()
 
 
-@pytest.mark.parametrize("point", [
-    {"pressure_seconds": 0}, {"pressure_seconds": 601}, {"pain": 11}, {"side": "middle"},
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        {"pressure_seconds": 0},
+        {"pressure_seconds": 601},
+        {"pain": 11},
+        {"side": "middle"},
+    ],
+)
 def test_database_refuses_out_of_range_points(own_client, db, point):
     with pytest.raises(IntegrityError):
         make_session(own_client, points=[{"trigger_point_id": "upper-trapezius/1", **point}])
@@ -353,11 +398,14 @@ def test_database_refuses_out_of_range_points(own_client, db, point):
 
 
 def test_sessions_of_a_client_by_date_use_an_index(db):
-    indexes = {index["name"]: index["column_names"] for index in sa.inspect(db.engine).get_indexes("treatment_sessions")}
+    indexes = {
+        index["name"]: index["column_names"] for index in sa.inspect(db.engine).get_indexes("treatment_sessions")
+    }
     assert indexes["ix_treatment_sessions_client_started"] == ["client_id", "started_at"]
 
 
 # --- access -------------------------------------------------------------------------------------------
+
 
 def test_other_therapist_gets_404_everywhere(client, own_client, other_therapist, db):
     saved = make_session(own_client)
@@ -383,14 +431,15 @@ def test_missing_session_and_client_are_404(therapist_client, own_client):
 
 
 def test_archived_client_gets_no_new_session(therapist_client, own_client, db):
-    own_client.archived_at = datetime.now(timezone.utc)
+    own_client.archived_at = datetime.now(UTC)
     db.session.commit()
     response = therapist_client.get(f"/clients/{own_client.id}/sessions/new")
     assert response.status_code == 302
     assert "archived" in text(therapist_client.get(response.headers["Location"]))
     token = csrf_token(therapist_client, f"/clients/{own_client.id}")
-    response = therapist_client.post(f"/clients/{own_client.id}/sessions/new",
-                                     data={"csrf_token": token, "submission_token": "x", **session_data()})
+    response = therapist_client.post(
+        f"/clients/{own_client.id}/sessions/new", data={"csrf_token": token, "submission_token": "x", **session_data()}
+    )
     assert response.status_code == 302
     assert sessions(db) == []
 
@@ -411,6 +460,7 @@ def test_viewing_a_session_is_audited(therapist_client, own_client, db):
 
 
 # --- editing ------------------------------------------------------------------------------------------
+
 
 def test_edit_records_old_and_new_values_including_points(therapist_client, own_client, db):
     post_session(therapist_client, own_client.id)
@@ -445,7 +495,7 @@ def test_stale_edit_is_refused_and_keeps_the_input(therapist_client, own_client,
     url = f"/clients/{own_client.id}/sessions/{saved.id}/edit"
     _, hidden = form_page(therapist_client, url)
     saved.pain_after = 1
-    saved.updated_at = datetime.now(timezone.utc)
+    saved.updated_at = datetime.now(UTC)
     db.session.commit()
     response = therapist_client.post(url, data={**hidden, **session_data(pain_after="5")})
     assert response.status_code == 409 and "changed by someone else" in text(response)
@@ -456,13 +506,15 @@ def test_stale_edit_is_refused_and_keeps_the_input(therapist_client, own_client,
 
 # --- client page and repeat ---------------------------------------------------------------------------
 
+
 def test_client_page_lists_sessions_newest_first_paginated(therapist_client, own_client, app):
     app.config["SESSIONS_PER_PAGE"] = 2
     for day in (1, 2, 3):
-        make_session(own_client, started_at=datetime(2026, 3, day, 10, tzinfo=timezone.utc))
+        make_session(own_client, started_at=datetime(2026, 3, day, 10, tzinfo=UTC))
+
     def sessions_card(url):
         html = text(therapist_client.get(url))
-        return html[html.index('id="sessions-title"'):]
+        return html[html.index('id="sessions-title"') :]
 
     html = sessions_card(f"/clients/{own_client.id}")
     assert html.index("3 Mar 2026") < html.index("2 Mar 2026")
@@ -472,11 +524,18 @@ def test_client_page_lists_sessions_newest_first_paginated(therapist_client, own
 
 
 def test_repeat_last_session_prefills_points_not_responses(therapist_client, own_client):
-    make_session(own_client, started_at=datetime(2026, 3, 1, tzinfo=timezone.utc),
-                 points=[{"trigger_point_id": "soleus/1", "side": "left", "pressure_seconds": 50, "pain": 6}])
-    make_session(own_client, started_at=datetime(2026, 3, 8, tzinfo=timezone.utc),
-                 points=[{"trigger_point_id": "masseter/1", "side": "both", "pressure_seconds": 40, "pain": 8,
-                          "release_felt": True}])
+    make_session(
+        own_client,
+        started_at=datetime(2026, 3, 1, tzinfo=UTC),
+        points=[{"trigger_point_id": "soleus/1", "side": "left", "pressure_seconds": 50, "pain": 6}],
+    )
+    make_session(
+        own_client,
+        started_at=datetime(2026, 3, 8, tzinfo=UTC),
+        points=[
+            {"trigger_point_id": "masseter/1", "side": "both", "pressure_seconds": 40, "pain": 8, "release_felt": True}
+        ],
+    )
     html = text(therapist_client.get(f"/clients/{own_client.id}/sessions/new?repeat=1"))
     assert selected_option(html, "points-0-trigger_point") == "masseter/1"
     assert selected_option(html, "points-1-trigger_point") is None  # the one empty row to fill in

@@ -11,7 +11,8 @@ MIN_PASSWORD_LENGTH = 10
 
 class PasswordMixin:
     password = PasswordField(
-        "Password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        "Password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. Share it with the person in private.",
     )
     confirm = PasswordField(
@@ -40,7 +41,10 @@ class AuditFilterForm(FlaskForm):
 
     user = SelectField("User", coerce=int, validators=[Optional()])
     action = SelectField(
-        "Action", validators=[Optional()],
-        choices=as_choices([("", "Any action")] + [(action.value, action.value.replace("_", " ")) for action in AuditAction]),
+        "Action",
+        validators=[Optional()],
+        choices=as_choices(
+            [("", "Any action")] + [(action.value, action.value.replace("_", " ")) for action in AuditAction]
+        ),
     )
     client = SelectField("Client", coerce=int, validators=[Optional()])

@@ -4,12 +4,17 @@ from flask_login import current_user, login_required
 from clinic.admin import bp
 from clinic.admin.forms import AuditFilterForm, ResetPasswordForm, UserForm
 from clinic.admin.services import (
-    audit_events, audit_filter_choices, create_user, list_users, reset_password, set_active,
+    audit_events,
+    audit_filter_choices,
+    create_user,
+    list_users,
+    reset_password,
+    set_active,
 )
+from clinic.auth.services import locked_emails
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
 from clinic.models import User
-from clinic.auth.services import locked_emails
 
 
 @bp.before_request
@@ -21,8 +26,7 @@ def require_admin():
 
 @bp.route("/users")
 def users():
-    return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(),
-                           locked=locked_emails())
+    return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(), locked=locked_emails())
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -70,6 +74,7 @@ def audit_log():
     form.validate()
     page = db.paginate(
         audit_events(form.user.data, form.action.data, form.client.data),
-        per_page=current_app.config["AUDIT_PER_PAGE"], error_out=False,
+        per_page=current_app.config["AUDIT_PER_PAGE"],
+        error_out=False,
     )
     return render_template("admin/audit.html", form=form, page=page)

@@ -1,4 +1,5 @@
 """Account management and the audit log query."""
+
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +23,9 @@ def create_user(email: str, name: str, password: str, role: str = Role.THERAPIST
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
-    audit.record(AuditAction.CREATE, entity_type="user", entity_id=user.id,
-                 details={"email": user.email, "role": user.role})
+    audit.record(
+        AuditAction.CREATE, entity_type="user", entity_id=user.id, details={"email": user.email, "role": user.role}
+    )
     return user
 
 
@@ -32,8 +34,9 @@ def set_active(user: User, active: bool) -> None:
         return
     user.active = active
     user.session_token = new_session_token()  # a deactivated account is logged out everywhere
-    audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id,
-                 details={"changes": {"active": [not active, active]}})
+    audit.record(
+        AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"active": [not active, active]}}
+    )
     db.session.flush()
 
 
@@ -49,8 +52,11 @@ def list_users() -> list[User]:
 
 
 def audit_events(user_id: int | None = None, action: str | None = None, client_id: int | None = None) -> sa.Select:
-    query = (sa.select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-             .options(selectinload(AuditEvent.user), selectinload(AuditEvent.client)))
+    query = (
+        sa.select(AuditEvent)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .options(selectinload(AuditEvent.user), selectinload(AuditEvent.client))
+    )
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
     if action:

@@ -1,4 +1,5 @@
 """Public JSON API over the knowledge base (DESIGN section 4: these shapes are a contract)."""
+
 from flask import jsonify, request
 
 from clinic.api import bp
@@ -7,18 +8,22 @@ from clinic.knowledge.services import UnknownRegionError, knowledge_base, parse_
 
 @bp.route("/regions")
 def regions():
-    return jsonify([
-        {"id": region.id, "name": region.name, "views": list(region.views)}
-        for region in knowledge_base().regions.values()
-    ])
+    return jsonify(
+        [
+            {"id": region.id, "name": region.name, "views": list(region.views)}
+            for region in knowledge_base().regions.values()
+        ]
+    )
 
 
 @bp.route("/muscles")
 def muscles():
-    return jsonify([
-        {"slug": muscle.slug, "name": muscle.name, "group": muscle.group}
-        for muscle in knowledge_base().muscles.values()
-    ])
+    return jsonify(
+        [
+            {"slug": muscle.slug, "name": muscle.name, "group": muscle.group}
+            for muscle in knowledge_base().muscles.values()
+        ]
+    )
 
 
 @bp.route("/muscles/<slug>")
@@ -26,14 +31,16 @@ def muscle(slug: str):
     found = knowledge_base().muscles.get(slug)
     if found is None:
         return jsonify(error="Not Found", message=f"no muscle with slug {slug!r}"), 404
-    return jsonify({
-        "slug": found.slug,
-        "name": found.name,
-        "group": found.group,
-        "trigger_points": [{"id": point.id, "location": point.location} for point in found.trigger_points],
-        "refers_to": {"primary": list(found.refers_to.primary), "secondary": list(found.refers_to.secondary)},
-        "conditions": list(found.conditions),
-    })
+    return jsonify(
+        {
+            "slug": found.slug,
+            "name": found.name,
+            "group": found.group,
+            "trigger_points": [{"id": point.id, "location": point.location} for point in found.trigger_points],
+            "refers_to": {"primary": list(found.refers_to.primary), "secondary": list(found.refers_to.secondary)},
+            "conditions": list(found.conditions),
+        }
+    )
 
 
 @bp.route("/symptom-checker")
@@ -43,11 +50,18 @@ def symptom_checker():
         chosen = parse_regions(request.args.get("regions"), kb)
     except UnknownRegionError as error:
         return jsonify(error="Bad Request", message=str(error), unknown_regions=error.regions), 400
-    return jsonify({
-        "regions": chosen,
-        "candidates": [
-            {"slug": c.muscle.slug, "name": c.muscle.name, "score": c.score,
-             "primary": c.primary, "secondary": c.secondary}
-            for c in rank_candidates(kb, chosen)
-        ],
-    })
+    return jsonify(
+        {
+            "regions": chosen,
+            "candidates": [
+                {
+                    "slug": c.muscle.slug,
+                    "name": c.muscle.name,
+                    "score": c.score,
+                    "primary": c.primary,
+                    "secondary": c.secondary,
+                }
+                for c in rank_candidates(kb, chosen)
+            ],
+        }
+    )

@@ -1,6 +1,6 @@
 from flask import flash, jsonify, redirect, render_template, request, session, url_for
-from flask_wtf.csrf import generate_csrf
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from clinic import audit
 from clinic.auth import bp

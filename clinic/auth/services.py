@@ -1,4 +1,5 @@
 """Login with throttling kept in the database, so it holds across workers and hosts."""
+
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -43,8 +44,10 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     user = find_user_by_email(email)
     too_many = TOO_MANY_ATTEMPTS.format(minutes=config["LOGIN_LOCK_MINUTES"])
 
-    throttled = (recent_failures(address=address) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-                 or recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"])
+    throttled = (
+        recent_failures(address=address) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
+        or recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"]
+    )
     if throttled:
         verify_dummy_password(password)
         _audit_failure(user, email, "throttled")
@@ -78,7 +81,8 @@ def recent_failures(*, email: str | None = None, address: str | None = None) -> 
         window = config["LOGIN_ADDRESS_WINDOW_MINUTES"]
     since = utcnow() - timedelta(minutes=window)
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(LoginFailure).where(condition, LoginFailure.at >= since))
+        sa.select(sa.func.count()).select_from(LoginFailure).where(condition, LoginFailure.at >= since)
+    )
 
 
 def locked_emails() -> set[str]:
@@ -86,8 +90,11 @@ def locked_emails() -> set[str]:
     config = current_app.config
     since = utcnow() - timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
     rows = db.session.execute(
-        sa.select(LoginFailure.email).where(LoginFailure.at >= since).group_by(LoginFailure.email)
-        .having(sa.func.count() >= config["LOGIN_MAX_FAILURES"]))
+        sa.select(LoginFailure.email)
+        .where(LoginFailure.at >= since)
+        .group_by(LoginFailure.email)
+        .having(sa.func.count() >= config["LOGIN_MAX_FAILURES"])
+    )
     return {row.email for row in rows}
 
 
@@ -95,13 +102,13 @@ def clear_failures(email: str) -> None:
     """A successful login or a password reset starts the count again; old rows are pruned on the way."""
     config = current_app.config
     oldest = utcnow() - timedelta(minutes=max(config["LOGIN_LOCK_MINUTES"], config["LOGIN_ADDRESS_WINDOW_MINUTES"]))
-    db.session.execute(sa.delete(LoginFailure).where(
-        sa.or_(LoginFailure.email == normalise_email(email), LoginFailure.at < oldest)))
+    db.session.execute(
+        sa.delete(LoginFailure).where(sa.or_(LoginFailure.email == normalise_email(email), LoginFailure.at < oldest))
+    )
 
 
 def _audit_failure(user: User | None, email: str, reason: str) -> None:
-    audit.record(AuditAction.FAILED_LOGIN, user=user, attempted_email="" if user else email,
-                 details={"reason": reason})
+    audit.record(AuditAction.FAILED_LOGIN, user=user, attempted_email="" if user else email, details={"reason": reason})
 
 
 def safe_next_url(target: str | None) -> str | None:

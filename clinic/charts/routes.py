@@ -23,8 +23,13 @@ def history(client_id: int):
         return jsonify(error="Bad Request", message=str(error)), 400
     sessions = sessions_in_period(client, date_from, date_to)
     body = pain_history(client, sessions, knowledge_base())
-    audit.record(AuditAction.VIEW, client=client, entity_type="pain-history", entity_id=client.id,
-                 details={"period": period_args(date_from, date_to)})
+    audit.record(
+        AuditAction.VIEW,
+        client=client,
+        entity_type="pain-history",
+        entity_id=client.id,
+        details={"period": period_args(date_from, date_to)},
+    )
     db.session.commit()
     return jsonify(body)
 

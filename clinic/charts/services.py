@@ -1,5 +1,6 @@
 """A client's pain history: the JSON contract (DESIGN section 7), the clinically meaningful rule, and the
 Plotly figures built from it."""
+
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -22,12 +23,16 @@ MEANINGFUL_DROP_FRACTION = 0.30
 TOP_MUSCLES = 5
 
 
-def sessions_in_period(client: Client, date_from: date | None = None, date_to: date | None = None
-                       ) -> list[TreatmentSession]:
+def sessions_in_period(
+    client: Client, date_from: date | None = None, date_to: date | None = None
+) -> list[TreatmentSession]:
     """The client's sessions, oldest first, with their points: two queries however many there are."""
-    query = (sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)
-             .options(selectinload(TreatmentSession.points))
-             .order_by(TreatmentSession.started_at, TreatmentSession.id))
+    query = (
+        sa.select(TreatmentSession)
+        .where(TreatmentSession.client_id == client.id)
+        .options(selectinload(TreatmentSession.points))
+        .order_by(TreatmentSession.started_at, TreatmentSession.id)
+    )
     if date_from:
         query = query.where(TreatmentSession.started_at >= to_utc(datetime.combine(date_from, time.min)))
     if date_to:
@@ -37,8 +42,12 @@ def sessions_in_period(client: Client, date_from: date | None = None, date_to: d
 
 def first_session(client: Client) -> TreatmentSession | None:
     """The client's first session ever: the baseline, whatever period is being looked at."""
-    return db.session.scalar(sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)
-                             .order_by(TreatmentSession.started_at, TreatmentSession.id).limit(1))
+    return db.session.scalar(
+        sa.select(TreatmentSession)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id)
+        .limit(1)
+    )
 
 
 def pain_history(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, Any]:
@@ -48,19 +57,25 @@ def pain_history(client: Client, sessions: list[TreatmentSession], kb: Knowledge
 
     return {
         "client_id": client.id,
-        "sessions": [{
-            "id": session.id,
-            "date": session.started_at.astimezone(clinic_zone()).isoformat(),
-            "pain_before": session.pain_before,
-            "pain_after": session.pain_after,
-            "points": [{
-                "trigger_point": point.trigger_point_id,
-                "muscle": muscle_name(point.trigger_point_id),
-                "side": point.side,
-                "pressure_seconds": point.pressure_seconds,
-                "pain": point.pain,
-            } for point in session.points],
-        } for session in sessions],
+        "sessions": [
+            {
+                "id": session.id,
+                "date": session.started_at.astimezone(clinic_zone()).isoformat(),
+                "pain_before": session.pain_before,
+                "pain_after": session.pain_after,
+                "points": [
+                    {
+                        "trigger_point": point.trigger_point_id,
+                        "muscle": muscle_name(point.trigger_point_id),
+                        "side": point.side,
+                        "pressure_seconds": point.pressure_seconds,
+                        "pain": point.pain,
+                    }
+                    for point in session.points
+                ],
+            }
+            for session in sessions
+        ],
     }
 
 
@@ -91,8 +106,9 @@ def progress(sessions: list[TreatmentSession], first_visit: TreatmentSession | N
     later = [s for s in sessions if s.id != first_visit.id]
     latest = later[-1].pain_before if later else baseline  # one visit: no follow-up yet, no change
     first = next((s for s in later if is_meaningful_improvement(baseline, s.pain_before)), None)
-    return Progress(baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest),
-                    first)
+    return Progress(
+        baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest), first
+    )
 
 
 def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
@@ -102,9 +118,20 @@ def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[d
         for point in session.points:
             found = kb.trigger_points.get(point.trigger_point_id)
             slug = found[0].slug if found else point.trigger_point_id
-            entry = stats.setdefault(slug, {"muscle": found[0] if found else None, "name": found[0].name if found else slug,
-                                            "points": 0, "sessions": set(), "sides": Counter(), "release": 0,
-                                            "twitch": 0, "referral": 0, "outside_hold": 0})
+            entry = stats.setdefault(
+                slug,
+                {
+                    "muscle": found[0] if found else None,
+                    "name": found[0].name if found else slug,
+                    "points": 0,
+                    "sessions": set(),
+                    "sides": Counter(),
+                    "release": 0,
+                    "twitch": 0,
+                    "referral": 0,
+                    "outside_hold": 0,
+                },
+            )
             entry["points"] += 1
             entry["sessions"].add(session.id)
             entry["sides"][point.side] += 1
@@ -118,8 +145,9 @@ def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[d
     return ranked
 
 
-def figures(sessions: list[TreatmentSession], kb: KnowledgeBase,
-            first_visit: TreatmentSession | None = None) -> dict[str, dict]:
+def figures(
+    sessions: list[TreatmentSession], kb: KnowledgeBase, first_visit: TreatmentSession | None = None
+) -> dict[str, dict]:
     """Plotly figures as JSON-ready dicts, built here so the page script only draws them."""
     if not sessions:
         return {}
@@ -138,10 +166,17 @@ def pain_figure(sessions: list[TreatmentSession], first_visit: TreatmentSession 
 
 
 def _layout(title: str, **extra) -> dict:
-    return {"title": {"text": title, "x": 0, "font": {"size": 15}}, "margin": {"l": 48, "r": 16, "t": 44, "b": 56},
-            "height": 320, "legend": {"orientation": "h", "y": -0.2}, "hovermode": "closest",
-            "paper_bgcolor": "#ffffff", "plot_bgcolor": "#ffffff", "font": {"family": "system-ui, sans-serif"},
-            **extra}
+    return {
+        "title": {"text": title, "x": 0, "font": {"size": 15}},
+        "margin": {"l": 48, "r": 16, "t": 44, "b": 56},
+        "height": 320,
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "closest",
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+        "font": {"family": "system-ui, sans-serif"},
+        **extra,
+    }
 
 
 def _dates(sessions: list[TreatmentSession]) -> list[str]:
@@ -170,42 +205,83 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
     meaningful improvement and a marker at the first session that reached it."""
     dates = _dates(sessions)
     threshold = state.baseline - max(MEANINGFUL_DROP_POINTS, MEANINGFUL_DROP_FRACTION * state.baseline)
-    figure = go.Figure(layout=_layout(
-        "Pain before and after each session",
-        yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2}))
-    figure.add_hline(y=state.baseline, line={"color": "#5b6870", "dash": "dot", "width": 1},
-                     annotation_text=f"First visit {state.baseline}/10", annotation_position="top left")
+    figure = go.Figure(
+        layout=_layout(
+            "Pain before and after each session",
+            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2},
+        )
+    )
+    figure.add_hline(
+        y=state.baseline,
+        line={"color": "#5b6870", "dash": "dot", "width": 1},
+        annotation_text=f"First visit {state.baseline}/10",
+        annotation_position="top left",
+    )
     if threshold >= 0:
-        figure.add_hrect(y0=-0.3, y1=threshold, fillcolor="#e7f4ea", line_width=0, layer="below",
-                         annotation_text="Meaningful improvement", annotation_position="top right")
+        figure.add_hrect(
+            y0=-0.3,
+            y1=threshold,
+            fillcolor="#e7f4ea",
+            line_width=0,
+            layer="below",
+            annotation_text="Meaningful improvement",
+            annotation_position="top right",
+        )
     many = len(sessions) > MANY_SESSIONS
     raw = {"opacity": 0.3, "line_width": 1} if many else {}
-    figure.add_trace(go.Scatter(
-        x=dates, y=[s.pain_before for s in sessions], name="Pain before", mode=_mode(sessions),
-        line={"color": "#a8271f", "width": 2}, customdata=[s.pain_before - state.baseline for s in sessions],
-        hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata:+d} from first visit)<extra></extra>", **raw))
-    figure.add_trace(go.Scatter(
-        x=dates, y=[s.pain_after for s in sessions], name="Pain after", mode=_mode(sessions),
-        line={"color": "#2f6f73", "width": 2, "dash": "dot"}, hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>",
-        **raw))
+    figure.add_trace(
+        go.Scatter(
+            x=dates,
+            y=[s.pain_before for s in sessions],
+            name="Pain before",
+            mode=_mode(sessions),
+            line={"color": "#a8271f", "width": 2},
+            customdata=[s.pain_before - state.baseline for s in sessions],
+            hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata:+d} from first visit)<extra></extra>",
+            **raw,
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=dates,
+            y=[s.pain_after for s in sessions],
+            name="Pain after",
+            mode=_mode(sessions),
+            line={"color": "#2f6f73", "width": 2, "dash": "dot"},
+            hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>",
+            **raw,
+        )
+    )
     if many:
-        months, averages = _monthly(list(zip(dates, [s.pain_before for s in sessions])))
-        figure.add_trace(go.Scatter(x=months, y=averages, name="Pain before, monthly average", mode="lines",
-                                    line={"color": "#a8271f", "width": 3},
-                                    hovertemplate="%{x|%b %Y}: %{y}/10 on average<extra></extra>"))
+        months, averages = _monthly(list(zip(dates, [s.pain_before for s in sessions], strict=True)))
+        figure.add_trace(
+            go.Scatter(
+                x=months,
+                y=averages,
+                name="Pain before, monthly average",
+                mode="lines",
+                line={"color": "#a8271f", "width": 3},
+                hovertemplate="%{x|%b %Y}: %{y}/10 on average<extra></extra>",
+            )
+        )
     if state.first_meaningful is not None:
-        figure.add_trace(go.Scatter(
-            x=[to_local(state.first_meaningful.started_at).isoformat()], y=[state.first_meaningful.pain_before],
-            name="First meaningful improvement", mode="markers",
-            marker={"symbol": "star", "size": 16, "color": "#1d6b35", "line": {"color": "#ffffff", "width": 1}},
-            hovertemplate="First meaningful improvement: %{y}/10<extra></extra>"))
+        figure.add_trace(
+            go.Scatter(
+                x=[to_local(state.first_meaningful.started_at).isoformat()],
+                y=[state.first_meaningful.pain_before],
+                name="First meaningful improvement",
+                mode="markers",
+                marker={"symbol": "star", "size": 16, "color": "#1d6b35", "line": {"color": "#ffffff", "width": 1}},
+                hovertemplate="First meaningful improvement: %{y}/10<extra></extra>",
+            )
+        )
     return figure
 
 
 def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> go.Figure:
     top = [entry["name"] for entry in counts[:TOP_MUSCLES]]
     series: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for session, when in zip(sessions, _dates(sessions)):
+    for session, when in zip(sessions, _dates(sessions), strict=True):
         by_muscle: dict[str, list[int]] = defaultdict(list)
         for point in session.points:
             found = kb.trigger_points.get(point.trigger_point_id)
@@ -213,18 +289,27 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
         for name, pains in by_muscle.items():
             if name in top:
                 series[name].append((when, sum(pains) / len(pains)))
-    title = "Compression pain per muscle (most treated" + (", monthly average)" if len(sessions) > MANY_SESSIONS else ")")
-    figure = go.Figure(layout=_layout(title,
-                                      yaxis={"title": {"text": "Pain (0-10)"}, "range": [0, 10.5], "dtick": 2}))
+    title = "Compression pain per muscle (most treated" + (
+        ", monthly average)" if len(sessions) > MANY_SESSIONS else ")"
+    )
+    figure = go.Figure(layout=_layout(title, yaxis={"title": {"text": "Pain (0-10)"}, "range": [0, 10.5], "dtick": 2}))
     for name in top:
         points = series[name]
         if len(sessions) > MANY_SESSIONS:
             x, y = _monthly(points)
-            figure.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines",
-                                        hovertemplate=f"{name}, %{{x|%b %Y}}: %{{y}}/10 on average<extra></extra>"))
+            figure.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=y,
+                    name=name,
+                    mode="lines",
+                    hovertemplate=f"{name}, %{{x|%b %Y}}: %{{y}}/10 on average<extra></extra>",
+                )
+            )
         else:
-            figure.add_trace(go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name,
-                                        mode=_mode(points)))
+            figure.add_trace(
+                go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name, mode=_mode(points))
+            )
     figure.add_hline(y=7, line={"color": "#8a4b00", "dash": "dot", "width": 1})
     return figure
 
@@ -232,28 +317,57 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
 def _counts_figure(counts: list[dict]) -> go.Figure:
     counts = counts[:10]
     return go.Figure(
-        go.Bar(x=[entry["points"] for entry in counts][::-1], y=[entry["name"] for entry in counts][::-1],
-               orientation="h", marker={"color": "#2f6f73"}, hovertemplate="%{x} points<extra></extra>"),
-        layout=_layout("Most treated muscles", xaxis={"title": {"text": "Points treated"}},
-                       margin={"l": 150, "r": 16, "t": 44, "b": 40}))
+        go.Bar(
+            x=[entry["points"] for entry in counts][::-1],
+            y=[entry["name"] for entry in counts][::-1],
+            orientation="h",
+            marker={"color": "#2f6f73"},
+            hovertemplate="%{x} points<extra></extra>",
+        ),
+        layout=_layout(
+            "Most treated muscles",
+            xaxis={"title": {"text": "Points treated"}},
+            margin={"l": 150, "r": 16, "t": 44, "b": 40},
+        ),
+    )
 
 
 def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.Figure:
     inside, outside = ([], [], []), ([], [], [])
-    for session, when in zip(sessions, _dates(sessions)):
+    for session, when in zip(sessions, _dates(sessions), strict=True):
         for point in session.points:
             found = kb.trigger_points.get(point.trigger_point_id)
             target = outside if point.pressure_warning else inside
             target[0].append(when)
             target[1].append(point.pressure_seconds)
             target[2].append(found[0].name if found else point.trigger_point_id)
-    figure = go.Figure(layout=_layout(
-        f"Pressure holds (usual {ADVISED_PRESSURE[0]}-{ADVISED_PRESSURE[1]} s shaded)",
-        yaxis={"title": {"text": "Seconds"}, "rangemode": "tozero"}))
+    figure = go.Figure(
+        layout=_layout(
+            f"Pressure holds (usual {ADVISED_PRESSURE[0]}-{ADVISED_PRESSURE[1]} s shaded)",
+            yaxis={"title": {"text": "Seconds"}, "rangemode": "tozero"},
+        )
+    )
     figure.add_hrect(y0=ADVISED_PRESSURE[0], y1=ADVISED_PRESSURE[1], fillcolor="#e3f0ef", line_width=0, layer="below")
-    figure.add_trace(go.Scatter(x=inside[0], y=inside[1], text=inside[2], name="Within range", mode="markers",
-                                marker={"color": "#2f6f73", "size": 6}, hovertemplate="%{text}: %{y} s<extra></extra>"))
-    figure.add_trace(go.Scatter(x=outside[0], y=outside[1], text=outside[2], name="Outside range", mode="markers",
-                                marker={"color": "#a8271f", "size": 8, "symbol": "diamond"},
-                                hovertemplate="%{text}: %{y} s<extra></extra>"))
+    figure.add_trace(
+        go.Scatter(
+            x=inside[0],
+            y=inside[1],
+            text=inside[2],
+            name="Within range",
+            mode="markers",
+            marker={"color": "#2f6f73", "size": 6},
+            hovertemplate="%{text}: %{y} s<extra></extra>",
+        )
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=outside[0],
+            y=outside[1],
+            text=outside[2],
+            name="Outside range",
+            mode="markers",
+            marker={"color": "#a8271f", "size": 8, "symbol": "diamond"},
+            hovertemplate="%{text}: %{y} s<extra></extra>",
+        )
+    )
     return figure

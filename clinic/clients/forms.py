@@ -1,9 +1,18 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, HiddenField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import (
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.forms import NotBefore, NotInFuture
 
@@ -14,24 +23,33 @@ class ClientForm(FlaskForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)], filters=_strip)
     date_of_birth = DateField(
         "Date of birth",
-        validators=[InputRequired(message="Enter the date of birth."), NotInFuture(),
-                    NotBefore(date(1900, 1, 1), "Check the year: that is before 1900.")],
+        validators=[
+            InputRequired(message="Enter the date of birth."),
+            NotInFuture(),
+            NotBefore(date(1900, 1, 1), "Check the year: that is before 1900."),
+        ],
     )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)], filters=_strip)
     email = EmailField("Email", validators=[Optional(), Email(), Length(max=254)], filters=_strip)
     address = StringField("Address", validators=[Optional(), Length(max=255)], filters=_strip)
     physician_name = StringField("Physician", validators=[Optional(), Length(max=120)], filters=_strip)
     physician_contact = StringField(
-        "Physician contact", validators=[Optional(), Length(max=255)], filters=_strip,
+        "Physician contact",
+        validators=[Optional(), Length(max=255)],
+        filters=_strip,
         description="Practice, phone or fax, for sending the summary.",
     )
     contraindications = TextAreaField(
-        "Contraindications", validators=[Optional(), Length(max=4000)], filters=_strip,
+        "Contraindications",
+        validators=[Optional(), Length(max=4000)],
+        filters=_strip,
         description="Shown at the top of every session form: areas to avoid, conditions that limit pressure.",
     )
     health_history = TextAreaField("Health history", validators=[Optional(), Length(max=10000)], filters=_strip)
     medications = TextAreaField(
-        "Medications", validators=[Optional(), Length(max=4000)], filters=_strip,
+        "Medications",
+        validators=[Optional(), Length(max=4000)],
+        filters=_strip,
         description="Note blood thinners and pain medication: they change how pressure feels and bruises.",
     )
     consent_date = DateField(
@@ -43,7 +61,6 @@ class ClientForm(FlaskForm):
     # Optimistic locking: the version the person started editing from.
     version = HiddenField()
     submit = SubmitField("Save client")
-
 
     def validate_consent_date(self, field) -> None:
         if field.data and self.date_of_birth.data and field.data < self.date_of_birth.data:
@@ -57,9 +74,11 @@ class AdminClientForm(ClientForm):
 class SharingForm(FlaskForm):
     therapist_id = SelectField("Assigned therapist", coerce=int, validators=[DataRequired()])
     shared_with = SelectMultipleField(
-        "Also shared with", coerce=int, validators=[Optional()],
+        "Also shared with",
+        coerce=int,
+        validators=[Optional()],
         description="These therapists can see and edit this client too.",
-        widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     submit = SubmitField("Save sharing")
-

@@ -1,15 +1,23 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from clinic.charts.services import figures, first_session, progress, sessions_in_period
 from clinic.clients import bp
 from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
 from clinic.clients.services import (
-    StaleEditError, archive_client, create_client, get_client_for, record_view, search_clients,
-    set_sharing, therapists, unarchive_client, update_client,
+    StaleEditError,
+    archive_client,
+    create_client,
+    get_client_for,
+    record_view,
+    search_clients,
+    set_sharing,
+    therapists,
+    unarchive_client,
+    update_client,
 )
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
-from clinic.charts.services import figures, first_session, progress, sessions_in_period
 from clinic.knowledge.services import knowledge_base
 from clinic.models import User
 from clinic.reports.services import PeriodError, parse_period, period_args
@@ -29,7 +37,8 @@ def index():
     archived = request.args.get("show") == "archived"
     page = db.paginate(
         search_clients(current_user, text, archived),
-        per_page=current_app.config["CLIENTS_PER_PAGE"], error_out=False,
+        per_page=current_app.config["CLIENTS_PER_PAGE"],
+        error_out=False,
     )
     return render_template("clients/index.html", page=page, q=text, archived=archived)
 
@@ -51,8 +60,9 @@ def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
     db.session.commit()
-    sessions = db.paginate(client_sessions(client, with_points=True),
-                           per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
+    sessions = db.paginate(
+        client_sessions(client, with_points=True), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
+    )
     try:
         date_from, date_to = parse_period(request.args)
         period_error = ""
@@ -63,10 +73,19 @@ def detail(client_id: int):
     first_visit = first_session(client)
     kb = knowledge_base()
     return render_template(
-        "clients/detail.html", client=client, sessions=sessions, confirm_form=ConfirmForm(),
-        period={"from": date_from, "to": date_to, "error": period_error, "raw": request.args,
-                "args": period_args(date_from, date_to)},
-        progress=progress(history, first_visit), history_count=len(history),
+        "clients/detail.html",
+        client=client,
+        sessions=sessions,
+        confirm_form=ConfirmForm(),
+        period={
+            "from": date_from,
+            "to": date_to,
+            "error": period_error,
+            "raw": request.args,
+            "args": period_args(date_from, date_to),
+        },
+        progress=progress(history, first_visit),
+        history_count=len(history),
         figures=figures(history, kb, first_visit),
     )
 
@@ -86,9 +105,11 @@ def edit(client_id: int):
             changes = update_client(client, form.data, form.version.data)
         except StaleEditError:
             db.session.rollback()
-            flash("Someone else saved changes to this client while you were editing. "
-                  "Your changes are still below; open the client in a new tab to compare, then save again.",
-                  "error")
+            flash(
+                "Someone else saved changes to this client while you were editing. "
+                "Your changes are still below; open the client in a new tab to compare, then save again.",
+                "error",
+            )
             db.session.refresh(client)
             form.version.data = str(client.version)
             return render_template("clients/form.html", form=form, client=client), 409

@@ -1,4 +1,5 @@
 """Who may see which client, and the changes to clients, each written to the audit log."""
+
 from datetime import date
 from typing import Any
 
@@ -8,10 +9,9 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from clinic import audit
+from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Role, User, client_shares
-from clinic.db_types import utcnow
-
 
 NULLABLE_FIELDS = {"consent_date"}
 
@@ -29,9 +29,7 @@ def visible_clients(user: User) -> sa.Select:
 
 
 def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Select:
-    query = visible_clients(user).where(
-        Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None)
-    )
+    query = visible_clients(user).where(Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None))
     text = text.strip()
     if text:
         condition = Client.full_name.ilike(f"%{_escape_like(text)}%", escape="\\")
@@ -51,9 +49,11 @@ def get_client_for(user: User, client_id: int) -> Client:
 
 
 def therapists() -> list[User]:
-    return list(db.session.scalars(
-        sa.select(User).where(User.role == Role.THERAPIST, User.active.is_(True)).order_by(User.name)
-    ))
+    return list(
+        db.session.scalars(
+            sa.select(User).where(User.role == Role.THERAPIST, User.active.is_(True)).order_by(User.name)
+        )
+    )
 
 
 def create_client(data: dict[str, Any], therapist: User) -> Client:
@@ -122,8 +122,7 @@ def flush_or_stale(error: type[Exception]) -> None:
 def _editable(data: dict[str, Any]) -> dict[str, Any]:
     values = {field: data[field] for field in Client.EDITABLE_FIELDS if field in data}
     # Optional text fields are stored as "" rather than NULL: one empty value, not two.
-    return {field: ("" if value is None and field not in NULLABLE_FIELDS else value)
-            for field, value in values.items()}
+    return {field: ("" if value is None and field not in NULLABLE_FIELDS else value) for field, value in values.items()}
 
 
 def _escape_like(text: str) -> str:

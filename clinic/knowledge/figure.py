@@ -2,6 +2,7 @@
 
 Inline rather than <img> so regions can be shaded, clicked and focused; rendered on the server so
 pages read correctly without JavaScript. The SVG files are this project's own, so their markup is trusted."""
+
 import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
@@ -65,8 +66,11 @@ def render_figure(
         if region is None:
             continue
         classes = [group.get("class", "region")]
-        classes += [name for name, chosen in (("is-primary", primary), ("is-secondary", secondary),
-                                              ("is-selected", selected)) if region in chosen]
+        classes += [
+            name
+            for name, chosen in (("is-primary", primary), ("is-secondary", secondary), ("is-selected", selected))
+            if region in chosen
+        ]
         group.set("class", " ".join(classes))
         if interactive:
             group.set("aria-pressed", "true" if region in selected else "false")
@@ -77,10 +81,17 @@ def render_figure(
     for point in points:
         if point.position.view != view:
             continue
-        dot = ET.SubElement(layer, f"{{{SVG_NS}}}circle", {
-            "class": "tp-dot", "cx": f"{point.position.x:g}", "cy": f"{point.position.y:g}", "r": "4.5",
-            "data-tp": point.id,
-        })
+        dot = ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}circle",
+            {
+                "class": "tp-dot",
+                "cx": f"{point.position.x:g}",
+                "cy": f"{point.position.y:g}",
+                "r": "4.5",
+                "data-tp": point.id,
+            },
+        )
         title = f"Trigger point {point.number}: {point.location}"
         if point_names:
             title = point_names[point.id]
@@ -88,9 +99,15 @@ def render_figure(
         ET.SubElement(dot, f"{{{SVG_NS}}}title").text = title
         if point_names:
             continue  # a chart of every point: numbers would only clutter it
-        label = ET.SubElement(layer, f"{{{SVG_NS}}}text", {
-            "class": "tp-label", "x": f"{point.position.x + 6:g}", "y": f"{point.position.y - 5:g}",
-        })
+        label = ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}text",
+            {
+                "class": "tp-label",
+                "x": f"{point.position.x + 6:g}",
+                "y": f"{point.position.y - 5:g}",
+            },
+        )
         label.text = str(point.number)
     return Markup(ET.tostring(root, encoding="unicode"))
 

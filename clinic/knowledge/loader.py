@@ -1,4 +1,5 @@
 """Load the YAML knowledge base, validate it, and say exactly where a problem is: file, line, entry, reason."""
+
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -79,15 +80,15 @@ def load_knowledge_base(directory: Path) -> KnowledgeBase:
     if problems:
         raise KnowledgeBaseError(problems)
     ordered = sorted(muscles, key=lambda m: (list(MUSCLE_GROUPS).index(m.group), m.name.lower()))
-    return KnowledgeBase(regions={region.id: region for region in regions},
-                         muscles={muscle.slug: muscle for muscle in ordered})
+    return KnowledgeBase(
+        regions={region.id: region for region in regions}, muscles={muscle.slug: muscle for muscle in ordered}
+    )
 
 
 def _load_regions(directory: Path, problems: list[Problem]) -> list[Region]:
     path = directory / "regions.yaml"
     entries = _read_entries(path, "regions", problems)
-    regions = [region for region in (_validate(Region, node, data, path, problems) for node, data in entries)
-               if region]
+    regions = [region for region in (_validate(Region, node, data, path, problems) for node, data in entries) if region]
     counts = Counter(region.id for region in regions)
     for node, data in entries:
         if counts.get(data.get("id") if isinstance(data, dict) else None, 0) > 1:
@@ -111,13 +112,16 @@ def _load_muscles(directory: Path, problems: list[Problem]) -> list[Muscle]:
             if muscle is None:
                 continue
             if muscle.group != path.stem:
-                problems.append(_problem(path, node, data, f"group {muscle.group!r} belongs in {muscle.group}.yaml",
-                                         ("group",)))
+                problems.append(
+                    _problem(path, node, data, f"group {muscle.group!r} belongs in {muscle.group}.yaml", ("group",))
+                )
             for key in [muscle.slug] + [point.id for point in muscle.trigger_points]:
                 here = f"{path.name}:{node.start_mark.line + 1}"
                 if key in first_seen:
                     what = "slug" if key == muscle.slug else "trigger point id"
-                    problems.append(_problem(path, node, data, f"duplicate {what} {key!r} (first at {first_seen[key]})"))
+                    problems.append(
+                        _problem(path, node, data, f"duplicate {what} {key!r} (first at {first_seen[key]})")
+                    )
                 else:
                     first_seen[key] = here
             muscles.append(muscle)
@@ -146,7 +150,7 @@ def _read_entries(path: Path, key: str, problems: list[Problem]) -> list[tuple[y
         problems.append(Problem(str(path), 1, key, f"expected a top-level '{key}:' list"))
         return []
     items_node = next(value for name, value in root.value if name.value == key)
-    return list(zip(items_node.value, data[key]))
+    return list(zip(items_node.value, data[key], strict=True))
 
 
 def _validate(model, node: yaml.Node, data: Any, path: Path, problems: list[Problem]):

@@ -1,11 +1,16 @@
 """Public pages: the muscle list, a muscle's page and the symptom checker. No client data here."""
+
 from flask import abort, render_template, request, url_for
 
 from clinic.knowledge import bp
 from clinic.knowledge.figure import focus_viewbox
 from clinic.knowledge.schema import REGION_GROUPS
 from clinic.knowledge.services import (
-    UnknownRegionError, knowledge_base, parse_regions, rank_candidates, search_muscles,
+    UnknownRegionError,
+    knowledge_base,
+    parse_regions,
+    rank_candidates,
+    search_muscles,
 )
 
 
@@ -13,8 +18,13 @@ from clinic.knowledge.services import (
 def index():
     text = request.args.get("q", "").strip()
     kb = knowledge_base()
-    return render_template("knowledge/index.html", groups=search_muscles(kb, text), q=text,
-                           total=len(kb.muscles), region_names=kb.region_names)
+    return render_template(
+        "knowledge/index.html",
+        groups=search_muscles(kb, text),
+        q=text,
+        total=len(kb.muscles),
+        region_names=kb.region_names,
+    )
 
 
 @bp.route("/knowledge/<slug>")
@@ -36,14 +46,20 @@ def symptom_checker():
     except UnknownRegionError as error:
         abort(400, description=str(error))
     muscle_data = {
-        muscle.slug: {"name": muscle.name, "url": url_for("knowledge.muscle", slug=muscle.slug),
-                      "primary": muscle.refers_to.primary, "secondary": muscle.refers_to.secondary,
-                      "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary)}
+        muscle.slug: {
+            "name": muscle.name,
+            "url": url_for("knowledge.muscle", slug=muscle.slug),
+            "primary": muscle.refers_to.primary,
+            "secondary": muscle.refers_to.secondary,
+            "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary),
+        }
         for muscle in kb.muscles.values()
     }
     return render_template(
-        "knowledge/symptom_checker.html", regions=regions, candidates=rank_candidates(kb, regions),
-        region_groups=REGION_GROUPS, region_names=kb.region_names,
-        page_data={"muscles": muscle_data, "regionNames": kb.region_names,
-                   "api": url_for("api.symptom_checker")},
+        "knowledge/symptom_checker.html",
+        regions=regions,
+        candidates=rank_candidates(kb, regions),
+        region_groups=REGION_GROUPS,
+        region_names=kb.region_names,
+        page_data={"muscles": muscle_data, "regionNames": kb.region_names, "api": url_for("api.symptom_checker")},
     )

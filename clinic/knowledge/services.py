@@ -1,4 +1,5 @@
 """Reading the knowledge base: the symptom checker's ranking and the muscle search."""
+
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ class UnknownRegionError(ValueError):
 class Candidate:
     muscle: Muscle
     score: float
-    primary: list[str]    # chosen regions in the muscle's primary (essential) zone
+    primary: list[str]  # chosen regions in the muscle's primary (essential) zone
     secondary: list[str]  # chosen regions in its spillover zone
 
 
@@ -61,8 +62,9 @@ def rank_candidates(kb: KnowledgeBase, regions: list[str]) -> list[Candidate]:
             entry = matches.setdefault(muscle.slug, (muscle, [], []))
             (entry[1] if kind == "primary" else entry[2]).append(region)
     candidates = [
-        Candidate(muscle, round(len(primary) + len(secondary) + len(primary) / (len(regions) + 1), 4),
-                  primary, secondary)
+        Candidate(
+            muscle, round(len(primary) + len(secondary) + len(primary) / (len(regions) + 1), 4), primary, secondary
+        )
         for muscle, primary, secondary in matches.values()
     ]
     candidates.sort(key=lambda c: (-c.score, c.muscle.name.lower(), c.muscle.slug))

@@ -1,10 +1,20 @@
 """All models, imported here so Alembic and the app see the whole schema."""
+
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
 __all__ = [
-    "AuditAction", "AuditEvent", "Client", "LoginFailure", "OverloadCause", "PointTreatment", "Role", "Side",
-    "TreatmentSession", "User", "client_shares",
+    "AuditAction",
+    "AuditEvent",
+    "Client",
+    "LoginFailure",
+    "OverloadCause",
+    "PointTreatment",
+    "Role",
+    "Side",
+    "TreatmentSession",
+    "User",
+    "client_shares",
 ]

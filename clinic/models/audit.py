@@ -1,4 +1,5 @@
 """The append-only audit log."""
+
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -7,8 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.extensions import db
 from clinic.db_types import UTCDateTime, one_of, utcnow
+from clinic.extensions import db
 from clinic.models.client import Client
 from clinic.models.user import User
 

@@ -1,11 +1,12 @@
 """Clients, their assigned therapist and the therapists they are shared with."""
+
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clinic.extensions import db
 from clinic.db_types import UTCDateTime, utcnow
+from clinic.extensions import db
 from clinic.models.user import User
 
 client_shares = sa.Table(
@@ -49,9 +50,18 @@ class Client(db.Model):
 
     # The fields a person edits; the audit log records old and new values of these.
     EDITABLE_FIELDS = (
-        "full_name", "date_of_birth", "phone", "email", "address", "physician_name",
-        "physician_contact", "health_history", "medications", "contraindications",
-        "consent_date", "notes",
+        "full_name",
+        "date_of_birth",
+        "phone",
+        "email",
+        "address",
+        "physician_name",
+        "physician_contact",
+        "health_history",
+        "medications",
+        "contraindications",
+        "consent_date",
+        "notes",
     )
 
     @property

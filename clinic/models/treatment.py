@@ -1,4 +1,5 @@
 """A treatment session and the trigger points treated in it."""
+
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -42,8 +43,12 @@ ADVISED_PRESSURE = (30, 90)
 ADVISED_MAX_COMPRESSION_PAIN = 7
 
 VITALS = ("stress", "heart_rate", "systolic", "diastolic")
-_VITAL_RANGES = {"stress": PAIN_RANGE, "heart_rate": HEART_RATE_RANGE, "systolic": SYSTOLIC_RANGE,
-                 "diastolic": DIASTOLIC_RANGE}
+_VITAL_RANGES = {
+    "stress": PAIN_RANGE,
+    "heart_rate": HEART_RATE_RANGE,
+    "systolic": SYSTOLIC_RANGE,
+    "diastolic": DIASTOLIC_RANGE,
+}
 
 
 class TreatmentSession(db.Model):
@@ -53,9 +58,13 @@ class TreatmentSession(db.Model):
         sa.CheckConstraint(_between("pain_after", *PAIN_RANGE), name="pain_after_range"),
         sa.CheckConstraint(_between("length_minutes", *LENGTH_RANGE), name="length_range"),
         sa.CheckConstraint(one_of("overload_cause", OverloadCause), name="overload_cause_valid"),
-        *(sa.CheckConstraint(_between(f"{vital}_{when}", *_VITAL_RANGES[vital], nullable=True),
-                             name=f"{vital}_{when}_range")
-          for vital in VITALS for when in ("before", "after")),
+        *(
+            sa.CheckConstraint(
+                _between(f"{vital}_{when}", *_VITAL_RANGES[vital], nullable=True), name=f"{vital}_{when}_range"
+            )
+            for vital in VITALS
+            for when in ("before", "after")
+        ),
         sa.Index("ix_treatment_sessions_client_started", "client_id", "started_at"),
     )
 
@@ -90,14 +99,24 @@ class TreatmentSession(db.Model):
     client: Mapped[Client] = relationship()
     therapist: Mapped[User] = relationship()
     points: Mapped[list["PointTreatment"]] = relationship(
-        back_populates="session", cascade="all, delete-orphan", order_by="PointTreatment.position",
+        back_populates="session",
+        cascade="all, delete-orphan",
+        order_by="PointTreatment.position",
     )
 
     # What the audit log compares when a session is edited.
     EDITABLE_FIELDS = (
-        "started_at", "length_minutes", "pain_before", "pain_after", "pain_regions",
+        "started_at",
+        "length_minutes",
+        "pain_before",
+        "pain_after",
+        "pain_regions",
         *(f"{vital}_{when}" for vital in VITALS for when in ("before", "after")),
-        "overload_cause", "subjective", "objective", "assessment", "plan",
+        "overload_cause",
+        "subjective",
+        "objective",
+        "assessment",
+        "plan",
     )
 
     @property
@@ -138,7 +157,12 @@ class PointTreatment(db.Model):
     def as_record(self) -> dict[str, Any]:
         """The point's values, as the audit log stores them."""
         return {
-            "trigger_point": self.trigger_point_id, "side": self.side, "pressure_seconds": self.pressure_seconds,
-            "pain": self.pain, "release_felt": self.release_felt, "local_twitch": self.local_twitch,
-            "referral_reproduced": self.referral_reproduced, "note": self.note,
+            "trigger_point": self.trigger_point_id,
+            "side": self.side,
+            "pressure_seconds": self.pressure_seconds,
+            "pain": self.pain,
+            "release_felt": self.release_felt,
+            "local_twitch": self.local_twitch,
+            "referral_reproduced": self.referral_reproduced,
+            "note": self.note,
         }

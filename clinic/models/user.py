@@ -1,4 +1,6 @@
 """Accounts: therapists and admins, and the per-address login failure log used for throttling."""
+
+import contextlib
 import secrets
 from datetime import datetime
 from enum import StrEnum
@@ -9,8 +11,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from clinic.extensions import db
 from clinic.db_types import UTCDateTime, one_of, utcnow
+from clinic.extensions import db
 
 _hasher = PasswordHasher()
 
@@ -74,10 +76,8 @@ def normalise_email(value: str) -> str:
 
 def verify_dummy_password(password: str) -> None:
     """Spend the time a real check takes, so response times don't reveal which emails exist."""
-    try:
+    with contextlib.suppress(VerificationError):
         _hasher.verify(_DUMMY_HASH, password)
-    except VerificationError:
-        pass
 
 
 _DUMMY_HASH = _hasher.hash("not-a-real-password")

@@ -10,7 +10,13 @@ from clinic.extensions import db
 from clinic.knowledge.services import knowledge_base
 from clinic.reports import bp
 from clinic.reports.services import (
-    PeriodError, fhir_bundle, parse_period, period_args, record_export, record_summary_view, sessions_csv,
+    PeriodError,
+    fhir_bundle,
+    parse_period,
+    period_args,
+    record_export,
+    record_summary_view,
+    sessions_csv,
     summary_context,
 )
 
@@ -37,8 +43,9 @@ def summary(client_id: int):
     context = summary_context(client, sessions, knowledge_base(), date_from, date_to)
     record_summary_view(client, date_from, date_to)
     db.session.commit()
-    return render_template("reports/summary.html", period=period_args(date_from, date_to), today=clinic_today(),
-                           **context)
+    return render_template(
+        "reports/summary.html", period=period_args(date_from, date_to), today=clinic_today(), **context
+    )
 
 
 @bp.route("/clients/<int:client_id>/summary/printed", methods=["POST"])
@@ -57,8 +64,11 @@ def export_csv(client_id: int):
     body = sessions_csv(sessions, knowledge_base())
     record_export(client, "csv", len(sessions), period_args(date_from, date_to))
     db.session.commit()
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={
-        "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-sessions.csv"'})
+    return Response(
+        body,
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-sessions.csv"'},
+    )
 
 
 @bp.route("/clients/<int:client_id>/export.fhir.json")
@@ -68,5 +78,8 @@ def export_fhir(client_id: int):
     bundle = fhir_bundle(client, sessions, knowledge_base())
     record_export(client, "fhir", len(sessions), period_args(date_from, date_to))
     db.session.commit()
-    return Response(json.dumps(bundle, indent=2), mimetype="application/fhir+json", headers={
-        "Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-fhir.json"'})
+    return Response(
+        json.dumps(bundle, indent=2),
+        mimetype="application/fhir+json",
+        headers={"Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-fhir.json"'},
+    )

@@ -1,4 +1,5 @@
 """The period a report covers, the physician summary's content, and the CSV and FHIR exports."""
+
 import csv
 import io
 import uuid
@@ -41,14 +42,16 @@ def period_args(date_from: date | None, date_to: date | None) -> dict[str, str]:
 
 # --- physician summary ---------------------------------------------------------------------------
 
+
 def complaint_regions(sessions: list[TreatmentSession]) -> list[str]:
     """Regions where the client reported pain, most often reported first."""
     counts = Counter(region for session in sessions for region in session.pain_regions)
     return [region for region, _ in counts.most_common()]
 
 
-def summary_context(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase,
-                    date_from: date | None, date_to: date | None) -> dict[str, Any]:
+def summary_context(
+    client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, date_from: date | None, date_to: date | None
+) -> dict[str, Any]:
     muscles = muscle_counts(sessions, kb)
     first_visit = first_session(client)
     therapists = list(dict.fromkeys(session.therapist.name for session in sessions)) or [client.therapist.name]
@@ -75,16 +78,39 @@ def summary_context(client: Client, sessions: list[TreatmentSession], kb: Knowle
 
 
 def record_summary_view(client: Client, date_from: date | None, date_to: date | None, printed: bool = False) -> None:
-    audit.record(AuditAction.EXPORT if printed else AuditAction.VIEW, client=client, entity_type="summary",
-                 entity_id=client.id, details={"period": period_args(date_from, date_to), "printed": printed})
+    audit.record(
+        AuditAction.EXPORT if printed else AuditAction.VIEW,
+        client=client,
+        entity_type="summary",
+        entity_id=client.id,
+        details={"period": period_args(date_from, date_to), "printed": printed},
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------------
 
 CSV_COLUMNS = [
-    "session_id", "date", "length_minutes", "pain_before", "pain_after", "pain_regions", "overload_cause",
-    "therapist", "trigger_point", "muscle", "side", "pressure_seconds", "compression_pain", "release_felt",
-    "local_twitch", "referral_reproduced", "point_note", "subjective", "objective", "assessment", "plan",
+    "session_id",
+    "date",
+    "length_minutes",
+    "pain_before",
+    "pain_after",
+    "pain_regions",
+    "overload_cause",
+    "therapist",
+    "trigger_point",
+    "muscle",
+    "side",
+    "pressure_seconds",
+    "compression_pain",
+    "release_felt",
+    "local_twitch",
+    "referral_reproduced",
+    "point_note",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
 ]
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -106,32 +132,45 @@ def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
         shared = {
             "session_id": session.id,
             "date": session.started_at.astimezone(clinic_zone()).isoformat(timespec="minutes"),
-            "length_minutes": session.length_minutes, "pain_before": session.pain_before,
+            "length_minutes": session.length_minutes,
+            "pain_before": session.pain_before,
             "pain_after": session.pain_after,
             "pain_regions": "; ".join(kb.region_names.get(r, r) for r in session.pain_regions),
-            "overload_cause": session.overload_cause, "therapist": session.therapist.name,
-            "subjective": session.subjective, "objective": session.objective,
-            "assessment": session.assessment, "plan": session.plan,
+            "overload_cause": session.overload_cause,
+            "therapist": session.therapist.name,
+            "subjective": session.subjective,
+            "objective": session.objective,
+            "assessment": session.assessment,
+            "plan": session.plan,
         }
         for point in session.points or [None]:
             row = dict(shared)
             if point is not None:
                 found = kb.trigger_points.get(point.trigger_point_id)
-                row.update({
-                    "trigger_point": point.trigger_point_id, "muscle": found[0].name if found else "",
-                    "side": point.side, "pressure_seconds": point.pressure_seconds, "compression_pain": point.pain,
-                    "release_felt": "yes" if point.release_felt else "no",
-                    "local_twitch": "yes" if point.local_twitch else "no",
-                    "referral_reproduced": "yes" if point.referral_reproduced else "no", "point_note": point.note,
-                })
+                row.update(
+                    {
+                        "trigger_point": point.trigger_point_id,
+                        "muscle": found[0].name if found else "",
+                        "side": point.side,
+                        "pressure_seconds": point.pressure_seconds,
+                        "compression_pain": point.pain,
+                        "release_felt": "yes" if point.release_felt else "no",
+                        "local_twitch": "yes" if point.local_twitch else "no",
+                        "referral_reproduced": "yes" if point.referral_reproduced else "no",
+                        "point_note": point.note,
+                    }
+                )
             writer.writerow([neutralise(row.get(column, "")) for column in CSV_COLUMNS])
     return "\ufeff" + buffer.getvalue()
 
 
 # --- FHIR R4 ---------------------------------------------------------------------------------------
 
-PAIN_SEVERITY = {"system": "http://loinc.org", "code": "72514-3",
-                 "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported"}
+PAIN_SEVERITY = {
+    "system": "http://loinc.org",
+    "code": "72514-3",
+    "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
+}
 REGION_SYSTEM = "https://knotwork.example/fhir/CodeSystem/body-region"
 TRIGGER_POINT_SYSTEM = "https://knotwork.example/fhir/CodeSystem/trigger-point"
 
@@ -145,61 +184,140 @@ def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeB
     before and after with the reported body sites, and a Procedure per treated trigger point."""
     patient_ref = _urn("patient", client.id)
     given, _, family = client.full_name.rpartition(" ")
-    entries = [{"fullUrl": patient_ref, "resource": {
-        "resourceType": "Patient",
-        "identifier": [{"system": "https://knotwork.example/fhir/client-id", "value": str(client.id)}],
-        "name": [{"text": client.full_name, "family": family or client.full_name, **({"given": given.split()} if given else {})}],
-        "birthDate": client.date_of_birth.isoformat(),
-        **({"telecom": [t for t in ({"system": "phone", "value": client.phone} if client.phone else None,
-                                    {"system": "email", "value": client.email} if client.email else None) if t]}
-           if client.phone or client.email else {}),
-    }}]
+    entries = [
+        {
+            "fullUrl": patient_ref,
+            "resource": {
+                "resourceType": "Patient",
+                "identifier": [{"system": "https://knotwork.example/fhir/client-id", "value": str(client.id)}],
+                "name": [
+                    {
+                        "text": client.full_name,
+                        "family": family or client.full_name,
+                        **({"given": given.split()} if given else {}),
+                    }
+                ],
+                "birthDate": client.date_of_birth.isoformat(),
+                **(
+                    {
+                        "telecom": [
+                            t
+                            for t in (
+                                {"system": "phone", "value": client.phone} if client.phone else None,
+                                {"system": "email", "value": client.email} if client.email else None,
+                            )
+                            if t
+                        ]
+                    }
+                    if client.phone or client.email
+                    else {}
+                ),
+            },
+        }
+    ]
     for session in sessions:
         encounter_ref = _urn("encounter", session.id)
         start = session.started_at
         end = start + timedelta(minutes=session.length_minutes)
-        entries.append({"fullUrl": encounter_ref, "resource": {
-            "resourceType": "Encounter", "status": "finished",
-            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB",
-                      "display": "ambulatory"},
-            "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
-            "subject": {"reference": patient_ref},
-            "period": {"start": start.isoformat(), "end": end.isoformat()},
-        }})
+        entries.append(
+            {
+                "fullUrl": encounter_ref,
+                "resource": {
+                    "resourceType": "Encounter",
+                    "status": "finished",
+                    "class": {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                        "code": "AMB",
+                        "display": "ambulatory",
+                    },
+                    "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
+                    "subject": {"reference": patient_ref},
+                    "period": {"start": start.isoformat(), "end": end.isoformat()},
+                },
+            }
+        )
         body_site = {
-            "coding": [{"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
-                       for region in session.pain_regions],
+            "coding": [
+                {"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
+                for region in session.pain_regions
+            ],
             "text": ", ".join(kb.region_names.get(region, region) for region in session.pain_regions) or "Not recorded",
         }
         for when, moment, value in (("before", start, session.pain_before), ("after", end, session.pain_after)):
-            entries.append({"fullUrl": _urn(f"pain-{when}", session.id), "resource": {
-                "resourceType": "Observation", "status": "final",
-                "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                          "code": "survey", "display": "Survey"}]}],
-                "code": {"coding": [PAIN_SEVERITY], "text": f"Pain severity {when} treatment"},
-                "subject": {"reference": patient_ref}, "encounter": {"reference": encounter_ref},
-                "effectiveDateTime": moment.isoformat(), "valueInteger": value, "bodySite": body_site,
-            }})
+            entries.append(
+                {
+                    "fullUrl": _urn(f"pain-{when}", session.id),
+                    "resource": {
+                        "resourceType": "Observation",
+                        "status": "final",
+                        "category": [
+                            {
+                                "coding": [
+                                    {
+                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                        "code": "survey",
+                                        "display": "Survey",
+                                    }
+                                ]
+                            }
+                        ],
+                        "code": {"coding": [PAIN_SEVERITY], "text": f"Pain severity {when} treatment"},
+                        "subject": {"reference": patient_ref},
+                        "encounter": {"reference": encounter_ref},
+                        "effectiveDateTime": moment.isoformat(),
+                        "valueInteger": value,
+                        "bodySite": body_site,
+                    },
+                }
+            )
         for point in session.points:
             found = kb.trigger_points.get(point.trigger_point_id)
             label = f"{found[0].name}, trigger point {found[1].number}" if found else point.trigger_point_id
-            responses = [name for name, flag in (("release felt", point.release_felt),
-                                                 ("local twitch", point.local_twitch),
-                                                 ("referral reproduced", point.referral_reproduced)) if flag]
-            entries.append({"fullUrl": _urn("procedure", point.id), "resource": {
-                "resourceType": "Procedure", "status": "completed",
-                "code": {"text": "Ischemic compression of a myofascial trigger point"},
-                "subject": {"reference": patient_ref}, "encounter": {"reference": encounter_ref},
-                "performedDateTime": start.isoformat(),
-                "bodySite": [{"coding": [{"system": TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id,
-                                          "display": label}], "text": f"{label} ({point.side})"}],
-                "note": [{"text": f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
-                                  + (f"; {', '.join(responses)}" if responses else "")
-                                  + (f". {point.note}" if point.note else "")}],
-            }})
+            responses = [
+                name
+                for name, flag in (
+                    ("release felt", point.release_felt),
+                    ("local twitch", point.local_twitch),
+                    ("referral reproduced", point.referral_reproduced),
+                )
+                if flag
+            ]
+            entries.append(
+                {
+                    "fullUrl": _urn("procedure", point.id),
+                    "resource": {
+                        "resourceType": "Procedure",
+                        "status": "completed",
+                        "code": {"text": "Ischemic compression of a myofascial trigger point"},
+                        "subject": {"reference": patient_ref},
+                        "encounter": {"reference": encounter_ref},
+                        "performedDateTime": start.isoformat(),
+                        "bodySite": [
+                            {
+                                "coding": [
+                                    {"system": TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id, "display": label}
+                                ],
+                                "text": f"{label} ({point.side})",
+                            }
+                        ],
+                        "note": [
+                            {
+                                "text": f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
+                                + (f"; {', '.join(responses)}" if responses else "")
+                                + (f". {point.note}" if point.note else "")
+                            }
+                        ],
+                    },
+                }
+            )
     return {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat(), "entry": entries}
 
 
 def record_export(client: Client, export_format: str, sessions: int, period: dict[str, str]) -> None:
-    audit.record(AuditAction.EXPORT, client=client, entity_type="export", entity_id=client.id,
-                 details={"format": export_format, "sessions": sessions, "period": period})
+    audit.record(
+        AuditAction.EXPORT,
+        client=client,
+        entity_type="export",
+        entity_id=client.id,
+        details={"format": export_format, "sessions": sessions, "period": period},
+    )

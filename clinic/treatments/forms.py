@@ -1,18 +1,37 @@
 """The session form: the session's own fields and one sub-form per treated point."""
+
 from datetime import date, datetime
 
 from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, DateTimeLocalField, FieldList, Form, FormField, HiddenField, IntegerField, RadioField,
-    SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField,
+    BooleanField,
+    DateTimeLocalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.forms import as_choices
 from clinic.models.treatment import (
-    DIASTOLIC_RANGE, HEART_RATE_RANGE, LENGTH_RANGE, PAIN_RANGE, PRESSURE_RANGE, SYSTOLIC_RANGE, OverloadCause, Side,
+    DIASTOLIC_RANGE,
+    HEART_RATE_RANGE,
+    LENGTH_RANGE,
+    PAIN_RANGE,
+    PRESSURE_RANGE,
+    SYSTOLIC_RANGE,
+    OverloadCause,
+    Side,
 )
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
@@ -31,8 +50,12 @@ class PointForm(Form):
     """One treated trigger point. A row left entirely empty is ignored, not an error."""
 
     trigger_point = SelectField("Trigger point", validate_choice=False)
-    side = RadioField("Side", choices=as_choices((side.value, side.value.capitalize()) for side in Side),
-                      default=Side.RIGHT.value, validate_choice=False)
+    side = RadioField(
+        "Side",
+        choices=as_choices((side.value, side.value.capitalize()) for side in Side),
+        default=Side.RIGHT.value,
+        validate_choice=False,
+    )
     pressure_seconds = IntegerField("Pressure held (s)", validators=[Optional(), _range(*PRESSURE_RANGE, " seconds")])
     pain = IntegerField("Pain during compression (0-10)", validators=[Optional(), _range(*PAIN_RANGE)])
     release_felt = BooleanField("Release felt")
@@ -42,8 +65,11 @@ class PointForm(Form):
 
     def is_blank(self) -> bool:
         typed = [self.pressure_seconds.raw_data, self.pain.raw_data, self.note.data]
-        return not self.trigger_point.data and not any(value and value != [""] for value in typed) and not (
-            self.release_felt.data or self.local_twitch.data or self.referral_reproduced.data)
+        return (
+            not self.trigger_point.data
+            and not any(value and value != [""] for value in typed)
+            and not (self.release_felt.data or self.local_twitch.data or self.referral_reproduced.data)
+        )
 
     def validate(self, extra_validators=None) -> bool:
         if self.is_blank():
@@ -67,19 +93,31 @@ class PointForm(Form):
 
 
 class SessionForm(FlaskForm):
-    submission_token = HiddenField(validators=[
-        InputRequired("This form is incomplete: reload the page and enter the session again."), Length(max=64)])
+    submission_token = HiddenField(
+        validators=[
+            InputRequired("This form is incomplete: reload the page and enter the session again."),
+            Length(max=64),
+        ]
+    )
     version = HiddenField()
-    started_at = DateTimeLocalField("Date and time", format="%Y-%m-%dT%H:%M",
-                                    validators=[InputRequired(message="Enter the date and time.")])
-    length_minutes = IntegerField("Length (minutes)", validators=[InputRequired("Enter the length."),
-                                                                  _range(*LENGTH_RANGE, " minutes")])
-    pain_before = IntegerField("Pain before (0-10)", validators=[InputRequired("Enter the pain before."),
-                                                                 _range(*PAIN_RANGE)])
-    pain_after = IntegerField("Pain after (0-10)", validators=[InputRequired("Enter the pain after."),
-                                                               _range(*PAIN_RANGE)])
-    pain_regions = SelectMultipleField("Where the client reports pain", validate_choice=False,
-                                       widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    started_at = DateTimeLocalField(
+        "Date and time", format="%Y-%m-%dT%H:%M", validators=[InputRequired(message="Enter the date and time.")]
+    )
+    length_minutes = IntegerField(
+        "Length (minutes)", validators=[InputRequired("Enter the length."), _range(*LENGTH_RANGE, " minutes")]
+    )
+    pain_before = IntegerField(
+        "Pain before (0-10)", validators=[InputRequired("Enter the pain before."), _range(*PAIN_RANGE)]
+    )
+    pain_after = IntegerField(
+        "Pain after (0-10)", validators=[InputRequired("Enter the pain after."), _range(*PAIN_RANGE)]
+    )
+    pain_regions = SelectMultipleField(
+        "Where the client reports pain",
+        validate_choice=False,
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
     stress_before = _optional_range("Stress before (0-10)", PAIN_RANGE)
     stress_after = _optional_range("Stress after (0-10)", PAIN_RANGE)
     heart_rate_before = _optional_range("Heart rate before (bpm)", HEART_RATE_RANGE)
@@ -89,19 +127,33 @@ class SessionForm(FlaskForm):
     diastolic_before = _optional_range("Diastolic before (mmHg)", DIASTOLIC_RANGE)
     diastolic_after = _optional_range("Diastolic after (mmHg)", DIASTOLIC_RANGE)
     overload_cause = RadioField(
-        "Suspected overload", default=OverloadCause.UNKNOWN.value,
-        choices=as_choices([(OverloadCause.ACUTE.value, "Acute (a sudden strain)"),
-                            (OverloadCause.SUSTAINED.value, "Sustained (held posture)"),
-                            (OverloadCause.REPETITIVE.value, "Repetitive (same movement)"),
-                            (OverloadCause.UNKNOWN.value, "Not known")]),
+        "Suspected overload",
+        default=OverloadCause.UNKNOWN.value,
+        choices=as_choices(
+            [
+                (OverloadCause.ACUTE.value, "Acute (a sudden strain)"),
+                (OverloadCause.SUSTAINED.value, "Sustained (held posture)"),
+                (OverloadCause.REPETITIVE.value, "Repetitive (same movement)"),
+                (OverloadCause.UNKNOWN.value, "Not known"),
+            ]
+        ),
     )
-    subjective = TextAreaField("Subjective", validators=[Optional(), Length(max=5000)], filters=_strip,
-                               description="What the client reports.")
-    objective = TextAreaField("Objective", validators=[Optional(), Length(max=5000)], filters=_strip,
-                              description="What you found: posture, range of motion, palpation.")
+    subjective = TextAreaField(
+        "Subjective", validators=[Optional(), Length(max=5000)], filters=_strip, description="What the client reports."
+    )
+    objective = TextAreaField(
+        "Objective",
+        validators=[Optional(), Length(max=5000)],
+        filters=_strip,
+        description="What you found: posture, range of motion, palpation.",
+    )
     assessment = TextAreaField("Assessment", validators=[Optional(), Length(max=5000)], filters=_strip)
-    plan = TextAreaField("Plan", validators=[Optional(), Length(max=5000)], filters=_strip,
-                         description="Next visit, home care, referral.")
+    plan = TextAreaField(
+        "Plan",
+        validators=[Optional(), Length(max=5000)],
+        filters=_strip,
+        description="Next visit, home care, referral.",
+    )
     points = FieldList(FormField(PointForm), max_entries=MAX_POINTS)
     save = SubmitField("Save session")
 

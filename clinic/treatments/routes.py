@@ -11,8 +11,19 @@ from clinic.models import Client
 from clinic.treatments import bp
 from clinic.treatments.forms import PointForm
 from clinic.treatments.services import (
-    StaleSessionError, create_session, fill_form, find_by_token, form_values, get_session_for, last_session,
-    new_submission_token, record_view, repeat_points, same_as_stored, session_form, session_form_data,
+    StaleSessionError,
+    create_session,
+    fill_form,
+    find_by_token,
+    form_values,
+    get_session_for,
+    last_session,
+    new_submission_token,
+    record_view,
+    repeat_points,
+    same_as_stored,
+    session_form,
+    session_form_data,
     update_session,
 )
 from clinic.views import archived_refusal
@@ -43,8 +54,9 @@ def create(client_id: int):
         if previous and request.args.get("repeat"):
             repeat_points(form, previous)
             form.pain_regions.data = list(previous.pain_regions)
-            flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.",
-                  "info")
+            flash(
+                "The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info"
+            )
     elif _rebuilds_form(form):
         pass
     elif form.validate_on_submit():
@@ -64,8 +76,11 @@ def create(client_id: int):
                 return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
         if not same_as_stored(existing, form_values(form)):
             # Back, a change, Save again: keep the changes and offer them as an edit of the stored session.
-            flash("This session was already saved. Your changes are below: press Save to store them as an edit "
-                  "of that session.", "info")
+            flash(
+                "This session was already saved. Your changes are below: press Save to store them as an edit "
+                "of that session.",
+                "info",
+            )
             form.version.data = str(existing.version)
             return _render_form(form, client, existing)
         flash("This session was already saved; it was not stored twice.", "info")
@@ -88,8 +103,9 @@ def edit(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
     if client.is_archived:
-        return archived_refusal("editing their sessions",
-                                url_for("treatments.detail", client_id=client.id, session_id=session.id))
+        return archived_refusal(
+            "editing their sessions", url_for("treatments.detail", client_id=client.id, session_id=session.id)
+        )
     form = session_form(knowledge_base())
     if request.method == "GET":
         fill_form(form, session)
@@ -105,8 +121,11 @@ def edit(client_id: int, session_id: int):
             if same_as_stored(session, form_values(form)):
                 flash("Changes saved.", "success")  # a second click on Save: the first one stored it
                 return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
-            flash("This session was changed by someone else while you were editing. Your changes are still below; "
-                  "check the saved version in another tab, then save again.", "error")
+            flash(
+                "This session was changed by someone else while you were editing. Your changes are still below; "
+                "check the saved version in another tab, then save again.",
+                "error",
+            )
             db.session.refresh(session)
             form.version.data = str(session.version)
             return _render_form(form, client, session), 409
@@ -141,11 +160,18 @@ def _render_form(form, client: Client, session):
     kb = knowledge_base()
     blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = form.point_choices
-    point_names = {point_id: f"{muscle.name}, point {point.number}"
-                   for point_id, (muscle, point) in kb.trigger_points.items()}
+    point_names = {
+        point_id: f"{muscle.name}, point {point.number}" for point_id, (muscle, point) in kb.trigger_points.items()
+    }
     return render_template(
-        "treatments/form.html", form=form, client=client, session=session, kb=kb,
+        "treatments/form.html",
+        form=form,
+        client=client,
+        session=session,
+        kb=kb,
         action=url_for("treatments.edit", client_id=client.id, session_id=session.id) if session else "",
         suggestions=rank_candidates(kb, [r for r in form.pain_regions.data or [] if r in kb.regions])[:SUGGESTIONS],
-        blank_row=blank_row, point_names=point_names, page_data=session_form_data(kb),
+        blank_row=blank_row,
+        point_names=point_names,
+        page_data=session_form_data(kb),
     )

@@ -1,4 +1,5 @@
 """Storing treatment sessions: one transaction for a session and its points, audited, never doubled."""
+
 import secrets
 from typing import Any
 
@@ -68,16 +69,20 @@ def fill_form(form: SessionForm, session: TreatmentSession, with_points: bool = 
 def repeat_points(form: SessionForm, previous: TreatmentSession) -> None:
     """Most follow-ups treat the same points: copy where and how long, not this visit's responses or pain."""
     for point in previous.points:
-        form.add_point({"trigger_point": point.trigger_point_id, "side": point.side,
-                        "pressure_seconds": point.pressure_seconds})
+        form.add_point(
+            {"trigger_point": point.trigger_point_id, "side": point.side, "pressure_seconds": point.pressure_seconds}
+        )
 
 
 def find_by_token(client: Client, token: str | None) -> TreatmentSession | None:
     """The session already stored from this form, if any."""
     if not token:
         return None
-    return db.session.scalar(sa.select(TreatmentSession).where(
-        TreatmentSession.submission_token == token, TreatmentSession.client_id == client.id))
+    return db.session.scalar(
+        sa.select(TreatmentSession).where(
+            TreatmentSession.submission_token == token, TreatmentSession.client_id == client.id
+        )
+    )
 
 
 def create_session(client: Client, therapist: User, token: str, values: dict[str, Any]) -> TreatmentSession:
@@ -87,8 +92,9 @@ def create_session(client: Client, therapist: User, token: str, values: dict[str
     session.points = [PointTreatment(position=index, **point) for index, point in enumerate(points)]
     db.session.add(session)
     db.session.flush()
-    audit.record(AuditAction.CREATE, client=client, entity_type="session", entity_id=session.id,
-                 details={"points": len(points)})
+    audit.record(
+        AuditAction.CREATE, client=client, entity_type="session", entity_id=session.id, details={"points": len(points)}
+    )
     return session
 
 
@@ -107,8 +113,13 @@ def update_session(session: TreatmentSession, values: dict[str, Any], version: s
         session.points = replacement
     if changes:
         session.updated_at = utcnow()
-        audit.record(AuditAction.UPDATE, client=session.client, entity_type="session", entity_id=session.id,
-                     details={"changes": changes})
+        audit.record(
+            AuditAction.UPDATE,
+            client=session.client,
+            entity_type="session",
+            entity_id=session.id,
+            details={"changes": changes},
+        )
     flush_or_stale(StaleSessionError)
     return changes
 
@@ -117,9 +128,9 @@ def same_as_stored(session: TreatmentSession, values: dict[str, Any]) -> bool:
     """Whether the form says exactly what is stored (a second click on Save, a resubmitted page)."""
     values = dict(values)
     points = values.pop("points")
-    return (all(getattr(session, field) == value for field, value in values.items())
-            and [point.as_record() for point in session.points]
-            == [PointTreatment(**point).as_record() for point in points])
+    return all(getattr(session, field) == value for field, value in values.items()) and [
+        point.as_record() for point in session.points
+    ] == [PointTreatment(**point).as_record() for point in points]
 
 
 def get_session_for(client: Client, session_id: int) -> TreatmentSession:
@@ -136,15 +147,20 @@ def record_view(session: TreatmentSession) -> None:
 
 def last_session(client: Client) -> TreatmentSession | None:
     return db.session.scalar(
-        sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)
-        .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc()).limit(1)
+        sa.select(TreatmentSession)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
+        .limit(1)
     )
 
 
 def client_sessions(client: Client, with_points: bool = False) -> sa.Select:
     """The client's sessions, newest first (served by the client-and-date index)."""
-    query = (sa.select(TreatmentSession).where(TreatmentSession.client_id == client.id)
-             .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc()))
+    query = (
+        sa.select(TreatmentSession)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
+    )
     if with_points:
         query = query.options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
     return query
@@ -152,8 +168,12 @@ def client_sessions(client: Client, with_points: bool = False) -> sa.Select:
 
 def treated_muscles(session: TreatmentSession, kb: KnowledgeBase) -> list[str]:
     """Names of the muscles treated in a session, each once, in the order treated."""
-    names = [kb.trigger_points[point.trigger_point_id][0].name if point.trigger_point_id in kb.trigger_points
-             else point.trigger_point_id for point in session.points]
+    names = [
+        kb.trigger_points[point.trigger_point_id][0].name
+        if point.trigger_point_id in kb.trigger_points
+        else point.trigger_point_id
+        for point in session.points
+    ]
     return list(dict.fromkeys(names))
 
 
@@ -161,10 +181,15 @@ def session_form_data(kb: KnowledgeBase) -> dict[str, Any]:
     """What the form's script needs about every trigger point, passed as a JSON block (no inline script)."""
     return {
         "points": {
-            point_id: {"muscle": muscle.name, "number": point.number, "location": point.location,
-                       "url": url_for("knowledge.muscle", slug=muscle.slug),
-                       "primary": muscle.refers_to.primary, "secondary": muscle.refers_to.secondary,
-                       "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary)}
+            point_id: {
+                "muscle": muscle.name,
+                "number": point.number,
+                "location": point.location,
+                "url": url_for("knowledge.muscle", slug=muscle.slug),
+                "primary": muscle.refers_to.primary,
+                "secondary": muscle.refers_to.secondary,
+                "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary),
+            }
             for point_id, (muscle, point) in kb.trigger_points.items()
         },
         "muscles": {muscle.slug: [point.id for point in muscle.trigger_points] for muscle in kb.muscles.values()},

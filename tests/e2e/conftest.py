@@ -1,4 +1,5 @@
 """Browser tests: Playwright for Python driving Debian's chromium against a live server on a temp SQLite file."""
+
 import os
 import threading
 from pathlib import Path

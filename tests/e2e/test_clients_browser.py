@@ -1,4 +1,5 @@
 """A therapist logs in, adds a client, finds them in the list; every page is looked at on a laptop and a tablet."""
+
 import pytest
 
 from tests.e2e.conftest import LAPTOP, TABLET, log_in, screenshot
@@ -41,8 +42,13 @@ def test_log_in_create_client_and_find_it(page, live_server):
 
 def test_pages_at_laptop_and_tablet_width_have_no_csp_errors(page, live_server):
     log_in(page, live_server, "ada@clinic.example", PASSWORD)
-    pages = {"clients": "/clients/", "client-new": "/clients/new", "accounts": "/admin/users",
-             "account-new": "/admin/users/new", "audit": "/admin/audit"}
+    pages = {
+        "clients": "/clients/",
+        "client-new": "/clients/new",
+        "accounts": "/admin/users",
+        "account-new": "/admin/users/new",
+        "audit": "/admin/audit",
+    }
     for viewport_name, viewport in (("laptop", LAPTOP), ("tablet", TABLET)):
         page.set_viewport_size(viewport)
         for name, path in pages.items():

@@ -1,5 +1,6 @@
 """The public knowledge pages in a real browser: the symptom checker reacts to clicks without a reload,
 a muscle page prints on one page."""
+
 import re
 
 import pytest

@@ -1,4 +1,5 @@
 """A therapist logs a session with six points by clicking the figure, then finds it on the client page."""
+
 import pytest
 
 from clinic.extensions import db
@@ -8,15 +9,23 @@ from tests.factories import PASSWORD, make_client
 
 pytestmark = pytest.mark.e2e
 
-SIX_POINTS = ["upper-trapezius/1", "levator-scapulae/1", "infraspinatus/1", "masseter/1", "temporalis/1",
-              "sternocleidomastoid/1"]
+SIX_POINTS = [
+    "upper-trapezius/1",
+    "levator-scapulae/1",
+    "infraspinatus/1",
+    "masseter/1",
+    "temporalis/1",
+    "sternocleidomastoid/1",
+]
 
 
 @pytest.fixture
 def client_record(live_app):
     with live_app.app_context():
         therapist = db.session.scalar(db.select(User).where(User.email == "maya@clinic.example"))
-        record = make_client(therapist, full_name="Nora Sessionfield", contraindications="Recent whiplash: no neck traction.")
+        record = make_client(
+            therapist, full_name="Nora Sessionfield", contraindications="Recent whiplash: no neck traction."
+        )
         client_id = record.id
         db.session.remove()
     return client_id
@@ -27,7 +36,8 @@ def test_log_a_session_with_six_points_by_clicking_the_figure(page, live_server,
     page.goto(f"{live_server}/clients/{client_record}")
     actions = 0
 
-    page.get_by_role("link", name="Log session").click(); actions += 1
+    page.get_by_role("link", name="Log session").click()
+    actions += 1
     assert "Recent whiplash" in page.locator(".contraindications").inner_text()
     page.get_by_label("Pain before (0-10)").fill("7")
     page.get_by_label("Pain after (0-10)").fill("3")
@@ -38,13 +48,16 @@ def test_log_a_session_with_six_points_by_clicking_the_figure(page, live_server,
     screenshot(page, "session-form-regions")
 
     for number, point in enumerate(SIX_POINTS):
-        page.locator(f'svg[data-point-picker] .tp-dot[data-tp="{point}"]').click(); actions += 1
+        page.locator(f'svg[data-point-picker] .tp-dot[data-tp="{point}"]').click()
+        actions += 1
         # The new row's pressure field has the focus: type the numbers.
         page.keyboard.type("120" if number == 2 else "60")
-        page.keyboard.press("Tab"); actions += 1
+        page.keyboard.press("Tab")
+        actions += 1
         page.keyboard.type("8" if number == 4 else "6")
         row = page.locator("[data-point-row]").nth(number)
-        row.get_by_label("Release felt").check(); actions += 1
+        row.get_by_label("Release felt").check()
+        actions += 1
         assert row.locator("select").input_value() == point
     rows = page.locator("[data-point-row]")
     assert rows.nth(2).locator("[data-pressure-warning]").is_visible()
@@ -54,7 +67,8 @@ def test_log_a_session_with_six_points_by_clicking_the_figure(page, live_server,
     page.set_viewport_size(TABLET)
     screenshot(page, "session-form-tablet")
 
-    page.get_by_role("button", name="Save session").click(); actions += 1
+    page.get_by_role("button", name="Save session").click()
+    actions += 1
     page.wait_for_selector("h1:has-text('Session of')")
     assert page.locator(".points-table tbody tr").count() == 6
     screenshot(page, "session-detail")
