@@ -10,6 +10,7 @@ scripts/bootstrap.sh requirements-dev.txt || exit 1
 echo "=== lint ==="
 .venv/bin/ruff check . || exit 1
 .venv/bin/ruff format --check . || exit 1
+.venv/bin/lint-imports || exit 1
 
 export KNOTWORK_RESULTS=test-results
 rm -rf "$KNOTWORK_RESULTS" && mkdir -p "$KNOTWORK_RESULTS"

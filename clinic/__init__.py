@@ -66,7 +66,7 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
 
 def register_knowledge_base(app: Flask) -> None:
     """Load and validate knowledge/ now, so a broken file stops start-up with its file, line and reason."""
-    from clinic.knowledge.services import load_for_app
+    from clinic.kb import load_for_app
 
     app.extensions["knowledge_base"] = load_for_app(Path(app.config["KNOWLEDGE_DIR"]))
 

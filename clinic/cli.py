@@ -7,7 +7,7 @@ from clinic.admin.forms import MIN_PASSWORD_LENGTH
 from clinic.admin.services import create_user, email_taken
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
-from clinic.knowledge.services import knowledge_base
+from clinic.kb import knowledge_base
 from clinic.models import Role
 
 
@@ -68,5 +68,5 @@ def kb_check_command() -> None:
         click.echo(f"{current_app.config['KNOWLEDGE_DIR']}: {problem}", err=True)
     if problems:
         raise SystemExit(1)
-    points = len(kb.trigger_points)
+    points = sum(1 for _ in kb.points())
     click.echo(f"Knowledge base OK: {len(kb.muscles)} muscles, {points} trigger points, {len(kb.regions)} regions.")

@@ -10,8 +10,8 @@ from clinic.admin.services import create_user
 from clinic.auth.services import find_user_by_email
 from clinic.clients.services import create_client
 from clinic.extensions import db
-from clinic.knowledge.loader import KnowledgeBase
-from clinic.knowledge.services import knowledge_base, rank_candidates
+from clinic.kb import KnowledgeBase, knowledge_base
+from clinic.kb.checker import rank_candidates
 from clinic.models import Client, Role, TreatmentSession
 from clinic.treatments.services import create_session, new_submission_token
 

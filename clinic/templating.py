@@ -4,10 +4,9 @@ from datetime import date, datetime
 
 from flask import Flask
 
+from clinic import rules
 from clinic.clock import clinic_today, to_local
-from clinic.knowledge.figure import focus_viewbox, render_figure
-from clinic.models.treatment import ADVISED_MAX_COMPRESSION_PAIN, ADVISED_PRESSURE
-from clinic.treatments.services import treated_muscles
+from clinic.kb.figure import focus_viewbox, render_figure
 
 
 def format_date(value: date | None) -> str:
@@ -38,9 +37,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on, "age_on")
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")
-    app.add_template_global(ADVISED_PRESSURE, "advised_pressure")
-    app.add_template_global(ADVISED_MAX_COMPRESSION_PAIN, "advised_max_pain")
-    app.add_template_global(treated_muscles, "treated_muscles")
+    app.add_template_global(rules, "rules")
 
     @app.context_processor
     def knowledge_base_context():

@@ -1,6 +1,6 @@
 """The public JSON API: shapes are a contract (DESIGN section 4)."""
 
-from clinic.knowledge.schema import REGION_IDS
+from clinic.kb.schema import REGION_IDS
 
 
 def test_regions(client):

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from clinic.charts.services import figures, is_meaningful_improvement, progress
-from clinic.knowledge.services import knowledge_base
+from clinic.figures import figures
+from clinic.kb import knowledge_base
+from clinic.outcomes import progress
+from clinic.rules import is_meaningful_improvement
 from tests.factories import make_client, make_session
 from tests.helpers import login_fast, text
 

@@ -75,7 +75,7 @@ def test_demo_clients_belong_to_both_therapists(runner, db):
 
 def test_demo_clients_have_5_to_30_plausible_sessions(runner, db):
     from clinic.demo import DEMO_CLIENTS
-    from clinic.knowledge.services import knowledge_base
+    from clinic.kb import knowledge_base
     from clinic.models import TreatmentSession
 
     runner.invoke(args=["seed-demo"])
@@ -87,6 +87,6 @@ def test_demo_clients_have_5_to_30_plausible_sessions(runner, db):
         for session in history:
             assert session.points
             for point in session.points:
-                muscle = kb.trigger_points[point.trigger_point_id][0]
+                muscle = kb.muscle_of(point.trigger_point_id)
                 referral = set(muscle.refers_to.primary + muscle.refers_to.secondary)
                 assert referral & complaints[client.full_name], (client.full_name, muscle.slug)

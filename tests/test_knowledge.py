@@ -2,9 +2,9 @@
 
 import pytest
 
-from clinic.knowledge.loader import KnowledgeBase
-from clinic.knowledge.schema import REGION_IDS, Muscle, Region
-from clinic.knowledge.services import UnknownRegionError, knowledge_base, parse_regions, rank_candidates, search_muscles
+from clinic.kb import KnowledgeBase, knowledge_base
+from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, search_muscles
+from clinic.kb.schema import REGION_IDS, Muscle, Region
 from tests.helpers import text
 
 
@@ -83,7 +83,7 @@ def test_real_base_is_complete(app):
 
 
 def test_figure_draws_exactly_the_views_regions_yaml_names(app):
-    from clinic.knowledge.figure import figure_regions
+    from clinic.kb.figure import figure_regions
 
     kb = knowledge_base()
     for view in ("front", "back"):
@@ -228,7 +228,7 @@ def test_kb_check_command(runner):
 
 
 def test_kb_check_fails_on_an_incomplete_base(runner, app, tmp_path):
-    from clinic.knowledge.services import load_for_app
+    from clinic.kb import load_for_app
     from tests.test_knowledge_loader import write_base
 
     app.extensions["knowledge_base"] = load_for_app(write_base(tmp_path))

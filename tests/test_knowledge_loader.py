@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from clinic import create_app
-from clinic.knowledge.loader import KnowledgeBaseError, load_knowledge_base
-from clinic.knowledge.schema import REGION_IDS
+from clinic.kb.loader import KnowledgeBaseError, load_knowledge_base
+from clinic.kb.schema import REGION_IDS
 
 GOOD_MUSCLE = """\
 muscles:
@@ -46,7 +46,7 @@ def problems_for(root: Path) -> list[str]:
 def test_a_valid_small_base_loads(tmp_path):
     kb = load_knowledge_base(write_base(tmp_path))
     assert list(kb.muscles) == ["upper-trapezius"]
-    assert kb.trigger_points["upper-trapezius/1"][0].slug == "upper-trapezius"
+    assert kb.point("upper-trapezius/1").muscle.slug == "upper-trapezius"
     assert [m.slug for m, kind in kb.referrers["temple"]] == ["upper-trapezius"]
     assert "only 1 muscles" in kb.completeness_problems()[0]
 

@@ -92,8 +92,8 @@ def test_summary_holds_what_a_physician_needs(therapist_client, record, db):
         "Upper trapezius",
         "Levator scapulae",
         "right 2",
-        "release 1",
-        "twitch 1",
+        "release felt 1",
+        "local twitch 1",
         "review in 2 weeks",
         "Maya Test, massage therapist",
         "not a diagnosis",
@@ -146,7 +146,7 @@ def test_csv_and_json_dates_are_in_the_clinic_time_zone(therapist_client, record
 
 
 def test_summary_lists_at_most_twelve_muscles(therapist_client, therapist, app):
-    from clinic.knowledge.services import knowledge_base
+    from clinic.kb import knowledge_base
 
     with app.test_request_context():
         slugs = list(knowledge_base().muscles)[:15]

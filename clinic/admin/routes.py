@@ -11,10 +11,10 @@ from clinic.admin.services import (
     reset_password,
     set_active,
 )
-from clinic.auth.services import locked_emails
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
 from clinic.models import User
+from clinic.throttle import locked_emails
 
 
 @bp.before_request

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from clinic import audit
-from clinic.auth.services import clear_failures
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, Role, User
 from clinic.models.user import new_session_token, normalise_email
+from clinic.throttle import clear_failures
 
 
 def email_taken(email: str) -> bool:

@@ -3,7 +3,8 @@
 from flask import jsonify, request
 
 from clinic.api import bp
-from clinic.knowledge.services import UnknownRegionError, knowledge_base, parse_regions, rank_candidates
+from clinic.kb import knowledge_base
+from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates
 
 
 @bp.route("/regions")

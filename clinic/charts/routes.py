@@ -2,13 +2,14 @@ from flask import current_app, jsonify, request, send_file
 from flask_login import current_user, login_required
 
 from clinic import audit
+from clinic.access import get_client_for
 from clinic.charts import bp
-from clinic.charts.services import pain_history, sessions_in_period
-from clinic.clients.services import get_client_for
+from clinic.charts.services import pain_history
 from clinic.extensions import db
-from clinic.knowledge.services import knowledge_base
+from clinic.history import sessions_in_period
+from clinic.kb import knowledge_base
 from clinic.models import AuditAction
-from clinic.reports.services import PeriodError, parse_period, period_args
+from clinic.periods import PeriodError, parse_period, period_args
 
 PLOTLY_JS = "plotly.min.js"
 

@@ -1,14 +1,12 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from clinic.charts.services import figures, first_session, progress, sessions_in_period
+from clinic.access import get_client_for
 from clinic.clients import bp
 from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
 from clinic.clients.services import (
-    StaleEditError,
     archive_client,
     create_client,
-    get_client_for,
     record_view,
     search_clients,
     set_sharing,
@@ -16,12 +14,15 @@ from clinic.clients.services import (
     unarchive_client,
     update_client,
 )
+from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
+from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.knowledge.services import knowledge_base
+from clinic.history import first_session, newest_first, sessions_in_period
+from clinic.kb import knowledge_base
 from clinic.models import User
-from clinic.reports.services import PeriodError, parse_period, period_args
-from clinic.treatments.services import client_sessions
+from clinic.outcomes import progress
+from clinic.periods import PeriodError, parse_period, period_args
 from clinic.views import archived_refusal
 
 
@@ -60,9 +61,7 @@ def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
     db.session.commit()
-    sessions = db.paginate(
-        client_sessions(client, with_points=True), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
-    )
+    sessions = db.paginate(newest_first(client), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
     try:
         date_from, date_to = parse_period(request.args)
         period_error = ""
@@ -103,7 +102,7 @@ def edit(client_id: int):
     if form.validate_on_submit():
         try:
             changes = update_client(client, form.data, form.version.data)
-        except StaleEditError:
+        except StaleRecordError:
             db.session.rollback()
             flash(
                 "Someone else saved changes to this client while you were editing. "

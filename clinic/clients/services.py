@@ -1,31 +1,19 @@
-"""Who may see which client, and the changes to clients, each written to the audit log."""
+"""Finding clients and changing them, each change written to the audit log (who may see a client: clinic.access)."""
 
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from clinic import audit
+from clinic.access import visible_clients
+from clinic.concurrency import check_version, flush_or_stale
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.models import AuditAction, Client, Role, User, client_shares
+from clinic.models import AuditAction, Client, Role, User
 
 NULLABLE_FIELDS = {"consent_date"}
-
-
-class StaleEditError(Exception):
-    """The client changed since the form was opened; saving would overwrite someone's work."""
-
-
-def visible_clients(user: User) -> sa.Select:
-    query = sa.select(Client)
-    if user.is_admin:
-        return query
-    shared_ids = sa.select(client_shares.c.client_id).where(client_shares.c.user_id == user.id)
-    return query.where(sa.or_(Client.therapist_id == user.id, Client.id.in_(shared_ids)))
 
 
 def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Select:
@@ -38,14 +26,6 @@ def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Sel
             condition = sa.or_(condition, Client.date_of_birth == born)
         query = query.where(condition)
     return query.order_by(sa.func.lower(Client.full_name), Client.id).options(selectinload(Client.therapist))
-
-
-def get_client_for(user: User, client_id: int) -> Client:
-    """The client if this user may see it; otherwise 404, never revealing that it exists."""
-    client = db.session.scalar(visible_clients(user).where(Client.id == client_id))
-    if client is None:
-        abort(404)
-    return client
 
 
 def therapists() -> list[User]:
@@ -65,13 +45,12 @@ def create_client(data: dict[str, Any], therapist: User) -> Client:
 
 
 def update_client(client: Client, data: dict[str, Any], version: str | None) -> dict[str, list]:
-    """Apply the edit and audit each changed field as [old, new]. Refuses an edit made from a stale form."""
-    if version != str(client.version):
-        raise StaleEditError
+    """Apply the edit and audit each changed field as [old, new]. Raises StaleRecordError for a stale form."""
+    check_version(client, version)
     changes = audit.apply_changes(client, _editable(data))
     if changes:
         audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
-    flush_or_stale(StaleEditError)
+    flush_or_stale()
     return changes
 
 
@@ -109,14 +88,6 @@ def unarchive_client(client: Client) -> None:
 
 def record_view(client: Client) -> None:
     audit.record(AuditAction.VIEW, client=client)
-
-
-def flush_or_stale(error: type[Exception]) -> None:
-    """Flush; a versioned UPDATE that matched no row means someone else saved first."""
-    try:
-        db.session.flush()
-    except StaleDataError as stale:
-        raise error from stale
 
 
 def _editable(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,3 +1,5 @@
+"""Public pages over the knowledge base (clinic.kb): the muscle list, a muscle's page and the symptom checker."""
+
 from flask import Blueprint
 
 bp = Blueprint("knowledge", __name__)

@@ -2,16 +2,11 @@
 
 from flask import abort, render_template, request, url_for
 
+from clinic.kb import knowledge_base
+from clinic.kb.cards import muscle_card
+from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, search_muscles
+from clinic.kb.schema import REGION_GROUPS
 from clinic.knowledge import bp
-from clinic.knowledge.figure import focus_viewbox
-from clinic.knowledge.schema import REGION_GROUPS
-from clinic.knowledge.services import (
-    UnknownRegionError,
-    knowledge_base,
-    parse_regions,
-    rank_candidates,
-    search_muscles,
-)
 
 
 @bp.route("/knowledge/")
@@ -45,21 +40,15 @@ def symptom_checker():
         regions = parse_regions(raw, kb)
     except UnknownRegionError as error:
         abort(400, description=str(error))
-    muscle_data = {
-        muscle.slug: {
-            "name": muscle.name,
-            "url": url_for("knowledge.muscle", slug=muscle.slug),
-            "primary": muscle.refers_to.primary,
-            "secondary": muscle.refers_to.secondary,
-            "viewBox": focus_viewbox(muscle.refers_to.primary + muscle.refers_to.secondary),
-        }
-        for muscle in kb.muscles.values()
-    }
     return render_template(
         "knowledge/symptom_checker.html",
         regions=regions,
         candidates=rank_candidates(kb, regions),
         region_groups=REGION_GROUPS,
         region_names=kb.region_names,
-        page_data={"muscles": muscle_data, "regionNames": kb.region_names, "api": url_for("api.symptom_checker")},
+        page_data={
+            "muscles": {slug: muscle_card(muscle) for slug, muscle in kb.muscles.items()},
+            "regionNames": kb.region_names,
+            "api": url_for("api.symptom_checker"),
+        },
     )

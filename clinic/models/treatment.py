@@ -11,6 +11,14 @@ from clinic.db_types import UTCDateTime, one_of, utcnow
 from clinic.extensions import db
 from clinic.models.client import Client
 from clinic.models.user import User
+from clinic.rules import (
+    LENGTH_RANGE,
+    PAIN_RANGE,
+    PRESSURE_RANGE,
+    VITAL_RANGES,
+    pain_above_target,
+    pressure_outside_advice,
+)
 
 
 class OverloadCause(StrEnum):
@@ -31,24 +39,7 @@ def _between(column: str, low: int, high: int, nullable: bool = False) -> str:
     return f"{column} IS NULL OR {check}" if nullable else check
 
 
-# Ranges, shared by the database checks and the form validators.
-PAIN_RANGE = (0, 10)
-LENGTH_RANGE = (5, 240)
-PRESSURE_RANGE = (1, 600)
-HEART_RATE_RANGE = (30, 220)
-SYSTOLIC_RANGE = (60, 260)
-DIASTOLIC_RANGE = (30, 160)
-# Advice, not limits: holds outside this range and compression pain above 7 earn a warning.
-ADVISED_PRESSURE = (30, 90)
-ADVISED_MAX_COMPRESSION_PAIN = 7
-
 VITALS = ("stress", "heart_rate", "systolic", "diastolic")
-_VITAL_RANGES = {
-    "stress": PAIN_RANGE,
-    "heart_rate": HEART_RATE_RANGE,
-    "systolic": SYSTOLIC_RANGE,
-    "diastolic": DIASTOLIC_RANGE,
-}
 
 
 class TreatmentSession(db.Model):
@@ -60,7 +51,7 @@ class TreatmentSession(db.Model):
         sa.CheckConstraint(one_of("overload_cause", OverloadCause), name="overload_cause_valid"),
         *(
             sa.CheckConstraint(
-                _between(f"{vital}_{when}", *_VITAL_RANGES[vital], nullable=True), name=f"{vital}_{when}_range"
+                _between(f"{vital}_{when}", *VITAL_RANGES[vital], nullable=True), name=f"{vital}_{when}_range"
             )
             for vital in VITALS
             for when in ("before", "after")
@@ -146,13 +137,24 @@ class PointTreatment(db.Model):
 
     session: Mapped[TreatmentSession] = relationship(back_populates="points")
 
+    # What the tissue did, in the words records and exports use.
+    RESPONSES = (
+        ("release_felt", "release felt"),
+        ("local_twitch", "local twitch"),
+        ("referral_reproduced", "referral reproduced"),
+    )
+
     @property
     def pressure_warning(self) -> bool:
-        return not ADVISED_PRESSURE[0] <= self.pressure_seconds <= ADVISED_PRESSURE[1]
+        return pressure_outside_advice(self.pressure_seconds)
 
     @property
     def pain_warning(self) -> bool:
-        return self.pain > ADVISED_MAX_COMPRESSION_PAIN
+        return pain_above_target(self.pain)
+
+    @property
+    def responses(self) -> list[str]:
+        return [label for field, label in self.RESPONSES if getattr(self, field)]
 
     def as_record(self) -> dict[str, Any]:
         """The point's values, as the audit log stores them."""

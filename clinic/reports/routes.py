@@ -3,17 +3,15 @@ import json
 from flask import Response, abort, jsonify, render_template, request
 from flask_login import current_user, login_required
 
-from clinic.charts.services import sessions_in_period
-from clinic.clients.services import get_client_for
+from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
-from clinic.knowledge.services import knowledge_base
+from clinic.history import sessions_in_period
+from clinic.kb import knowledge_base
+from clinic.periods import PeriodError, parse_period, period_args
 from clinic.reports import bp
 from clinic.reports.services import (
-    PeriodError,
     fhir_bundle,
-    parse_period,
-    period_args,
     record_export,
     record_summary_view,
     sessions_csv,

@@ -1,4 +1,4 @@
-"""The period a report covers, the physician summary's content, and the CSV and FHIR exports."""
+"""The physician summary's content, and the CSV and FHIR exports."""
 
 import csv
 import io
@@ -7,38 +7,15 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from werkzeug.datastructures import MultiDict
-
 from clinic import audit
-from clinic.charts.services import first_session, muscle_counts, pain_figure, progress
 from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
-from clinic.knowledge.loader import KnowledgeBase
-from clinic.models import AuditAction, Client, TreatmentSession
-
-
-class PeriodError(ValueError):
-    pass
-
-
-def parse_period(args: MultiDict) -> tuple[date | None, date | None]:
-    """?from=YYYY-MM-DD&to=YYYY-MM-DD, both optional; refuses bad dates and an end before the start."""
-    bounds = []
-    for name in ("from", "to"):
-        text = (args.get(name) or "").strip()
-        try:
-            bounds.append(date.fromisoformat(text) if text else None)
-        except ValueError:
-            raise PeriodError(f"'{name}' must be a date as YYYY-MM-DD, not {text!r}.") from None
-    if bounds[0] and bounds[1] and bounds[1] < bounds[0]:
-        raise PeriodError("The end date is before the start date.")
-    return bounds[0], bounds[1]
-
-
-def period_args(date_from: date | None, date_to: date | None) -> dict[str, str]:
-    """The period as query arguments for links, leaving out open ends."""
-    return {name: value.isoformat() for name, value in (("from", date_from), ("to", date_to)) if value}
-
+from clinic.figures import pain_figure
+from clinic.history import first_session
+from clinic.kb import KnowledgeBase
+from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession
+from clinic.outcomes import muscle_counts, progress
+from clinic.periods import period_args
 
 # --- physician summary ---------------------------------------------------------------------------
 
@@ -66,11 +43,10 @@ def summary_context(
         "muscles": muscles,
         "responses": {
             "points": sum(m["points"] for m in muscles),
-            "release": sum(m["release"] for m in muscles),
-            "twitch": sum(m["twitch"] for m in muscles),
-            "referral": sum(m["referral"] for m in muscles),
+            "counts": sum((m["responses"] for m in muscles), Counter()),
             "outside_hold": sum(m["outside_hold"] for m in muscles),
         },
+        "response_labels": PointTreatment.RESPONSES,
         "latest_plan": latest_plan,
         "therapists": therapists,
         "figures": {"pain": pain_figure(sessions, first_visit)} if sessions else {},
@@ -146,17 +122,15 @@ def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
         for point in session.points or [None]:
             row = dict(shared)
             if point is not None:
-                found = kb.trigger_points.get(point.trigger_point_id)
+                muscle = kb.muscle_of(point.trigger_point_id)
                 row.update(
                     {
                         "trigger_point": point.trigger_point_id,
-                        "muscle": found[0].name if found else "",
+                        "muscle": muscle.name if muscle else "",
                         "side": point.side,
                         "pressure_seconds": point.pressure_seconds,
                         "compression_pain": point.pain,
-                        "release_felt": "yes" if point.release_felt else "no",
-                        "local_twitch": "yes" if point.local_twitch else "no",
-                        "referral_reproduced": "yes" if point.referral_reproduced else "no",
+                        **{field: "yes" if getattr(point, field) else "no" for field, _ in point.RESPONSES},
                         "point_note": point.note,
                     }
                 )
@@ -271,17 +245,9 @@ def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeB
                 }
             )
         for point in session.points:
-            found = kb.trigger_points.get(point.trigger_point_id)
-            label = f"{found[0].name}, trigger point {found[1].number}" if found else point.trigger_point_id
-            responses = [
-                name
-                for name, flag in (
-                    ("release felt", point.release_felt),
-                    ("local twitch", point.local_twitch),
-                    ("referral reproduced", point.referral_reproduced),
-                )
-                if flag
-            ]
+            found = kb.point(point.trigger_point_id)
+            label = found.name if found else point.trigger_point_id
+            responses = point.responses
             entries.append(
                 {
                     "fullUrl": _urn("procedure", point.id),

@@ -1,8 +1,8 @@
-"""The session form: the session's own fields and one sub-form per treated point."""
+"""The session form: the session's own fields and one sub-form per treated point. Built by `session_form`,
+inside a request or not."""
 
 from datetime import date, datetime
 
-from flask import request
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -13,6 +13,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     RadioField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -23,19 +24,20 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.forms import as_choices
-from clinic.models.treatment import (
+from clinic.kb import KnowledgeBase
+from clinic.models.treatment import OverloadCause, Side
+from clinic.rules import (
     DIASTOLIC_RANGE,
     HEART_RATE_RANGE,
     LENGTH_RANGE,
+    MAX_POINTS_PER_SESSION,
     PAIN_RANGE,
     PRESSURE_RANGE,
     SYSTOLIC_RANGE,
-    OverloadCause,
-    Side,
 )
 
+PAIN_SCALE = f"{PAIN_RANGE[0]}-{PAIN_RANGE[1]}"
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
-MAX_POINTS = 60  # far more than one session treats; a bound on what one request can store
 
 
 def _range(low: int, high: int, unit: str = "") -> NumberRange:
@@ -57,7 +59,7 @@ class PointForm(Form):
         validate_choice=False,
     )
     pressure_seconds = IntegerField("Pressure held (s)", validators=[Optional(), _range(*PRESSURE_RANGE, " seconds")])
-    pain = IntegerField("Pain during compression (0-10)", validators=[Optional(), _range(*PAIN_RANGE)])
+    pain = IntegerField(f"Pain during compression ({PAIN_SCALE})", validators=[Optional(), _range(*PAIN_RANGE)])
     release_felt = BooleanField("Release felt")
     local_twitch = BooleanField("Local twitch")
     referral_reproduced = BooleanField("Referral reproduced")
@@ -107,10 +109,10 @@ class SessionForm(FlaskForm):
         "Length (minutes)", validators=[InputRequired("Enter the length."), _range(*LENGTH_RANGE, " minutes")]
     )
     pain_before = IntegerField(
-        "Pain before (0-10)", validators=[InputRequired("Enter the pain before."), _range(*PAIN_RANGE)]
+        f"Pain before ({PAIN_SCALE})", validators=[InputRequired("Enter the pain before."), _range(*PAIN_RANGE)]
     )
     pain_after = IntegerField(
-        "Pain after (0-10)", validators=[InputRequired("Enter the pain after."), _range(*PAIN_RANGE)]
+        f"Pain after ({PAIN_SCALE})", validators=[InputRequired("Enter the pain after."), _range(*PAIN_RANGE)]
     )
     pain_regions = SelectMultipleField(
         "Where the client reports pain",
@@ -118,8 +120,8 @@ class SessionForm(FlaskForm):
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )
-    stress_before = _optional_range("Stress before (0-10)", PAIN_RANGE)
-    stress_after = _optional_range("Stress after (0-10)", PAIN_RANGE)
+    stress_before = _optional_range(f"Stress before ({PAIN_SCALE})", PAIN_RANGE)
+    stress_after = _optional_range(f"Stress after ({PAIN_SCALE})", PAIN_RANGE)
     heart_rate_before = _optional_range("Heart rate before (bpm)", HEART_RATE_RANGE)
     heart_rate_after = _optional_range("Heart rate after (bpm)", HEART_RATE_RANGE)
     systolic_before = _optional_range("Systolic before (mmHg)", SYSTOLIC_RANGE)
@@ -154,22 +156,26 @@ class SessionForm(FlaskForm):
         filters=_strip,
         description="Next visit, home care, referral.",
     )
-    points = FieldList(FormField(PointForm), max_entries=MAX_POINTS)
+    points = FieldList(FormField(PointForm), max_entries=MAX_POINTS_PER_SESSION)
     save = SubmitField("Save session")
 
-    def __init__(self, *args, region_choices=(), point_choices=(), today: date | None = None, **kwargs):
+    def __init__(self, *args, today: date, region_choices=(), point_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        # FieldList silently drops rows beyond max_entries: count what was sent, to refuse rather than drop.
-        self.rows_sent = len({key.split("-")[1] for key in request.form if key.startswith("points-")})
-        self.today = today or date.today()
+        self.today = today
         self.pain_regions.choices = as_choices(region_choices)
         self.point_choices = point_choices
         for entry in self.points:
             entry.form.trigger_point.choices = point_choices
 
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        formdata = self.meta.wrap_formdata(self, formdata)
+        # FieldList silently drops rows beyond max_entries: count what was sent, to refuse rather than drop.
+        self.rows_sent = len({key.split("-")[1] for key in (formdata or {}) if key.startswith("points-")})
+        super().process(formdata, obj, data=data, extra_filters=extra_filters, **kwargs)
+
     def add_point(self, data: dict | None = None):
         """Another row, unless the form already has as many as it may."""
-        if len(self.points.entries) >= MAX_POINTS:
+        if len(self.points.entries) >= MAX_POINTS_PER_SESSION:
             return None
         entry = self.points.append_entry(data)
         entry.form.trigger_point.choices = self.point_choices
@@ -182,8 +188,8 @@ class SessionForm(FlaskForm):
             raise ValidationError("Check the year.")
 
     def validate_points(self, field) -> None:
-        if self.rows_sent > MAX_POINTS:
-            raise ValidationError(f"At most {MAX_POINTS} points can be saved in one session.")
+        if self.rows_sent > MAX_POINTS_PER_SESSION:
+            raise ValidationError(f"At most {MAX_POINTS_PER_SESSION} points can be saved in one session.")
 
     def validate_pain_regions(self, field) -> None:
         known = {choice.value for choice in field.choices}
@@ -204,3 +210,13 @@ class SessionForm(FlaskForm):
 def _diastolic_below_systolic(systolic, diastolic) -> None:
     if systolic.data is not None and diastolic.data is not None and diastolic.data >= systolic.data:
         raise ValidationError("The diastolic reading must be lower than the systolic.")
+
+
+def session_form(kb: KnowledgeBase, today: date, **kwargs) -> SessionForm:
+    """The form with the knowledge base's regions and trigger points as its choices; `today` is the clinic's
+    date, the latest a session may be dated."""
+    regions = [(region.id, region.name) for region in kb.regions.values()]
+    points = [SelectChoice("", "— choose a trigger point —")] + [
+        SelectChoice(point.id, point.description, optgroup=point.muscle.name) for point in kb.points()
+    ]
+    return SessionForm(today=today, region_choices=regions, point_choices=points, **kwargs)

@@ -1,34 +1,35 @@
+"""Logging, reading and editing a client's sessions. Every URL names the client: 404 for anyone who may not
+see them."""
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from clinic.clients.services import get_client_for
-from clinic.clients.services import record_view as record_client_view
-from clinic.clock import local_now
+from clinic.access import get_client_for
+from clinic.clock import clinic_today, local_now
+from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
-from clinic.knowledge.services import knowledge_base, rank_candidates
-from clinic.models import Client
+from clinic.history import last_session
+from clinic.kb import knowledge_base
+from clinic.models import Client, TreatmentSession
 from clinic.treatments import bp
-from clinic.treatments.forms import PointForm
+from clinic.treatments.forms import SessionForm, session_form
+from clinic.treatments.mapping import fill_form, form_values, repeat_points
+from clinic.treatments.page import form_page
+from clinic.treatments.queries import find_by_token, get_session_for
 from clinic.treatments.services import (
-    StaleSessionError,
     create_session,
-    fill_form,
-    find_by_token,
-    form_values,
-    get_session_for,
-    last_session,
     new_submission_token,
+    record_form_view,
     record_view,
-    repeat_points,
     same_as_stored,
-    session_form,
-    session_form_data,
     update_session,
 )
 from clinic.views import archived_refusal
 
-SUGGESTIONS = 6  # muscles suggested from the reported pain regions
+# The buttons that make the form work without JavaScript: they rebuild the page, they never save.
+REBUILD_BUTTONS = ("suggest", "add_point", "add_row")
+DEFAULT_LENGTH_MINUTES = 60
 
 
 @bp.before_request
@@ -42,50 +43,56 @@ def create(client_id: int):
     client = get_client_for(current_user, client_id)
     if client.is_archived:
         return archived_refusal("logging a session", url_for("clients.detail", client_id=client.id))
-    kb = knowledge_base()
-    form = session_form(kb)
+    form = session_form(knowledge_base(), clinic_today())
     if request.method == "GET":
-        record_client_view(client)  # the form shows the contraindications (and, repeating, the last points)
+        record_form_view(client)
         db.session.commit()
-        form.submission_token.data = new_submission_token()
-        form.started_at.data = local_now()
-        form.length_minutes.data = 60
-        previous = last_session(client)
-        if previous and request.args.get("repeat"):
-            repeat_points(form, previous)
-            form.pain_regions.data = list(previous.pain_regions)
-            flash(
-                "The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info"
-            )
-    elif _rebuilds_form(form):
-        pass
+        _prefill_new(form, client)
+    elif _rebuild_requested():
+        _rebuild(form)
     elif form.validate_on_submit():
-        existing = find_by_token(client, form.submission_token.data)
-        if existing is None:
-            try:
-                session = create_session(client, current_user, form.submission_token.data, form_values(form))
-                db.session.commit()
-            except IntegrityError:
-                # The same form was submitted twice at once and the other request stored it first.
-                db.session.rollback()
-                existing = find_by_token(client, form.submission_token.data)
-                if existing is None:
-                    raise
-            else:
-                flash("Session saved.", "success")
-                return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
-        if not same_as_stored(existing, form_values(form)):
-            # Back, a change, Save again: keep the changes and offer them as an edit of the stored session.
-            flash(
-                "This session was already saved. Your changes are below: press Save to store them as an edit "
-                "of that session.",
-                "info",
-            )
-            form.version.data = str(existing.version)
-            return _render_form(form, client, existing)
-        flash("This session was already saved; it was not stored twice.", "info")
-        return redirect(url_for("treatments.detail", client_id=client.id, session_id=existing.id))
+        return _store_new(form, client)
     return _render_form(form, client, session=None)
+
+
+def _prefill_new(form: SessionForm, client: Client) -> None:
+    form.submission_token.data = new_submission_token()
+    form.started_at.data = local_now()
+    form.length_minutes.data = DEFAULT_LENGTH_MINUTES
+    previous = last_session(client)
+    if previous and request.args.get("repeat"):
+        repeat_points(form, previous)
+        form.pain_regions.data = list(previous.pain_regions)
+        flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info")
+
+
+def _store_new(form: SessionForm, client: Client):
+    """Store the session once, however often the form is sent (double clicks, Back and Save again)."""
+    existing = find_by_token(client, form.submission_token.data)
+    if existing is None:
+        try:
+            session = create_session(client, current_user, form.submission_token.data, form_values(form))
+            db.session.commit()
+        except IntegrityError:
+            # The same form was submitted twice at once and the other request stored it first.
+            db.session.rollback()
+            existing = find_by_token(client, form.submission_token.data)
+            if existing is None:
+                raise
+        else:
+            flash("Session saved.", "success")
+            return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
+    if not same_as_stored(existing, form_values(form)):
+        # Back, a change, Save again: keep the changes and offer them as an edit of the stored session.
+        flash(
+            "This session was already saved. Your changes are below: press Save to store them as an edit "
+            "of that session.",
+            "info",
+        )
+        form.version.data = str(existing.version)
+        return _render_form(form, client, existing)
+    flash("This session was already saved; it was not stored twice.", "info")
+    return redirect(url_for("treatments.detail", client_id=client.id, session_id=existing.id))
 
 
 @bp.route("/<int:session_id>")
@@ -106,17 +113,17 @@ def edit(client_id: int, session_id: int):
         return archived_refusal(
             "editing their sessions", url_for("treatments.detail", client_id=client.id, session_id=session.id)
         )
-    form = session_form(knowledge_base())
+    form = session_form(knowledge_base(), clinic_today())
     if request.method == "GET":
         fill_form(form, session)
         record_view(session)
         db.session.commit()
-    elif _rebuilds_form(form):
-        pass
+    elif _rebuild_requested():
+        _rebuild(form)
     elif form.validate_on_submit():
         try:
             changes = update_session(session, form_values(form), form.version.data)
-        except StaleSessionError:
+        except StaleRecordError:
             db.session.rollback()
             if same_as_stored(session, form_values(form)):
                 flash("Changes saved.", "success")  # a second click on Save: the first one stored it
@@ -135,18 +142,17 @@ def edit(client_id: int, session_id: int):
     return _render_form(form, client, session)
 
 
-def _rebuilds_form(form) -> bool:
-    """The no-JavaScript buttons: suggest muscles, add a suggested point or another empty row, without saving."""
-    if request.form.get("suggest"):
-        return True
+def _rebuild_requested() -> bool:
+    return any(request.form.get(button) for button in REBUILD_BUTTONS)
+
+
+def _rebuild(form: SessionForm) -> None:
+    """Suggest muscles (the page does that from the ticked regions), or add a suggested point or an empty row."""
     point = request.form.get("add_point")
     if point:
         form.add_point({"trigger_point": point, "side": _last_side(form)})
-        return True
-    if request.form.get("add_row"):
+    elif request.form.get("add_row"):
         form.add_point({"side": _last_side(form)})
-        return True
-    return False
 
 
 def _last_side(form) -> str:
@@ -154,24 +160,15 @@ def _last_side(form) -> str:
     return filled[-1].side.data if filled else "right"
 
 
-def _render_form(form, client: Client, session):
+def _render_form(form: SessionForm, client: Client, session: TreatmentSession | None):
     if not form.points.entries or not form.points.entries[-1].form.is_blank():
         form.add_point({"side": _last_side(form)})  # always one empty row to fill in
-    kb = knowledge_base()
-    blank_row = PointForm(prefix="points-__index__-")
-    blank_row.trigger_point.choices = form.point_choices
-    point_names = {
-        point_id: f"{muscle.name}, point {point.number}" for point_id, (muscle, point) in kb.trigger_points.items()
-    }
+    action = url_for("treatments.edit", client_id=client.id, session_id=session.id) if session else ""
     return render_template(
         "treatments/form.html",
         form=form,
         client=client,
         session=session,
-        kb=kb,
-        action=url_for("treatments.edit", client_id=client.id, session_id=session.id) if session else "",
-        suggestions=rank_candidates(kb, [r for r in form.pain_regions.data or [] if r in kb.regions])[:SUGGESTIONS],
-        blank_row=blank_row,
-        point_names=point_names,
-        page_data=session_form_data(kb),
+        action=action,
+        **form_page(form, knowledge_base()),
     )

@@ -1,6 +1,6 @@
 /* Session form: mark pain regions on the figure, get muscle suggestions, add treated points with one
-   click (figure dot, suggestion button or search result), and warn about holds outside 30-90 s or
-   compression pain above 7. Without JavaScript the same form works with its submit buttons. */
+   click (figure dot, suggestion button or search result), and warn about holds outside the advised range
+   or compression pain above the target (both from data.rules, set in clinic/rules.py). Without JavaScript the same form works with its submit buttons. */
 (function () {
   "use strict";
   var form = document.querySelector("[data-session-form]");
@@ -36,7 +36,7 @@
     if (!ids.length) { renderSuggestions([]); return; }
     fetch(data.api + "?regions=" + encodeURIComponent(ids.join(",")), { headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
-      .then(function (result) { if (mine === requestNumber) { renderSuggestions(result.candidates.slice(0, 6)); } })
+      .then(function (result) { if (mine === requestNumber) { renderSuggestions(result.candidates.slice(0, data.rules.suggestions)); } })
       .catch(function () { /* suggestions are a help, not a need: the form still works */ });
   }
 
@@ -45,9 +45,9 @@
     painSection.querySelector("[data-suggestions-empty]").hidden = candidates.length > 0;
     candidates.forEach(function (candidate) {
       var item = document.createElement("li");
-      var pointIds = data.muscles[candidate.slug];
+      var muscle = data.muscles[candidate.slug];
       var link = element("a", "suggestion-name", candidate.name);
-      link.href = data.points[pointIds[0]].url;
+      link.href = muscle.url;
       link.target = "_blank";
       link.rel = "noopener";
       item.appendChild(link);
@@ -56,7 +56,7 @@
       if (candidate.secondary.length) { why.push("spillover: " + names(candidate.secondary)); }
       item.appendChild(element("span", "muted why", why.join("; ")));
       var buttons = element("span", "add-buttons");
-      pointIds.forEach(function (id) {
+      muscle.points.forEach(function (id) {
         var button = element("button", "button small", "+ point " + data.points[id].number);
         button.type = "button";
         button.dataset.addPoint = id;
@@ -152,16 +152,17 @@
   /* ---- each row: title, referral pattern, warnings ---- */
   function describeRow(row) {
     var point = data.points[row.querySelector("select").value];
-    row.querySelector("[data-point-title]").textContent = point ? point.muscle + " · point " + point.number : "New point";
+    var muscle = point && data.muscles[point.muscle];
+    row.querySelector("[data-point-title]").textContent = point ? muscle.name + " · point " + point.number : "New point";
     var pattern = row.querySelector("[data-point-pattern]");
     pattern.replaceChildren();
     if (!point) { return; }
     var figures = miniTemplate.content.firstElementChild.cloneNode(true);
-    chartApi.shade(figures, point.primary, point.secondary, []);
-    figures.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("viewBox", point.viewBox); });
+    chartApi.shade(figures, muscle.primary, muscle.secondary, []);
+    figures.querySelectorAll("svg").forEach(function (svg) { svg.setAttribute("viewBox", muscle.viewBox); });
     pattern.appendChild(figures);
-    var link = element("a", "", point.muscle + ": referral pattern");
-    link.href = point.url;
+    var link = element("a", "", muscle.name + ": referral pattern");
+    link.href = muscle.url;
     link.target = "_blank";
     link.rel = "noopener";
     pattern.appendChild(link);
@@ -172,8 +173,8 @@
     var pain = row.querySelector("[data-pain]").value;
     var seconds = Number(pressure);
     row.querySelector("[data-pressure-warning]").hidden =
-      pressure === "" || (seconds >= data.advisedPressure[0] && seconds <= data.advisedPressure[1]);
-    row.querySelector("[data-pain-warning]").hidden = pain === "" || Number(pain) <= data.advisedMaxPain;
+      pressure === "" || (seconds >= data.rules.advisedPressure[0] && seconds <= data.rules.advisedPressure[1]);
+    row.querySelector("[data-pain-warning]").hidden = pain === "" || Number(pain) <= data.rules.compressionPainTarget;
   }
 
   rows.addEventListener("change", function (event) {
@@ -191,7 +192,8 @@
   var results = form.querySelector("[data-search-results]");
   var searchable = Object.keys(data.points).map(function (id) {
     var point = data.points[id];
-    return { id: id, text: (point.muscle + " " + point.number + " point " + point.location).toLowerCase() };
+    var name = data.muscles[point.muscle].name;
+    return { id: id, text: (name + " " + point.number + " point " + point.location).toLowerCase() };
   });
   search.addEventListener("input", function () {
     var words = search.value.toLowerCase().split(/\s+/).filter(Boolean);
@@ -202,7 +204,7 @@
     }).slice(0, 8).forEach(function (entry) {
       var point = data.points[entry.id];
       var item = document.createElement("li");
-      var button = element("button", "search-result", point.muscle + " · point " + point.number);
+      var button = element("button", "search-result", data.muscles[point.muscle].name + " · point " + point.number);
       button.type = "button";
       button.dataset.addPoint = entry.id;
       button.appendChild(element("span", "muted small", point.location));

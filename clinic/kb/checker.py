@@ -1,13 +1,9 @@
-"""Reading the knowledge base: the symptom checker's ranking and the muscle search."""
+"""The knowledge base run backwards: from where it hurts to the muscles that refer there; and the muscle search."""
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-from flask import current_app
-
-from clinic.knowledge.loader import KnowledgeBase, load_knowledge_base
-from clinic.knowledge.schema import MUSCLE_GROUPS, Muscle
+from clinic.kb.base import KnowledgeBase
+from clinic.kb.schema import MUSCLE_GROUPS, Muscle
 
 
 class UnknownRegionError(ValueError):
@@ -22,22 +18,6 @@ class Candidate:
     score: float
     primary: list[str]  # chosen regions in the muscle's primary (essential) zone
     secondary: list[str]  # chosen regions in its spillover zone
-
-
-def knowledge_base() -> KnowledgeBase:
-    return current_app.extensions["knowledge_base"]
-
-
-@lru_cache(maxsize=4)
-def cached_knowledge_base(directory: Path, _stamp: tuple) -> KnowledgeBase:
-    return load_knowledge_base(directory)
-
-
-def load_for_app(directory: Path) -> KnowledgeBase:
-    """Parse once per process; a change to any file (its mtime) makes a fresh load."""
-    files = sorted(directory.rglob("*.yaml"))
-    stamp = tuple((str(path), path.stat().st_mtime_ns) for path in files)
-    return cached_knowledge_base(directory, stamp)
 
 
 def parse_regions(text: str | None, kb: KnowledgeBase) -> list[str]:

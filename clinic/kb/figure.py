@@ -11,7 +11,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
-from clinic.knowledge.schema import FIGURE_HEIGHT, FIGURE_WIDTH, REGION_GROUPS, TriggerPoint
+from clinic.kb.schema import FIGURE_HEIGHT, FIGURE_WIDTH, REGION_GROUPS, TriggerPoint
 
 SVG_NS = "http://www.w3.org/2000/svg"
 SVG_DIR = Path(__file__).resolve().parent.parent / "static" / "svg"

@@ -1,8 +1,7 @@
 """Load the YAML knowledge base, validate it, and say exactly where a problem is: file, line, entry, reason."""
 
 from collections import Counter
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +9,8 @@ import click
 import yaml
 from pydantic import ValidationError
 
-from clinic.knowledge.schema import MUSCLE_GROUPS, REGION_IDS, Muscle, Region, TriggerPoint
+from clinic.kb.base import KnowledgeBase
+from clinic.kb.schema import MUSCLE_GROUPS, REGION_IDS, Muscle, Region
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -34,42 +34,6 @@ class KnowledgeBaseError(click.ClickException):
         self.problems = problems
         listing = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"the knowledge base has {len(problems)} problem(s):\n{listing}")
-
-
-@dataclass
-class KnowledgeBase:
-    regions: dict[str, Region]
-    muscles: dict[str, Muscle]  # by slug, ordered by group then name
-    trigger_points: dict[str, tuple[Muscle, TriggerPoint]] = field(init=False)
-    # region id -> [(muscle, "primary" | "secondary")]: the referral map run backwards.
-    referrers: dict[str, list[tuple[Muscle, str]]] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.trigger_points = {
-            point.id: (muscle, point) for muscle in self.muscles.values() for point in muscle.trigger_points
-        }
-        self.referrers = {region: [] for region in self.regions}
-        for muscle in self.muscles.values():
-            for kind in ("primary", "secondary"):
-                for region in getattr(muscle.refers_to, kind):
-                    self.referrers[region].append((muscle, kind))
-
-    @cached_property
-    def region_names(self) -> dict[str, str]:
-        return {region.id: region.name for region in self.regions.values()}
-
-    def completeness_problems(self, minimum_muscles: int = 40) -> list[str]:
-        """What keeps a valid base from being complete enough to ship (checked by `flask kb check`)."""
-        problems = []
-        if len(self.muscles) < minimum_muscles:
-            problems.append(f"only {len(self.muscles)} muscles; at least {minimum_muscles} are needed")
-        for group, name in MUSCLE_GROUPS.items():
-            if not any(muscle.group == group for muscle in self.muscles.values()):
-                problems.append(f"no muscle in group {group} ({name})")
-        uncovered = [region for region, muscles in self.referrers.items() if not muscles]
-        if uncovered:
-            problems.append(f"regions no muscle refers to: {', '.join(uncovered)}")
-        return problems
 
 
 def load_knowledge_base(directory: Path) -> KnowledgeBase:

@@ -1,0 +1,67 @@
+"""How a client is doing: progress against the first visit (the clinically meaningful rule lives in
+clinic.rules) and the muscles treated, with how the tissue answered."""
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from clinic.kb import KnowledgeBase
+from clinic.models import TreatmentSession
+from clinic.rules import is_meaningful_improvement
+
+
+@dataclass
+class Progress:
+    baseline: int | None
+    baseline_session: TreatmentSession | None
+    latest: int | None
+    change: int | None
+    meaningful: bool
+    first_meaningful: TreatmentSession | None
+
+
+def progress(sessions: list[TreatmentSession], first_visit: TreatmentSession | None = None) -> Progress:
+    """Baseline is the pain before the client's first session ever (`first_visit`; by default the first of
+    `sessions`), so a period that starts mid-course is still measured from the start. Progress is read from
+    each later session's pain before (what the client arrives with): lasting change, not the relief right
+    after treatment."""
+    first_visit = first_visit or (sessions[0] if sessions else None)
+    if not sessions or first_visit is None:
+        return Progress(None, None, None, None, False, None)
+    baseline = first_visit.pain_before
+    later = [s for s in sessions if s.id != first_visit.id]
+    latest = later[-1].pain_before if later else baseline  # one visit: no follow-up yet, no change
+    first = next((s for s in later if is_meaningful_improvement(baseline, s.pain_before)), None)
+    return Progress(
+        baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest), first
+    )
+
+
+def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
+    """Muscles treated, most often first, with how many points, on which sides and how the tissue answered."""
+    stats: dict[str, dict[str, Any]] = {}
+    for session in sessions:
+        for point in session.points:
+            muscle = kb.muscle_of(point.trigger_point_id)
+            key = muscle.slug if muscle else point.trigger_point_id
+            entry = stats.setdefault(
+                key,
+                {
+                    "muscle": muscle,
+                    "name": muscle.name if muscle else key,
+                    "points": 0,
+                    "sessions": set(),
+                    "sides": Counter(),
+                    "responses": Counter(),
+                    "outside_hold": 0,
+                },
+            )
+            entry["points"] += 1
+            entry["sessions"].add(session.id)
+            entry["sides"][point.side] += 1
+            entry["responses"].update(point.responses)
+            entry["outside_hold"] += point.pressure_warning
+    ranked = sorted(stats.values(), key=lambda e: (-e["points"], e["name"]))
+    for entry in ranked:
+        entry["sessions"] = len(entry["sessions"])
+    return ranked

@@ -1,0 +1,63 @@
+"""The domain's numbers, each with one home. Models (database checks), forms (validators), services, templates
+(the `rules` global) and page scripts (`rules` in their JSON data) all read them from here."""
+
+# The 0-10 numeric pain scale; perceived stress uses the same scale.
+PAIN_RANGE = (0, 10)
+# What the database and the forms accept.
+LENGTH_RANGE = (5, 240)  # session length, minutes
+PRESSURE_RANGE = (1, 600)  # a hold, seconds
+HEART_RATE_RANGE = (30, 220)  # beats per minute
+SYSTOLIC_RANGE = (60, 260)  # mmHg
+DIASTOLIC_RANGE = (30, 160)  # mmHg
+VITAL_RANGES = {
+    "stress": PAIN_RANGE,
+    "heart_rate": HEART_RATE_RANGE,
+    "systolic": SYSTOLIC_RANGE,
+    "diastolic": DIASTOLIC_RANGE,
+}
+MAX_POINTS_PER_SESSION = 60  # far more than one session treats; a bound on what one request can store
+
+# Advice, not limits: digital pressure is held 30-90 s (shorter can irritate, longer can bruise), and
+# therapists aim for about 7/10 during compression. A hold outside the range, or pain above the target,
+# earns a warning.
+ADVISED_PRESSURE = (30, 90)
+COMPRESSION_PAIN_TARGET = 7
+
+# A change a client notices: at least 2 points and at least 30% below the baseline (the first session's
+# pain before treatment). Both, so that 1/10 -> 0/10 (100%) and 9/10 -> 7/10 (22%) do not count.
+MEANINGFUL_DROP_POINTS = 2
+MEANINGFUL_DROP_FRACTION = 0.30
+
+SUGGESTIONS = 6  # muscles suggested on the session form from the reported pain regions
+SUMMARY_MUSCLES = 12  # rows in the physician summary's muscle table
+
+
+def pressure_outside_advice(seconds: int) -> bool:
+    return not ADVISED_PRESSURE[0] <= seconds <= ADVISED_PRESSURE[1]
+
+
+def pain_above_target(pain: int) -> bool:
+    return pain > COMPRESSION_PAIN_TARGET
+
+
+def meaningful_threshold(baseline: int) -> float:
+    """The pain at or below which a client counts as meaningfully improved from this baseline."""
+    return baseline - max(MEANINGFUL_DROP_POINTS, MEANINGFUL_DROP_FRACTION * baseline)
+
+
+def is_meaningful_improvement(baseline: int, pain: int) -> bool:
+    return baseline > 0 and pain <= meaningful_threshold(baseline)
+
+
+def meaningful_rule() -> str:
+    percent = round(MEANINGFUL_DROP_FRACTION * 100)
+    return f"a drop of at least {MEANINGFUL_DROP_POINTS} points and at least {percent}% from the first visit's pain"
+
+
+def for_pages() -> dict:
+    """The advice page scripts repeat on the client side (warnings as a number is typed, the suggestion count)."""
+    return {
+        "advisedPressure": list(ADVISED_PRESSURE),
+        "compressionPainTarget": COMPRESSION_PAIN_TARGET,
+        "suggestions": SUGGESTIONS,
+    }
