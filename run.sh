@@ -9,6 +9,6 @@ mkdir -p instance
 export SECRET_KEY=${SECRET_KEY:-$(cat instance/secret_key)}
 export FLASK_APP=app.py
 .venv/bin/flask db upgrade
-.venv/bin/flask seed-demo
+.venv/bin/flask demo seed
 echo "Knotwork is starting on http://127.0.0.1:5000 (Ctrl+C stops it)"
 exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"
