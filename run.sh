@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Install Knotwork, apply migrations, load demo data and start it on http://127.0.0.1:5000
+# (HOST and PORT change the address; the line printed before start-up names the one really served).
 set -euo pipefail
 cd "$(dirname "$0")"
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5000}
 scripts/bootstrap.sh requirements.txt
 mkdir -p instance
 # A secret key of this installation's own, made once and kept in instance/ (never committed).
@@ -9,6 +12,6 @@ mkdir -p instance
 export SECRET_KEY=${SECRET_KEY:-$(cat instance/secret_key)}
 export FLASK_APP=app.py
 .venv/bin/flask db upgrade
-.venv/bin/flask seed-demo
-echo "Knotwork is starting on http://127.0.0.1:5000 (Ctrl+C stops it)"
-exec .venv/bin/flask run --host 127.0.0.1 --port "${PORT:-5000}"
+.venv/bin/flask demo seed
+echo "Knotwork is starting on http://${HOST}:${PORT} (Ctrl+C stops it)"
+exec .venv/bin/flask run --host "$HOST" --port "$PORT"

@@ -9,13 +9,16 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from clinic.config import CONFIGS
+from clinic.config import CONFIGS, ConfigError
 from clinic.extensions import csrf, db, login_manager, migrate
 
 
 def create_app(config_name: str | None = None, overrides: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
-    config_name = config_name or os.environ.get("KNOTWORK_CONFIG", "development")
+    config_name = config_name or os.environ.get("KNOTWORK_CONFIG") or "development"
+    if config_name not in CONFIGS:
+        raise ConfigError(f"KNOTWORK_CONFIG must be one of {', '.join(CONFIGS)} (got {config_name!r})")
+    # The config object reads the environment now, not when clinic.config was imported.
     app.config.from_object(CONFIGS[config_name]())
     app.config.update(overrides or {})
     check_config(app)
@@ -36,7 +39,7 @@ def check_config(app: Flask) -> None:
     try:
         ZoneInfo(app.config["CLINIC_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as error:
-        raise RuntimeError(f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not a known time zone") from error
+        raise ConfigError(f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not a known time zone") from error
 
 
 def register_extensions(app: Flask) -> None:

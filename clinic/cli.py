@@ -1,48 +1,56 @@
-"""Command-line tools: `flask create-user`, `flask seed-demo`."""
+"""The `flask` command groups: `users` (in clinic/admin/cli.py), `kb`, `demo`.
+
+This module is the composition root of the command line: it may import any feature to register its group.
+`flask create-user` and `flask seed-demo`, the names before the groups, still work for one release.
+"""
 
 import click
 from flask import Flask, current_app
 
-from clinic.admin.forms import MIN_PASSWORD_LENGTH
-from clinic.admin.services import create_user, email_taken
+from clinic.admin.cli import users_group
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
 from clinic.kb import knowledge_base
-from clinic.models import Role
 
 
 def init_cli(app: Flask) -> None:
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_group)
     app.cli.add_command(kb_group)
+    app.cli.add_command(demo_group)
+    # Deprecated names, kept for one release (0.3) and hidden from --help.
+    app.cli.add_command(DeprecatedAlias("create-user", users_group.commands["create"], "users create"))
+    app.cli.add_command(DeprecatedAlias("seed-demo", demo_group.commands["seed"], "demo seed"))
 
 
-@click.command("create-user")
-@click.option("--email", prompt=True)
-@click.option("--name", prompt=True)
-@click.option(
-    "--role", type=click.Choice([role.value for role in Role]), default=Role.THERAPIST.value, show_default=True
-)
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Prompted when left out; pass it only from scripts.",
-)
-def create_user_command(email: str, name: str, role: str, password: str) -> None:
-    """Create a login account."""
-    if email_taken(email):
-        raise click.ClickException(f"an account with the email {email} already exists")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    user = create_user(email, name, password, role)
-    db.session.commit()
-    click.echo(f"Created {user.role} {user.email}")
+class DeprecatedAlias(click.Command):
+    """An old command name that runs the new command, after a one-line note on stderr."""
+
+    def __init__(self, name: str, target: click.Command, new_name: str) -> None:
+        super().__init__(
+            name,
+            callback=target.callback,
+            params=target.params,
+            help=f"Deprecated: use `flask {new_name}`.",
+            hidden=True,
+        )
+        self.new_name = new_name
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # Before parsing, so the note comes ahead of any prompt.
+        click.echo(
+            f"Note: `flask {self.name}` is deprecated and will be removed in the next release; use `flask {self.new_name}`.",
+            err=True,
+        )
+        return super().parse_args(ctx, args)
 
 
-@click.command("seed-demo")
-def seed_demo_command() -> None:
+@click.group("demo")
+def demo_group() -> None:
+    """Demo data for trying the app (refused in production)."""
+
+
+@demo_group.command("seed")
+def demo_seed_command() -> None:
     """Load demo accounts and clients (running it again adds nothing). Prints the demo logins."""
     if not current_app.config["DEMO_DATA_ALLOWED"]:
         raise click.ClickException("demo data (with published passwords) is not allowed in production")

@@ -1,22 +1,49 @@
-"""Configuration classes. SQLite in instance/ by default; DATABASE_URL overrides."""
+"""Configuration classes. SQLite in instance/ by default; DATABASE_URL overrides.
+
+Nothing here reads the environment at import: a config object reads it when `create_app` builds one,
+so a test, or a second `create_app()`, sees the environment as it is then.
+"""
 
 import os
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 
+import click
 
-def _database_url(default: str) -> str:
-    url = os.environ.get("DATABASE_URL", default)
-    # psycopg 3 is the driver; accept the common short forms.
+DEFAULT_DATABASE_URL = "sqlite:///knotwork.sqlite3"  # relative to the instance folder
+DEFAULT_KNOWLEDGE_DIR = str(Path(__file__).resolve().parent.parent / "knowledge")
+
+
+class ConfigError(click.ClickException, RuntimeError):
+    """A setting the app cannot start with. A click exception, so a `flask` command stops with this one
+    message and exit code 1 instead of a traceback; elsewhere (gunicorn, tests) a RuntimeError."""
+
+
+def database_url(url: str) -> str:
+    """psycopg 3 is the driver; accept the common short forms of a PostgreSQL URL."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"{name} must be a whole number, 0 or more (got {raw!r})")
+    return value
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
-    SQLALCHEMY_DATABASE_URI = _database_url("sqlite:///knotwork.sqlite3")
+    """Fixed settings are class attributes; settings from the environment are read in __init__."""
+
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -29,14 +56,25 @@ class Config:
     LOGIN_LOCK_MINUTES = 15
     LOGIN_MAX_FAILURES_PER_ADDRESS = 20
     LOGIN_ADDRESS_WINDOW_MINUTES = 15
-    KNOWLEDGE_DIR = os.environ.get("KNOWLEDGE_DIR", str(Path(__file__).resolve().parent.parent / "knowledge"))
-    CLINIC_TIMEZONE = os.environ.get("CLINIC_TIMEZONE", "UTC")
-    # How many proxies in front of the app set X-Forwarded-For (0: none, use the connection's address).
-    TRUSTED_PROXY_HOPS = int(os.environ.get("TRUSTED_PROXY_HOPS", "0"))
     DEMO_DATA_ALLOWED = True
     CLIENTS_PER_PAGE = 25
     SESSIONS_PER_PAGE = 10
     AUDIT_PER_PAGE = 50
+
+    def __init__(self, environ: Mapping[str, str] | None = None) -> None:
+        environ = os.environ if environ is None else environ
+        self.SECRET_KEY = self.secret_key(environ)
+        self.SQLALCHEMY_DATABASE_URI = self.database_uri(environ)
+        self.KNOWLEDGE_DIR = environ.get("KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR
+        self.CLINIC_TIMEZONE = environ.get("CLINIC_TIMEZONE") or "UTC"
+        # How many proxies in front of the app set X-Forwarded-For (0: none, use the connection's address).
+        self.TRUSTED_PROXY_HOPS = _whole_number(environ, "TRUSTED_PROXY_HOPS", 0)
+
+    def secret_key(self, environ: Mapping[str, str]) -> str:
+        return environ.get("SECRET_KEY") or "dev-only-not-secret"
+
+    def database_uri(self, environ: Mapping[str, str]) -> str:
+        return database_url(environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
 
 class DevelopmentConfig(Config):
@@ -45,22 +83,26 @@ class DevelopmentConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-secret"
-    # Never DATABASE_URL: a test run must not touch a real database by accident.
-    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    def secret_key(self, environ: Mapping[str, str]) -> str:
+        return "test-secret"
+
+    def database_uri(self, environ: Mapping[str, str]) -> str:
+        # Never DATABASE_URL: a test run must not touch a real database by accident.
+        return "sqlite://"
 
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     DEMO_DATA_ALLOWED = False  # the demo logins are published
 
-    def __init__(self) -> None:
-        if not os.environ.get("SECRET_KEY"):
-            raise RuntimeError("SECRET_KEY must be set in production")
-        self.SECRET_KEY = os.environ["SECRET_KEY"]
+    def secret_key(self, environ: Mapping[str, str]) -> str:
+        if not environ.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY must be set in production")
+        return environ["SECRET_KEY"]
 
 
-CONFIGS = {
+CONFIGS: dict[str, type[Config]] = {
     "development": DevelopmentConfig,
     "testing": TestConfig,
     "production": ProductionConfig,

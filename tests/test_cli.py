@@ -1,7 +1,12 @@
+import pytest
 import sqlalchemy as sa
 
 from clinic.demo import DEMO_USERS
-from clinic.models import Client, User
+from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, User
+from clinic.throttle import locked_emails
+from tests.factories import PASSWORD
+
+NEW_PASSWORD = "a-new-long-password"
 
 
 def counts(db):
@@ -11,10 +16,33 @@ def counts(db):
     )
 
 
-def test_create_user_with_options(runner, db):
+def account_changes(db, user):
+    """The audit entries about an account, oldest first."""
+    query = sa.select(AuditEvent).where(AuditEvent.entity_type == "user", AuditEvent.entity_id == user.id)
+    return [(event.action, event.details) for event in db.session.scalars(query.order_by(AuditEvent.id))]
+
+
+def fail_logins(db, email, times):
+    for _ in range(times):
+        db.session.add(LoginFailure(email=email, address="192.0.2.1"))
+    db.session.commit()
+
+
+def committed(db, user):
+    """The account as the database has it: anything not committed is thrown away first."""
+    db.session.rollback()
+    db.session.expire_all()
+    return db.session.get(User, user.id)
+
+
+# --- flask users create ---
+
+
+def test_users_create_with_options(runner, db):
     result = runner.invoke(
         args=[
-            "create-user",
+            "users",
+            "create",
             "--email",
             "Kim@Clinic.example",
             "--name",
@@ -26,49 +54,201 @@ def test_create_user_with_options(runner, db):
         ]
     )
     assert result.exit_code == 0, result.output
+    assert result.stdout == "Created admin kim@clinic.example\n"
+    db.session.rollback()
     user = db.session.scalar(sa.select(User))
     assert (user.email, user.role) == ("kim@clinic.example", "admin")
     assert user.check_password("long-enough-pw")
+    assert account_changes(db, user) == [
+        (AuditAction.CREATE, {"email": "kim@clinic.example", "role": "admin"}),
+    ]
 
 
-def test_create_user_prompts_for_password(runner, db):
+def test_users_create_prompts_for_password(runner, db):
     result = runner.invoke(
-        args=["create-user", "--email", "kim@clinic.example", "--name", "Kim"], input="long-enough-pw\nlong-enough-pw\n"
+        args=["users", "create", "--email", "kim@clinic.example", "--name", "Kim"],
+        input="long-enough-pw\nlong-enough-pw\n",
     )
     assert result.exit_code == 0, result.output
     assert db.session.scalar(sa.select(User)).role == "therapist"
 
 
-def test_create_user_refuses_duplicates_and_short_passwords(runner, therapist):
+def test_users_create_refuses_duplicates_and_short_passwords(runner, therapist, db):
     duplicate = runner.invoke(
-        args=["create-user", "--email", therapist.email.upper(), "--name", "X", "--password", "long-enough-pw"]
+        args=["users", "create", "--email", therapist.email.upper(), "--name", "X", "--password", "long-enough-pw"]
     )
-    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    assert duplicate.exit_code == 1 and "already exists" in duplicate.stderr
+    short = runner.invoke(args=["users", "create", "--email", "x@clinic.example", "--name", "X", "--password", "short"])
+    assert short.exit_code == 1 and "at least 10 characters" in short.stderr
+    assert counts(db) == (1, 0)
+
+
+# --- flask users reset-password ---
+
+
+def test_reset_password_ends_sessions_unlocks_and_audits(runner, db, therapist):
+    fail_logins(db, therapist.email, 6)
+    assert therapist.email in locked_emails()
+    old_token = therapist.session_token
+    result = runner.invoke(
+        args=["users", "reset-password", "--email", "Maya@Clinic.example", "--password", NEW_PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    assert "New password set for maya@clinic.example" in result.stdout
+    user = committed(db, therapist)
+    assert user.check_password(NEW_PASSWORD) and not user.check_password(PASSWORD)
+    assert user.session_token != old_token
+    assert therapist.email not in locked_emails()
+    assert account_changes(db, user) == [(AuditAction.UPDATE, {"changes": {"password": "reset"}})]
+
+
+def test_reset_password_prompts_with_confirmation(runner, db, therapist):
+    result = runner.invoke(
+        args=["users", "reset-password", "--email", therapist.email], input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert "Repeat for confirmation" in result.output and NEW_PASSWORD not in result.output
+    assert committed(db, therapist).check_password(NEW_PASSWORD)
+
+
+def test_reset_password_refuses_a_short_password(runner, db, therapist):
+    result = runner.invoke(args=["users", "reset-password", "--email", therapist.email, "--password", "short"])
+    assert result.exit_code == 1 and "at least 10 characters" in result.stderr
+    user = committed(db, therapist)
+    assert user.check_password(PASSWORD) and account_changes(db, user) == []
+
+
+# --- flask users unlock ---
+
+
+def test_unlock_clears_failed_logins_and_audits(runner, db, therapist, other_therapist):
+    fail_logins(db, therapist.email, 6)
+    fail_logins(db, other_therapist.email, 6)
+    result = runner.invoke(args=["users", "unlock", "--email", therapist.email])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Unlocked maya@clinic.example: 6 failed login(s) cleared.\n"
+    db.session.rollback()
+    assert locked_emails() == {other_therapist.email}
+    assert account_changes(db, therapist) == [(AuditAction.UPDATE, {"changes": {"failed_logins": [6, 0]}})]
+    assert committed(db, therapist).check_password(PASSWORD)
+
+
+def test_unlock_without_failures_changes_nothing(runner, db, therapist):
+    result = runner.invoke(args=["users", "unlock", "--email", therapist.email])
+    assert result.exit_code == 0 and "nothing to clear" in result.stdout
+    assert account_changes(db, therapist) == []
+
+
+# --- flask users deactivate / activate ---
+
+
+def test_deactivate_ends_sessions_and_audits(runner, db, therapist):
+    old_token = therapist.session_token
+    result = runner.invoke(args=["users", "deactivate", "--email", therapist.email])
+    assert result.exit_code == 0, result.output
+    user = committed(db, therapist)
+    assert user.active is False and user.session_token != old_token
+    assert account_changes(db, user) == [(AuditAction.UPDATE, {"changes": {"active": [True, False]}})]
+
+    again = runner.invoke(args=["users", "deactivate", "--email", therapist.email])
+    assert again.exit_code == 0 and "already deactivated" in again.stdout
+    assert len(account_changes(db, user)) == 1
+
+    back = runner.invoke(args=["users", "activate", "--email", therapist.email])
+    assert back.exit_code == 0, back.output
+    assert committed(db, therapist).active is True
+    assert account_changes(db, user)[-1] == (AuditAction.UPDATE, {"changes": {"active": [False, True]}})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["users", "reset-password", "--password", NEW_PASSWORD],
+        ["users", "unlock"],
+        ["users", "deactivate"],
+        ["users", "activate"],
+    ],
+)
+def test_unknown_email_is_an_error(runner, db, therapist, command):
+    result = runner.invoke(args=[*command, "--email", "nobody@clinic.example"])
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no account with the email nobody@clinic.example\n"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+
+
+def test_email_is_required(runner, db):
+    result = runner.invoke(args=["users", "unlock"])
+    assert result.exit_code == 2 and "Missing option '--email'" in result.stderr
+
+
+# --- the old names, kept for one release ---
+
+
+def test_create_user_alias_still_works_with_a_deprecation_note(runner, db):
+    result = runner.invoke(
+        args=["create-user", "--email", "kim@clinic.example", "--name", "Kim", "--password", "long-enough-pw"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Note: `flask create-user` is deprecated and will be removed in the next release; use `flask users create`.\n"
+    )
+    assert result.stdout == "Created therapist kim@clinic.example\n"
+    assert db.session.scalar(sa.select(User)).check_password("long-enough-pw")
+
+
+def test_create_user_alias_keeps_its_checks(runner, db):
     short = runner.invoke(args=["create-user", "--email", "x@clinic.example", "--name", "X", "--password", "short"])
-    assert short.exit_code != 0 and "at least" in short.output
+    assert short.exit_code == 1 and "at least 10 characters" in short.stderr
+    assert counts(db) == (0, 0)
 
 
-def test_seed_demo_is_idempotent_and_prints_logins(runner, db):
-    first = runner.invoke(args=["seed-demo"])
+def test_seed_demo_alias_still_works_with_a_deprecation_note(runner, db):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "Note: `flask seed-demo` is deprecated and will be removed in the next release; use `flask demo seed`."
+    ]
+    assert counts(db) == (3, 12)
+
+
+def test_help_lists_the_groups_not_the_old_names(runner):
+    result = runner.invoke(args=["--help"])
+    assert result.exit_code == 0
+    commands = {line.split()[0] for line in result.stdout.split("Commands:")[1].splitlines() if line.strip()}
+    assert {"users", "kb", "demo"} <= commands
+    assert not commands & {"create-user", "seed-demo"}
+
+
+# --- flask kb check and flask demo seed ---
+
+
+def test_kb_check_passes_on_the_shipped_knowledge_base(runner):
+    result = runner.invoke(args=["kb", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("Knowledge base OK: 77 muscles")
+
+
+def test_demo_seed_is_idempotent_and_prints_logins(runner, db):
+    first = runner.invoke(args=["demo", "seed"])
     assert first.exit_code == 0, first.output
     users, clients = counts(db)
     assert users == 3 and clients == 12
     for account in DEMO_USERS:
         assert f"{account['email']} / {account['password']}" in first.output.splitlines()
-    second = runner.invoke(args=["seed-demo"])
+    second = runner.invoke(args=["demo", "seed"])
     assert second.exit_code == 0 and "0 new records" in second.output
     assert counts(db) == (users, clients)
 
 
-def test_seed_demo_is_refused_in_production(runner, app, db):
+def test_demo_seed_is_refused_in_production(runner, app, db):
     app.config["DEMO_DATA_ALLOWED"] = False
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code != 0 and "not allowed in production" in result.output
+    result = runner.invoke(args=["demo", "seed"])
+    assert result.exit_code == 1 and "not allowed in production" in result.stderr
     assert counts(db) == (0, 0)
 
 
 def test_demo_clients_belong_to_both_therapists(runner, db):
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["demo", "seed"])
     owners = set(db.session.scalars(sa.select(Client.therapist_id)))
     assert len(owners) == 2
 
@@ -78,7 +258,7 @@ def test_demo_clients_have_5_to_30_plausible_sessions(runner, db):
     from clinic.kb import knowledge_base
     from clinic.models import TreatmentSession
 
-    runner.invoke(args=["seed-demo"])
+    runner.invoke(args=["demo", "seed"])
     kb = knowledge_base()
     complaints = {record["full_name"]: set(record["pain_regions"]) for record in DEMO_CLIENTS}
     for client in db.session.scalars(sa.select(Client)):

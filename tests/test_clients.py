@@ -2,6 +2,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 
 from clinic.models import AuditEvent, Client
 from tests.factories import make_client, make_user
@@ -157,6 +158,14 @@ def test_detail_shows_contraindications_prominently_and_audits_the_view(therapis
     html = text(therapist_client.get(f"/clients/{client.id}"))
     assert 'class="contraindications"' in html and "Pregnant: side-lying only." in html
     assert [(e.action, e.client_id) for e in events(db)] == [("view", client.id)]
+
+
+def test_detail_carries_the_educational_use_disclaimer(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{client.id}")), "html.parser")
+    notices = soup.select("main p.disclaimer")
+    assert len(notices) == 1
+    assert "does not diagnose" in notices[0].get_text() and "physician" in notices[0].get_text()
 
 
 def test_detail_escapes_what_people_typed(therapist_client, therapist):

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 from sqlalchemy.exc import IntegrityError
 
 from clinic.models import AuditEvent, PointTreatment, TreatmentSession
@@ -142,6 +143,21 @@ def test_warnings_do_not_block_saving(therapist_client, own_client, db):
     assert response.status_code == 302
     point = sessions(db)[0].points[0]
     assert point.pressure_warning and point.pain_warning
+
+
+@pytest.mark.parametrize("page", ["new", "new?repeat=1", "edit"])
+def test_session_form_carries_the_educational_use_disclaimer(therapist_client, own_client, page):
+    session = make_session(own_client)
+    url = (
+        f"/clients/{own_client.id}/sessions/{session.id}/edit"
+        if page == "edit"
+        else f"/clients/{own_client.id}/sessions/{page}"
+    )
+    response = therapist_client.get(url)
+    assert response.status_code == 200
+    notices = BeautifulSoup(text(response), "html.parser").select("main p.disclaimer")
+    assert len(notices) == 1
+    assert "does not diagnose" in notices[0].get_text() and "physician" in notices[0].get_text()
 
 
 def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client):

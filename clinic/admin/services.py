@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic import audit
 from clinic.extensions import db
-from clinic.models import AuditAction, AuditEvent, Client, Role, User
+from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, Role, User
 from clinic.models.user import new_session_token, normalise_email
 from clinic.throttle import clear_failures
 
@@ -45,6 +45,27 @@ def reset_password(user: User, password: str) -> None:
     clear_failures(user.email)  # and unlocks the account
     audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "reset"}})
     db.session.flush()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
+
+
+def unlock(user: User) -> int:
+    """Clear the user's failed logins, which lifts a lock at once; returns how many there were."""
+    failures = db.session.scalar(
+        sa.select(sa.func.count()).select_from(LoginFailure).where(LoginFailure.email == user.email)
+    )
+    clear_failures(user.email)
+    if failures:
+        audit.record(
+            AuditAction.UPDATE,
+            entity_type="user",
+            entity_id=user.id,
+            details={"changes": {"failed_logins": [failures, 0]}},
+        )
+    db.session.flush()
+    return failures
 
 
 def list_users() -> list[User]:

@@ -94,7 +94,7 @@ _KEBAB = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 
 def _known_region(region: str) -> str:
     if region not in REGION_IDS:
-        raise ValueError(f"unknown region id {region!r} (see DESIGN section 5)")
+        raise ValueError(f"unknown region id {region!r} (see knowledge/regions.yaml)")
     return region
 
 
