@@ -17,7 +17,7 @@ from clinic import create_app
 from clinic.extensions import db as _db
 from clinic.models import Role
 from tests.factories import make_user
-from tests.helpers import login_fast
+from tests.helpers import clinic_today, login_fast
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 POSTGRES_SERVER = os.environ.get("KNOTWORK_TEST_POSTGRES")
@@ -135,3 +135,9 @@ def therapist_client(client, therapist):
 def admin_client(client, admin):
     login_fast(client, admin)
     return client
+
+
+@pytest.fixture
+def today(app):
+    """Today on the clinic's clock (CLINIC_TIMEZONE), as the app reckons it: never the host's date."""
+    return clinic_today()
