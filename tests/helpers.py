@@ -3,6 +3,7 @@ with an HTML parser (never a regex over the markup)."""
 
 import contextvars
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup, Tag
 from flask import session
@@ -103,6 +104,29 @@ def definitions(page, selector: str) -> dict[str, str]:
     return {words(term): words(term.find_next_sibling("dd")) for term in terms}
 
 
+def form_values(page, selector: str = "form") -> dict[str, str | list[str]]:
+    """What a browser would send for this form untouched: every named field with its current value
+    (checked boxes and radios only, the selected options, a textarea's text); no submit buttons."""
+    values: dict[str, list[str]] = {}
+    form = element(page, selector)
+    for field in form.select("input[name], textarea[name], select[name]"):
+        name = field["name"]
+        if field.name == "textarea":
+            values.setdefault(name, []).append(field.get_text().removeprefix("\r\n").removeprefix("\n"))
+        elif field.name == "select":
+            chosen = [option.get("value", words(option)) for option in field.find_all("option", selected=True)]
+            if not chosen and not field.has_attr("multiple") and field.find("option"):
+                first = field.find("option")
+                chosen = [first.get("value", words(first))]
+            values.setdefault(name, []).extend(chosen)
+        elif field.get("type") in ("checkbox", "radio"):
+            if field.has_attr("checked"):
+                values.setdefault(name, []).append(field.get("value", "on"))
+        elif field.get("type") not in ("submit", "button", "image", "reset"):
+            values.setdefault(name, []).append(field.get("value", ""))
+    return {name: found[0] if len(found) == 1 else found for name, found in values.items()}
+
+
 # --- forms and logging in ---------------------------------------------------------------------------------
 
 
@@ -147,3 +171,8 @@ def clinic_today() -> date:
     """Today on the clinic's wall clock (CLINIC_TIMEZONE), as the app reckons it; never the host's date.
     Needs an app context (the `app` fixture holds one for the whole test)."""
     return clock.clinic_today()
+
+
+def clinic_zone() -> ZoneInfo:
+    """The clinic's time zone (CLINIC_TIMEZONE) as the app reads it. Needs an app context."""
+    return clock.clinic_zone()
