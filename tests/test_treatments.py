@@ -99,6 +99,26 @@ def test_form_shows_contraindications_first_and_defaults(therapist_client, own_c
     assert has_element(html, "[data-point-picker]") and has_element(html, '[data-tp="upper-trapezius/1"]')
 
 
+@pytest.mark.parametrize("typed", ["", "None known", "None known.", "n/a", "no", "NIL", " None. "])
+def test_session_pages_show_no_contraindications_warning_when_none_are_known(therapist_client, therapist, typed):
+    record = make_client(therapist, contraindications=typed)
+    saved = make_session(record)
+    for url in [f"/clients/{record.id}/sessions/new", f"/clients/{record.id}/sessions/{saved.id}"]:
+        html = text(therapist_client.get(url))
+        assert not has_element(html, ".contraindications"), url
+        assert element_text(html, ".contraindications-none") == "No contraindications recorded.", url
+
+
+@pytest.mark.parametrize("typed", ["On warfarin: light pressure only.", "No pressure over the left calf (DVT 2024)."])
+def test_session_pages_show_the_contraindications_warning_for_a_real_entry(therapist_client, therapist, typed):
+    record = make_client(therapist, contraindications=typed)
+    saved = make_session(record)
+    for url in [f"/clients/{record.id}/sessions/new", f"/clients/{record.id}/sessions/{saved.id}"]:
+        html = text(therapist_client.get(url))
+        assert element_text(html, "section.contraindications p") == typed, url
+        assert not has_element(html, ".contraindications-none"), url
+
+
 def test_row_template_for_the_script_uses_the_form_field_names(therapist_client, own_client):
     html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
     template = element(html, "template#point-row-template")
