@@ -16,7 +16,7 @@ from flask_migrate import upgrade
 from clinic import create_app
 from clinic.extensions import db as _db
 from clinic.models import Role
-from tests.factories import make_user
+from tests.factories import make_user, reset_sequence
 from tests.helpers import clinic_today, login_fast
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -79,6 +79,7 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url):
+    reset_sequence()  # a fresh database: the factories number from 1 whatever ran before
     app = build_app(database_url)
     with app.app_context():
         yield app
