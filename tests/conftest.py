@@ -16,11 +16,23 @@ from flask_migrate import upgrade
 from clinic import create_app
 from clinic.extensions import db as _db
 from clinic.models import Role
-from tests.factories import make_user
-from tests.helpers import login_fast
+from tests.factories import make_user, reset_sequence
+from tests.helpers import clinic_today, login_fast
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 POSTGRES_SERVER = os.environ.get("KNOTWORK_TEST_POSTGRES")
+
+
+# The app's settings that a developer's or a server's shell may have exported. Each test starts without them
+# (a test that is about one sets it itself); CLINIC_TIMEZONE stays, since ./test.sh runs the suite in a
+# far-off zone on purpose.
+APP_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "KNOTWORK_CONFIG", "KNOWLEDGE_DIR", "TRUSTED_PROXY_HOPS", "FLASK_APP")
+
+
+@pytest.fixture(autouse=True)
+def _no_app_settings_from_the_shell(monkeypatch):
+    for name in APP_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
 
 
 class IsolatedClient(FlaskClient):
@@ -79,6 +91,7 @@ def database_url(request, tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url):
+    reset_sequence()  # a fresh database: the factories number from 1 whatever ran before
     app = build_app(database_url)
     with app.app_context():
         yield app
@@ -135,3 +148,9 @@ def therapist_client(client, therapist):
 def admin_client(client, admin):
     login_fast(client, admin)
     return client
+
+
+@pytest.fixture
+def today(app):
+    """Today on the clinic's clock (CLINIC_TIMEZONE), as the app reckons it: never the host's date."""
+    return clinic_today()

@@ -11,6 +11,13 @@ _sequence = count(1)
 _password_hash: str | None = None
 
 
+def reset_sequence() -> None:
+    """Number records from 1 again. The `app` fixture calls this for each test's fresh database, so what
+    the factories make (names, emails, dates of birth, tokens) does not depend on which tests ran before."""
+    global _sequence
+    _sequence = count(1)
+
+
 def _hashed_password() -> str:
     # Hashing is slow on purpose; hash the shared test password once.
     global _password_hash

@@ -1,8 +1,22 @@
+from datetime import UTC, datetime, timedelta
+
 import sqlalchemy as sa
 
 from clinic.models import AuditEvent, User
 from tests.factories import PASSWORD, make_client
-from tests.helpers import login_fast, login_via_form, submit, text
+from tests.helpers import (
+    element,
+    element_text,
+    field_error,
+    flashes,
+    input_value,
+    login_fast,
+    login_via_form,
+    parse,
+    submit,
+    text,
+    words,
+)
 
 NEW_USER = {
     "name": "Nora New",
@@ -36,13 +50,14 @@ def test_admin_adds_a_therapist_who_can_log_in(admin_client, client, db):
 def test_add_account_validation_keeps_input(admin_client, admin):
     response = submit(admin_client, "/admin/users/new", {**NEW_USER, "email": admin.email.upper(), "confirm": "other"})
     html = text(response)
-    assert "already exists" in html and "The passwords differ." in html
-    assert 'value="Nora New"' in html
+    assert "already exists" in field_error(html, "email") and field_error(html, "confirm") == "The passwords differ."
+    assert input_value(html, "name") == "Nora New"
 
 
 def test_short_password_refused(admin_client):
     response = submit(admin_client, "/admin/users/new", {**NEW_USER, "password": "short", "confirm": "short"})
-    assert 'id="password-error"' in text(response)
+    assert response.status_code == 200
+    assert field_error(response, "password") == "Field must be between 10 and 200 characters long."
 
 
 def test_deactivate_logs_the_user_out_and_blocks_login(admin_client, client, therapist, db):
@@ -61,26 +76,51 @@ def test_deactivate_logs_the_user_out_and_blocks_login(admin_client, client, the
     assert therapist.active
 
 
+def test_deactivating_and_reactivating_an_account_is_audited(admin_client, admin, therapist, db):
+    toggle = f"/admin/users/{therapist.id}/active"
+    for _ in ("deactivate", "reactivate"):
+        assert submit(admin_client, "/admin/users", {}, action=toggle).status_code == 302
+    events = list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
+    assert [
+        (event.action, event.user_id, event.entity_type, event.entity_id, event.client_id, event.details)
+        for event in events
+    ] == [
+        ("update", admin.id, "user", therapist.id, None, {"changes": {"active": [True, False]}}),
+        ("update", admin.id, "user", therapist.id, None, {"changes": {"active": [False, True]}}),
+    ]
+
+
 def test_admin_cannot_deactivate_self(admin_client, admin, db):
     submit(admin_client, "/admin/users", {}, action=f"/admin/users/{admin.id}/active")
     db.session.refresh(admin)
     assert admin.active
+    assert flashes(admin_client.get("/admin/users")) == ["You can't deactivate your own account."]
+    assert db.session.scalar(sa.select(AuditEvent)) is None
 
 
 def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db, app):
     therapist_browser = app.test_client()
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         login_via_form(therapist_browser, therapist.email, "wrong-password")
-    assert "Locked after failed logins" in text(admin_client.get("/admin/users"))
+    assert status_of(admin_client, therapist) == "Locked after failed logins"
     page = f"/admin/users/{therapist.id}/password"
     response = submit(admin_client, page, {"password": "fresh-password-1", "confirm": "fresh-password-1"})
     assert response.status_code == 302
     db.session.refresh(therapist)
     assert therapist.check_password("fresh-password-1")
-    assert "Locked after failed logins" not in text(admin_client.get("/admin/users"))
+    assert status_of(admin_client, therapist) == "Active"
     assert login_via_form(therapist_browser, therapist.email, "fresh-password-1").status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
     assert event.details == {"changes": {"password": "reset"}} and event.entity_id == therapist.id
+
+
+def status_of(browser, user) -> str:
+    """The Status column of the user's row on the accounts page."""
+    for row in parse(browser.get("/admin/users")).select("table tbody tr"):
+        cells = [words(cell) for cell in row.find_all("td")]
+        if cells[1] == user.email:
+            return cells[3]
+    raise AssertionError(f"no row for {user.email}")
 
 
 def test_missing_user_is_404(admin_client):
@@ -95,15 +135,43 @@ def test_audit_log_lists_newest_first_with_filters(admin_client, admin, therapis
     therapist_browser.get(f"/clients/{first.id}")
     admin_client.get(f"/clients/{second.id}")
 
-    html = text(admin_client.get("/admin/audit"))
-    assert html.index(f'href="/clients/{second.id}"') < html.index(f'href="/clients/{first.id}"')
+    def records(url):
+        return [words(row.select("td")[3]) for row in parse(admin_client.get(url)).select("table.audit tbody tr")]
 
-    by_user = text(admin_client.get(f"/admin/audit?user={therapist.id}"))
-    assert f'href="/clients/{first.id}"' in by_user and f'href="/clients/{second.id}"' not in by_user
-    by_client = text(admin_client.get(f"/admin/audit?client={second.id}"))
-    assert f'href="/clients/{second.id}"' in by_client and f'href="/clients/{first.id}"' not in by_client
-    by_action = text(admin_client.get("/admin/audit?action=archive"))
-    assert "No events match" in by_action
+    assert records("/admin/audit") == ["Second Client", "First Client"]
+    assert records(f"/admin/audit?user={therapist.id}") == ["First Client"]
+    assert records(f"/admin/audit?client={second.id}") == ["Second Client"]
+    by_action = admin_client.get("/admin/audit?action=archive")
+    assert records("/admin/audit?action=archive") == []
+    assert element_text(by_action, ".empty") == "No events match these filters."
+
+
+def test_audit_log_pages_newest_first(admin_client, admin, app, db):
+    per_page = app.config["AUDIT_PER_PAGE"]
+    start = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    # Stored oldest first, each a minute after the last: entity ids 1 .. per_page + 3.
+    db.session.add_all(
+        AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=n, at=start + timedelta(minutes=n))
+        for n in range(1, per_page + 4)
+    )
+    db.session.commit()
+
+    def audit_page(url):
+        page = parse(admin_client.get(url))
+        rows = [words(row.select("td")[3]) for row in page.select("table.audit tbody tr")]
+        pager = element(page, "nav.pager")
+        links = {link["rel"][0]: link["href"] for link in pager.select("a[rel]")}
+        return rows, words(pager.find("span")), links
+
+    rows, where, links = audit_page("/admin/audit")
+    assert rows == [f"session #{n}" for n in range(per_page + 3, 3, -1)]
+    assert where == "Page 1 of 2" and links == {"next": "/admin/audit?page=2"}
+    rows, where, links = audit_page(links["next"])
+    assert rows == ["session #3", "session #2", "session #1"]
+    assert where == "Page 2 of 2" and links == {"prev": "/admin/audit?page=1"}
+    # The filters travel with the pager links.
+    _, _, links = audit_page(f"/admin/audit?action=view&user={admin.id}")
+    assert links == {"next": f"/admin/audit?page=2&user={admin.id}&action=view"}
 
 
 def test_audit_log_ignores_bad_filter_values(admin_client):

@@ -6,7 +6,17 @@ import sqlalchemy as sa
 from clinic.db_types import utcnow
 from clinic.models import AuditEvent, LoginFailure
 from tests.factories import PASSWORD, make_user
-from tests.helpers import csrf_token, login_fast, login_via_form, submit, text
+from tests.helpers import (
+    csrf_token,
+    element_text,
+    field_error,
+    flashes,
+    input_value,
+    login_fast,
+    login_via_form,
+    submit,
+    text,
+)
 
 
 def audit_actions(db):
@@ -17,7 +27,8 @@ def test_login_page_renders_with_labels(client):
     response = client.get("/login")
     assert response.status_code == 200
     html = text(response)
-    assert 'for="email"' in html and 'for="password"' in html
+    assert element_text(html, 'label[for="email"]') == "Email"
+    assert element_text(html, 'label[for="password"]') == "Password"
 
 
 def test_login_success_redirects_and_audits(client, therapist, db):
@@ -40,8 +51,8 @@ def test_login_starts_a_fresh_session(client, therapist):
 def test_wrong_password_is_refused_and_audited(client, therapist, db):
     response = login_via_form(client, therapist.email, "wrong-password")
     assert response.status_code == 401
-    assert "Email or password is incorrect." in text(response)
-    assert 'value="maya@clinic.example"' in text(response), "the typed email stays in the form"
+    assert flashes(response) == ["Email or password is incorrect."]
+    assert input_value(text(response), "email") == "maya@clinic.example", "the typed email stays in the form"
     assert client.get("/clients/").status_code == 302
     event = db.session.scalar(sa.select(AuditEvent))
     assert (event.action, event.user_id, event.details["reason"]) == ("failed_login", therapist.id, "bad credentials")
@@ -58,7 +69,7 @@ def test_unknown_email_gets_the_same_message(client, db):
 def test_invalid_email_shows_error_beside_field(client):
     response = submit(client, "/login", {"email": "not-an-email", "password": "x"})
     assert response.status_code == 200
-    assert 'id="email-error"' in text(response)
+    assert field_error(response, "email") == "Invalid email address."
 
 
 def test_inactive_account_cannot_log_in(client, db):

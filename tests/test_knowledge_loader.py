@@ -1,5 +1,7 @@
 """Validation of knowledge/: each kind of broken file is refused with its file, line, entry and reason."""
 
+import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -9,6 +11,8 @@ import yaml
 from clinic import create_app
 from clinic.kb.loader import KnowledgeBaseError, load_knowledge_base
 from clinic.kb.schema import REGION_IDS
+
+KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 GOOD_MUSCLE = """\
 muscles:
@@ -187,3 +191,22 @@ def test_flask_kb_check_prints_the_problems_and_fails(tmp_path):
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_load_for_app_reuses_an_unchanged_base_and_reloads_a_changed_file(tmp_path):
+    from clinic.kb import load_for_app
+
+    root = shutil.copytree(KNOWLEDGE, tmp_path / "knowledge")
+    first = load_for_app(root)
+    assert load_for_app(root) is first, "unchanged files: the base parsed before"
+    assert first.muscles["upper-trapezius"].name == "Upper trapezius"
+
+    changed = root / "muscles" / "head-neck.yaml"
+    before = changed.stat().st_mtime_ns
+    changed.write_text(changed.read_text().replace("name: Upper trapezius\n", "name: Upper trapezius (edited)\n", 1))
+    os.utime(changed, ns=(before + 1_000_000_000, before + 1_000_000_000))  # a later mtime, whatever the clock
+    second = load_for_app(root)
+    assert second is not first and second.muscles["upper-trapezius"].name == "Upper trapezius (edited)"
+    assert first.muscles["upper-trapezius"].name == "Upper trapezius", "the earlier base is not changed in place"
+    assert load_for_app(root) is second
+    assert load_for_app(KNOWLEDGE).muscles["upper-trapezius"].name == "Upper trapezius", "another directory"

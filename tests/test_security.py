@@ -127,3 +127,39 @@ def test_an_error_rolls_back_everything_the_request_wrote(app, client, therapist
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+
+
+@pytest.mark.parametrize("path", ["/api/write-then-fail", "/clients/write-then-fail.json"])
+def test_an_error_under_api_or_on_a_json_url_is_a_json_500_and_rolls_back(database_url, therapist, db, path):
+    from clinic import audit
+    from clinic.extensions import db as _db
+    from clinic.models import AuditAction, Client
+    from tests.conftest import build_app
+
+    app = build_app(database_url, PROPAGATE_EXCEPTIONS=False)  # let the app's 500 handler answer, as in production
+    seen_after_the_error = []
+
+    @app.route(path)
+    def write_then_fail():
+        written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
+        _db.session.add(written)
+        _db.session.flush()
+        audit.record(AuditAction.CREATE, client=written)
+        raise RuntimeError("boom")
+
+    @app.after_request
+    def look_at_the_session(response):
+        # Still inside the failed request: what its own database session sees once the handler has run.
+        seen_after_the_error.append(_db.session.scalar(sa.select(sa.func.count()).select_from(Client)))
+        return response
+
+    response = app.test_client().get(path)
+    assert response.status_code == 500 and response.is_json
+    assert response.get_json() == {
+        "error": "Internal Server Error",
+        "message": "Something went wrong; nothing was saved.",
+    }
+    assert seen_after_the_error == [0], "the handler rolled the request's session back"
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0

@@ -1,7 +1,6 @@
 """Logging treatment sessions: validation, all-or-nothing saving, double submits, access and audit."""
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,14 +9,31 @@ from sqlalchemy.exc import IntegrityError
 
 from clinic.models import AuditEvent, PointTreatment, TreatmentSession
 from tests.factories import make_client, make_session
-from tests.helpers import csrf_token, input_value, is_checked, login_fast, selected_option, text
+from tests.helpers import (
+    clinic_today,
+    csrf_token,
+    element,
+    element_text,
+    field_error,
+    flashes,
+    has_element,
+    hidden_inputs,
+    input_value,
+    is_checked,
+    login_fast,
+    parse,
+    selected_option,
+    text,
+    words,
+)
 
-TODAY = date.today()  # UTC on the test machines; tests that depend on the zone set CLINIC_TIMEZONE themselves
+TOMORROW = "{tomorrow}"  # in a parametrized value: the day after today on the clinic's clock
 
 
 def session_data(**overrides) -> dict:
+    """A complete session form, visited this morning (today on the clinic's clock). Needs the app context."""
     data = {
-        "started_at": f"{TODAY.isoformat()}T09:30",
+        "started_at": f"{clinic_today().isoformat()}T09:30",
         "length_minutes": "60",
         "pain_before": "7",
         "pain_after": "4",
@@ -47,10 +63,12 @@ def session_data(**overrides) -> dict:
 def form_page(client, url: str) -> tuple[str, dict]:
     """The rendered form's hidden fields (CSRF, submission token, version)."""
     html = text(client.get(url))
-    hidden = dict(
-        re.findall(r'<input id="(csrf_token|submission_token|version)" name="\1" type="hidden" value="([^"]*)"', html)
-    )
+    hidden = {name: value for name, value in hidden_inputs(html).items() if name in HIDDEN_FIELDS}
+    assert {"csrf_token", "submission_token"} <= set(hidden), f"not the session form: {url}"
     return html, hidden
+
+
+HIDDEN_FIELDS = ("csrf_token", "submission_token", "version")
 
 
 def post_session(client, client_id: int, **overrides):
@@ -71,20 +89,42 @@ def own_client(therapist):
 # --- the form ------------------------------------------------------------------------------------------
 
 
-def test_form_shows_contraindications_first_and_defaults(therapist_client, own_client):
+def test_form_shows_contraindications_first_and_defaults(therapist_client, own_client, today):
     html, hidden = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
-    assert html.index("On warfarin") < html.index('name="pain_before"')
+    warning = element(html, "section.contraindications")
+    assert words(warning.find("p")) == "On warfarin: light pressure only."
+    assert warning.find_next("input", id="pain_before") is not None, "the warning comes before the form"
     assert hidden["submission_token"]
-    assert input_value(html, "started_at").startswith(TODAY.isoformat() + "T")
+    assert input_value(html, "started_at").startswith(today.isoformat() + "T")
     assert input_value(html, "length_minutes") == "60"
-    assert 'data-point-picker="true"' in html and 'data-tp="upper-trapezius/1"' in html
+    assert has_element(html, "[data-point-picker]") and has_element(html, '[data-tp="upper-trapezius/1"]')
+
+
+@pytest.mark.parametrize("typed", ["", "None known", "None known.", "n/a", "no", "NIL", " None. "])
+def test_session_pages_show_no_contraindications_warning_when_none_are_known(therapist_client, therapist, typed):
+    record = make_client(therapist, contraindications=typed)
+    saved = make_session(record)
+    for url in [f"/clients/{record.id}/sessions/new", f"/clients/{record.id}/sessions/{saved.id}"]:
+        html = text(therapist_client.get(url))
+        assert not has_element(html, ".contraindications"), url
+        assert element_text(html, ".contraindications-none") == "No contraindications recorded.", url
+
+
+@pytest.mark.parametrize("typed", ["On warfarin: light pressure only.", "No pressure over the left calf (DVT 2024)."])
+def test_session_pages_show_the_contraindications_warning_for_a_real_entry(therapist_client, therapist, typed):
+    record = make_client(therapist, contraindications=typed)
+    saved = make_session(record)
+    for url in [f"/clients/{record.id}/sessions/new", f"/clients/{record.id}/sessions/{saved.id}"]:
+        html = text(therapist_client.get(url))
+        assert element_text(html, "section.contraindications p") == typed, url
+        assert not has_element(html, ".contraindications-none"), url
 
 
 def test_row_template_for_the_script_uses_the_form_field_names(therapist_client, own_client):
     html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
-    template = html[html.index('<template id="point-row-template">') :]
+    template = element(html, "template#point-row-template")
     for name in ("trigger_point", "side", "pressure_seconds", "pain", "release_felt", "note"):
-        assert f'name="points-__index__-{name}"' in template
+        assert has_element(template, f'[name="points-__index__-{name}"]'), name
 
 
 def test_save_session_with_points(therapist_client, own_client, therapist, db):
@@ -109,10 +149,13 @@ def test_save_session_with_points(therapist_client, own_client, therapist, db):
 def test_session_page_shows_points_warnings_and_referral(therapist_client, own_client, db):
     post_session(therapist_client, own_client.id, **{"points-0-pressure_seconds": "120", "points-1-pain": "9"})
     saved = sessions(db)[0]
-    html = text(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}"))
-    assert "Upper trapezius" in html and "outside 30–90 s" in html and "above 7" in html
-    assert 'href="/knowledge/upper-trapezius"' in html
-    assert "On warfarin" in html
+    page = parse(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}"))
+    first, second = element(page, "table.points-table tbody").find_all("tr", recursive=False)
+    assert words(first.find("a")) == "Upper trapezius"
+    assert first.find("a")["href"] == "/knowledge/upper-trapezius"
+    assert [words(badge) for badge in first.select(".badge")] == ["outside 30–90 s"]
+    assert [words(badge) for badge in second.select(".badge")] == ["above 7"]
+    assert element_text(page, "section.contraindications p") == "On warfarin: light pressure only."
 
 
 def test_blank_rows_are_ignored(therapist_client, own_client, db):
@@ -163,9 +206,10 @@ def test_session_form_carries_the_educational_use_disclaimer(therapist_client, o
 def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client):
     # A failed save re-renders the form: the warnings are visible beside the values typed.
     html = text(post_session(therapist_client, own_client.id, pain_before="", **{"points-0-pressure_seconds": "150"}))
-    row = html[html.index('id="points-0-pressure_seconds"') :]
-    warning = row[row.index("data-pressure-warning") :][:200]
-    assert "hidden" not in warning.split(">")[0]
+    assert input_value(html, "points-0-pressure_seconds") == "150"
+    rows = parse(html).select(".point-rows [data-point-row]")
+    pressure_warnings = [not row.select_one("[data-pressure-warning]").has_attr("hidden") for row in rows]
+    assert pressure_warnings == [True, False, False], "beside the 150 s hold only (then 45 s, then the empty row)"
 
 
 @pytest.mark.parametrize(
@@ -176,7 +220,7 @@ def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client
         ("pain_after", "-1", "from 0 to 10"),
         ("pain_after", "seven", "Not a valid integer value."),
         ("length_minutes", "0", "from 5 to 240"),
-        ("started_at", (TODAY + timedelta(days=1)).isoformat() + "T10:00", "after today"),
+        ("started_at", f"{TOMORROW}T10:00", "after today"),
         ("started_at", "yesterday", "Not a valid datetime value."),
         ("heart_rate_before", "500", "from 30 to 220"),
         ("stress_after", "12", "from 0 to 10"),
@@ -191,16 +235,18 @@ def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client
     ],
 )
 def test_invalid_input_is_refused_beside_the_field_and_nothing_typed_is_lost(
-    therapist_client, own_client, db, field, value, message
+    therapist_client, own_client, db, today, field, value, message
 ):
+    if isinstance(value, str):
+        value = value.format(tomorrow=(today + timedelta(days=1)).isoformat())
     response = post_session(therapist_client, own_client.id, **{field: value})
     html = text(response)
     assert response.status_code == 200
-    assert message in html
-    assert f'id="{field}-error"' in html
+    assert message in field_error(html, field)
     assert sessions(db) == []
     # Every point and note typed is still on the form.
-    assert "Very tender" in html and "Headache since Monday." in html
+    assert words(parse(html).find("textarea", id="subjective")) == "Headache since Monday."
+    assert input_value(html, "points-1-note") == "Very tender"
     assert selected_option(html, "points-1-trigger_point") == "levator-scapulae/1"
     assert is_checked(html, "points-1-local_twitch") and not is_checked(html, "points-1-release_felt")
     assert input_value(html, "points-1-pressure_seconds") == "45"
@@ -220,13 +266,21 @@ def test_repeated_regions_are_stored_once(therapist_client, own_client, db):
     assert sessions(db)[0].pain_regions == ["temple", "jaw"]
 
 
-def test_missing_or_oversized_submission_token_is_refused(therapist_client, own_client, db):
+@pytest.mark.parametrize(
+    "token, message",
+    [
+        ("", "This form is incomplete: reload the page and enter the session again."),
+        ("x" * 65, "Field cannot be longer than 64 characters."),
+    ],
+)
+def test_missing_or_oversized_submission_token_is_refused(therapist_client, own_client, db, token, message):
     url = f"/clients/{own_client.id}/sessions/new"
     _, hidden = form_page(therapist_client, url)
-    for token in ("", "x" * 65):
-        response = therapist_client.post(url, data={**hidden, "submission_token": token, **session_data()})
-        assert response.status_code == 200
-        assert "reload the page" in text(response) or "longer than 64" in text(response)
+    response = therapist_client.post(url, data={**hidden, "submission_token": token, **session_data()})
+    assert response.status_code == 200
+    # A hidden field has no place beside it: its error is the form's alert, after the usual lead-in.
+    alert = element_text(response, ".alert-error:not([data-logged-out])")
+    assert alert == f"Please correct the field marked below; nothing was saved yet. {message}"
     assert sessions(db) == []
 
 
@@ -246,7 +300,7 @@ def test_too_many_point_rows_are_refused(therapist_client, own_client, db):
     _, hidden = form_page(therapist_client, url)
     response = therapist_client.post(url, data={**hidden, **data, **rows})
     assert response.status_code == 200 and sessions(db) == []
-    assert "At most 60 points" in text(response)
+    assert element_text(response, "#points-error").startswith("At most 60 points")
 
 
 def test_opening_the_session_form_is_audited_as_a_view(therapist_client, own_client, db):
@@ -262,8 +316,12 @@ def test_resubmitting_changes_after_back_offers_them_as_an_edit(therapist_client
     response = therapist_client.post(url, data={**hidden, **session_data(plan="Changed plan")})
     html = text(response)
     saved = sessions(db)[0]
-    assert response.status_code == 200 and "already saved" in html and "Changed plan" in html
-    assert f'action="/clients/{own_client.id}/sessions/{saved.id}/edit"' in html
+    assert response.status_code == 200
+    saved_flash, message = flashes(html)  # the first save's redirect was never followed
+    assert saved_flash == "Session saved."
+    assert message.startswith("This session was already saved. Your changes are below")
+    assert words(parse(html).find("textarea", id="plan")) == "Changed plan"
+    assert element(html, "form.session-form")["action"] == f"/clients/{own_client.id}/sessions/{saved.id}/edit"
     assert saved.plan == "Review in a week." and len(sessions(db)) == 1
 
 
@@ -278,11 +336,28 @@ def test_second_click_on_save_in_the_edit_form_is_not_a_conflict(therapist_clien
 
 
 def test_sessions_of_an_archived_client_are_read_only(therapist_client, own_client, db):
-    saved = make_session(own_client)
+    saved = make_session(own_client, pain_after=3)
     own_client.archived_at = datetime.now(UTC)
     db.session.commit()
-    response = therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}/edit")
-    assert response.status_code == 302 and response.headers["Location"].endswith(f"/sessions/{saved.id}")
+    detail = f"/clients/{own_client.id}/sessions/{saved.id}"
+    response = therapist_client.get(f"{detail}/edit")
+    assert response.status_code == 302 and response.headers["Location"] == detail
+    # Posting a complete, valid edit or a new session changes nothing either.
+    token = csrf_token(therapist_client, detail)
+    edit = {"csrf_token": token, "submission_token": "edit", "version": str(saved.version)}
+    response = therapist_client.post(f"{detail}/edit", data={**edit, **session_data(pain_after="1")})
+    assert response.status_code == 302 and response.headers["Location"] == detail
+    new = {"csrf_token": token, "submission_token": "fresh-token"}
+    response = therapist_client.post(f"/clients/{own_client.id}/sessions/new", data={**new, **session_data()})
+    assert response.status_code == 302 and response.headers["Location"] == f"/clients/{own_client.id}"
+    refusal = "This client is archived. Restore them before"
+    assert flashes(therapist_client.get(detail)) == [
+        f"{refusal} editing their sessions.",
+        f"{refusal} logging a session.",
+    ]
+    db.session.expire_all()
+    assert [(s.id, s.pain_after, s.version) for s in sessions(db)] == [(saved.id, 3, saved.version)]
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.in_(["create", "update"]))) is None
 
 
 def test_blood_pressure_must_be_plausible(therapist_client, own_client, db):
@@ -296,16 +371,22 @@ def test_add_point_button_without_javascript_adds_a_row_and_saves_nothing(therap
     response = therapist_client.post(url, data={**hidden, **session_data(pain_before=""), "add_point": "masseter/1"})
     html = text(response)
     assert response.status_code == 200 and sessions(db) == []
-    assert selected_option(html, "points-2-trigger_point") == "masseter/1" and "Very tender" in html
-    assert 'id="pain_before-error"' not in html, "adding a row is not a save attempt"
+    assert selected_option(html, "points-2-trigger_point") == "masseter/1"
+    assert input_value(html, "points-1-note") == "Very tender"
+    assert not has_element(html, ".field .error"), "adding a row is not a save attempt"
 
 
 def test_suggestions_follow_the_reported_regions(therapist_client, own_client):
     url = f"/clients/{own_client.id}/sessions/new"
     _, hidden = form_page(therapist_client, url)
     html = text(therapist_client.post(url, data={**hidden, **session_data(pain_regions=["heel"]), "suggest": "1"}))
-    suggestions = html[html.index("data-suggestions") : html.index("points-title")]
-    assert "Soleus" in suggestions and 'data-add-point="soleus/1"' in suggestions
+    suggestions = {
+        words(item.select_one(".suggestion-name")): [
+            button["data-add-point"] for button in item.select("[data-add-point]")
+        ]
+        for item in element(html, "ol[data-suggestions]").find_all("li")
+    }
+    assert "soleus/1" in suggestions["Soleus"]
 
 
 # --- all or nothing, and once only ------------------------------------------------------------------
@@ -318,7 +399,10 @@ def test_double_submit_stores_one_session(therapist_client, own_client, db):
     second = therapist_client.post(url, data={**hidden, **session_data()})
     assert len(sessions(db)) == 1
     assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
-    assert "already saved" in text(therapist_client.get(second.headers["Location"]))
+    assert flashes(therapist_client.get(second.headers["Location"])) == [
+        "Session saved.",
+        "This session was already saved; it was not stored twice.",
+    ]
 
 
 def test_two_submits_racing_store_one_session_and_both_see_it(therapist_client, own_client, db, monkeypatch):
@@ -514,7 +598,9 @@ def test_stale_edit_is_refused_and_keeps_the_input(therapist_client, own_client,
     saved.updated_at = datetime.now(UTC)
     db.session.commit()
     response = therapist_client.post(url, data={**hidden, **session_data(pain_after="5")})
-    assert response.status_code == 409 and "changed by someone else" in text(response)
+    assert response.status_code == 409
+    [message] = flashes(response)
+    assert message.startswith("This session was changed by someone else while you were editing.")
     assert input_value(text(response), "pain_after") == "5"
     db.session.refresh(saved)
     assert saved.pain_after == 1
@@ -529,14 +615,15 @@ def test_client_page_lists_sessions_newest_first_paginated(therapist_client, own
         make_session(own_client, started_at=datetime(2026, 3, day, 10, tzinfo=UTC))
 
     def sessions_card(url):
-        html = text(therapist_client.get(url))
-        return html[html.index('id="sessions-title"') :]
+        card = element(therapist_client.get(url), "section.sessions-card")
+        rows = [[words(cell) for cell in row.find_all("td")] for row in card.select("tbody tr")]
+        return rows, words(card.select_one(".pager span"))
 
-    html = sessions_card(f"/clients/{own_client.id}")
-    assert html.index("3 Mar 2026") < html.index("2 Mar 2026")
-    assert "1 Mar 2026" not in html and "Page 1 of 2" in html
-    assert "1 Mar 2026" in sessions_card(f"/clients/{own_client.id}?page=2")
-    assert "Upper trapezius" in html
+    rows, pager = sessions_card(f"/clients/{own_client.id}")
+    assert [row[0][:10] for row in rows] == ["3 Mar 2026", "2 Mar 2026"] and pager == "Page 1 of 2"
+    assert rows[0][3] == "Upper trapezius"
+    rows, pager = sessions_card(f"/clients/{own_client.id}?page=2")
+    assert [row[0][:10] for row in rows] == ["1 Mar 2026"] and pager == "Page 2 of 2"
 
 
 def test_repeat_last_session_prefills_points_not_responses(therapist_client, own_client):
