@@ -1,8 +1,8 @@
 from datetime import timedelta
 
 import pytest
-from bs4 import BeautifulSoup
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 
 from clinic.db_types import utcnow
 from clinic.models import AuditEvent, LoginFailure

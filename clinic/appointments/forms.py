@@ -28,11 +28,21 @@ def _int_or_none(value):
         return None
 
 
+class ClinicDateTimeField(DateTimeLocalField):
+    """A date and time on the clinic's clock, with a message a person can act on."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError("Enter the date and time, for example 2026-03-14 09:30.")
+
+
 class AppointmentForm(FlaskForm):
     version = HiddenField()
     client = SelectField("Client", coerce=_int_or_none, validators=[InputRequired("Choose the client.")])
     therapist = SelectField("Therapist", coerce=_int_or_none)
-    start = DateTimeLocalField(
+    start = ClinicDateTimeField(
         "Date and time", format="%Y-%m-%dT%H:%M", validators=[InputRequired("Enter the date and time.")]
     )
     length_minutes = IntegerField(

@@ -64,8 +64,9 @@ def home():
     appointments = appointments_between(current_user, *local_day_bounds(today), therapist_ids=ids)
     plans = last_sessions(appointment.client_id for appointment in appointments)
     record_day_view(today.isoformat(), appointments)
-    db.session.commit()
-    return render_template(
+    # Render before the commit: a commit expires every loaded record, and reading them again would cost two
+    # queries per appointment. Should the commit fail, the page is never sent.
+    page = render_template(
         "appointments/today.html",
         today=today,
         appointments=appointments,
@@ -75,6 +76,8 @@ def home():
         status_form=StatusForm(),
         labels=STATUS_LABELS,
     )
+    db.session.commit()
+    return page
 
 
 # --- the book: a day or a week ---
