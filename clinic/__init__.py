@@ -77,6 +77,7 @@ def register_knowledge_base(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from clinic.admin import bp as admin_bp
     from clinic.api import bp as api_bp
+    from clinic.appointments import bp as appointments_bp
     from clinic.auth import bp as auth_bp
     from clinic.charts import bp as charts_bp
     from clinic.clients import bp as clients_bp
@@ -92,6 +93,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(appointments_bp)
 
 
 def register_security(app: Flask) -> None:

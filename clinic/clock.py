@@ -25,3 +25,8 @@ def to_utc(local: datetime) -> datetime:
 
 def to_local(moment: datetime) -> datetime:
     return moment.astimezone(clinic_zone()).replace(tzinfo=None)
+
+
+def exists_locally(local: datetime) -> bool:
+    """False for a wall-clock time the clinic's clocks skip (the hour lost when daylight-saving time starts)."""
+    return to_local(to_utc(local)) == local

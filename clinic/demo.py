@@ -2,17 +2,20 @@
 Idempotent: running it again adds nothing."""
 
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
 from clinic.admin.services import create_user
+from clinic.appointments.services import create_appointment
 from clinic.auth.services import find_user_by_email
+from clinic.booking import complete_with_session
 from clinic.clients.services import create_client
+from clinic.clock import clinic_today, to_utc
 from clinic.extensions import db
 from clinic.kb import KnowledgeBase, knowledge_base
 from clinic.kb.checker import rank_candidates
-from clinic.models import Client, Role, TreatmentSession
+from clinic.models import Appointment, AppointmentStatus, Client, Role, TreatmentSession
 from clinic.treatments.services import create_session, new_submission_token
 
 DEMO_USERS = [
@@ -230,8 +233,64 @@ def seed_demo() -> int:
         for values in demo_sessions(client, record["pain_regions"], kb):
             create_session(client, client.therapist, new_submission_token(), values)
             created += 1
+    for account in DEMO_USERS:
+        if account["role"] == Role.THERAPIST:
+            created += demo_appointments(find_user_by_email(account["email"]))
     db.session.flush()
     return created
+
+
+def demo_appointments(therapist) -> int:
+    """A week of the book around today: each client's latest session (the last week or so) as the completed
+    appointment it was logged from, a no-show, and appointments ahead, three of them today."""
+    if db.session.scalar(sa.select(Appointment.id).where(Appointment.therapist_id == therapist.id).limit(1)):
+        return 0
+    rng = random.Random(therapist.email)
+    clients = list(
+        db.session.scalars(sa.select(Client).where(Client.therapist_id == therapist.id).order_by(Client.full_name))
+    )
+    created = 0
+    week_ago = datetime.now(UTC) - timedelta(days=8)
+    for client in clients:
+        latest = db.session.scalar(
+            sa.select(TreatmentSession)
+            .where(TreatmentSession.client_id == client.id)
+            .order_by(TreatmentSession.started_at.desc())
+            .limit(1)
+        )
+        if latest is not None and latest.started_at >= week_ago:
+            appointment = _book(client, latest.started_at, latest.length_minutes, AppointmentStatus.BOOKED)
+            complete_with_session(appointment, latest)
+            created += 1
+    today = clinic_today()
+    missed = _book(
+        clients[0], to_utc(datetime.combine(today - timedelta(days=2), time(17))), 60, AppointmentStatus.NO_SHOW
+    )
+    missed.note = "Did not come; phoned, no answer."
+    created += 1
+    hours = [9, 10, 11, 13, 14, 15, 16, 17]
+    for offset in range(5):
+        day = today + timedelta(days=offset)
+        if offset and day.weekday() == 6:  # closed on Sundays (but a demo always has a today)
+            continue
+        count = 3 if offset == 0 else rng.randint(1, 3)
+        for hour, client in zip(sorted(rng.sample(hours, count)), rng.sample(clients, count), strict=True):
+            length = rng.choice([45, 60, 60, 90])
+            _book(client, to_utc(datetime.combine(day, time(hour))), length, AppointmentStatus.BOOKED)
+            created += 1
+    return created
+
+
+def _book(client: Client, starts_at: datetime, length: int, status: AppointmentStatus) -> Appointment:
+    values = {
+        "client_id": client.id,
+        "therapist_id": client.therapist_id,
+        "starts_at": starts_at,
+        "length_minutes": length,
+        "status": status.value,
+        "note": "",
+    }
+    return create_appointment(values, overlaps=[])
 
 
 def demo_sessions(client: Client, regions: list[str], kb: KnowledgeBase) -> list[dict]:

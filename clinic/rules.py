@@ -61,3 +61,14 @@ def for_pages() -> dict:
         "compressionPainTarget": COMPRESSION_PAIN_TARGET,
         "suggestions": SUGGESTIONS,
     }
+
+
+# The appointment book.
+APPOINTMENT_LENGTH_RANGE = LENGTH_RANGE  # an appointment is booked for as long as a session may last
+DEFAULT_APPOINTMENT_MINUTES = 60
+APPOINTMENT_NOTE_MAX = 200  # a short note ("prefers the left room"); clinical notes belong in the session
+BOOK_HOURS = (8, 20)  # the day view offers free slots from 08:00 to 20:00, clinic time
+SLOT_MINUTES = 30  # free time is offered in steps of this many minutes
+REBOOK_DAYS = 7  # "book the next visit" suggests this many days after the last session, unless the plan says
+FEED_PAST_DAYS = 30  # the calendar feed carries appointments from this many days back
+FEED_AHEAD_DAYS = 366  # ... to this many days ahead

@@ -25,6 +25,11 @@ def format_datetime(value: datetime | None) -> str:
     return to_local(value).strftime("%-d %b %Y, %H:%M")
 
 
+def format_local_time(value: datetime | None) -> str:
+    """A stored moment as the clinic's wall-clock time, HH:MM."""
+    return to_local(value).strftime("%H:%M") if value else ""
+
+
 def age_on(born: date, today: date | None = None) -> int:
     today = today or clinic_today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
@@ -34,6 +39,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_local_date, "date_only")
+    app.add_template_filter(format_local_time, "time")
     app.add_template_global(age_on, "age_on")
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")

@@ -79,3 +79,24 @@ def make_session(client: Client, therapist: User | None = None, points: list[dic
     db.session.add(session)
     db.session.commit()
     return session
+
+
+def make_appointment(client: Client, therapist: User | None = None, **fields):
+    """An appointment; `starts_at` is an aware UTC datetime (default: 1 March 2026, 10:00 UTC)."""
+    from datetime import datetime
+
+    from clinic.models import Appointment
+
+    values = {
+        "client": client,
+        "therapist": therapist or client.therapist,
+        "starts_at": datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+        "length_minutes": 60,
+        "status": "booked",
+        "note": "",
+    }
+    values.update(fields)
+    appointment = Appointment(**values)
+    db.session.add(appointment)
+    db.session.commit()
+    return appointment

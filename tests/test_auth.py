@@ -2,6 +2,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from bs4 import BeautifulSoup
 
 from clinic.db_types import utcnow
 from clinic.models import AuditEvent, LoginFailure
@@ -34,7 +35,7 @@ def test_login_page_renders_with_labels(client):
 def test_login_success_redirects_and_audits(client, therapist, db):
     response = login_via_form(client, "MAYA@clinic.example", PASSWORD)
     assert response.status_code == 302
-    assert response.headers["Location"] == "/clients/"
+    assert response.headers["Location"] == "/"  # the therapist's day
     assert client.get("/clients/").status_code == 200
     assert audit_actions(db) == ["login"]
 
@@ -198,13 +199,13 @@ def test_proxy_address_is_used_only_when_trusted(database_url, therapist):
     "target, expected",
     [
         ("/clients/?q=a", "/clients/?q=a"),
-        ("https://evil.example/", "/clients/"),
-        ("//evil.example/", "/clients/"),
-        ("/\\evil.example/", "/clients/"),
-        ("javascript:alert(1)", "/clients/"),
-        ("/\t/evil.example", "/clients/"),
-        ("///evil.example", "/clients/"),
-        ("/%09/evil.example", "/clients/"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/\t/evil.example", "/"),
+        ("///evil.example", "/"),
+        ("/%09/evil.example", "/"),
     ],
 )
 def test_next_only_to_a_local_path(client, therapist, target, expected):
@@ -250,10 +251,12 @@ def test_already_logged_in_skips_the_login_page(therapist_client):
     assert therapist_client.get("/login").status_code == 302
 
 
-def test_home_redirects_by_login_state(client, therapist):
+def test_home_is_the_login_page_or_the_day(client, therapist):
     assert client.get("/").headers["Location"] == "/login"
     login_fast(client, therapist)
-    assert client.get("/").headers["Location"] == "/clients/"
+    response = client.get("/")
+    assert response.status_code == 200
+    assert BeautifulSoup(response.get_data(as_text=True), "html.parser").h1.get_text(strip=True) == "Today"
 
 
 def test_csrf_token_helper_finds_token(client):

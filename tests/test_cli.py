@@ -270,3 +270,23 @@ def test_demo_clients_have_5_to_30_plausible_sessions(runner, db):
                 muscle = kb.muscle_of(point.trigger_point_id)
                 referral = set(muscle.refers_to.primary + muscle.refers_to.secondary)
                 assert referral & complaints[client.full_name], (client.full_name, muscle.slug)
+
+
+def test_demo_seed_books_a_week_around_today(runner, db):
+    from clinic.clock import clinic_today, to_local
+    from clinic.models import Appointment, Role, User
+
+    runner.invoke(args=["demo", "seed"])
+    therapists = list(db.session.scalars(sa.select(User).where(User.role == Role.THERAPIST)))
+    for therapist in therapists:
+        book = list(db.session.scalars(sa.select(Appointment).where(Appointment.therapist_id == therapist.id)))
+        completed = [a for a in book if a.status == "completed"]
+        assert completed and all(a.session is not None and a.session.started_at == a.starts_at for a in completed)
+        today = [a for a in book if to_local(a.starts_at).date() == clinic_today()]
+        assert len([a for a in today if a.status == "booked"]) == 3, therapist.name
+        ahead = [a for a in book if to_local(a.starts_at).date() > clinic_today()]
+        assert ahead and all(a.status == "booked" for a in ahead)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Appointment))
+    second = runner.invoke(args=["demo", "seed"])
+    assert "0 new records" in second.output
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Appointment)) == total

@@ -11,17 +11,10 @@ from clinic.models import AuditAction
 from clinic.models.user import new_session_token
 
 
-@bp.route("/")
-def home():
-    if current_user.is_authenticated:
-        return redirect(url_for("clients.index"))
-    return redirect(url_for("auth.login"))
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("clients.index"))
+        return redirect(url_for("appointments.home"))
     form = LoginForm()
     if form.validate_on_submit():
         result = authenticate(form.email.data, form.password.data, request.remote_addr or "")
@@ -33,7 +26,7 @@ def login():
         session.permanent = True
         login_user(result.user)
         flash(f"Welcome, {result.user.name}.", "success")
-        return redirect(safe_next_url(request.args.get("next")) or url_for("clients.index"))
+        return redirect(safe_next_url(request.args.get("next")) or url_for("appointments.home"))
     return render_template("auth/login.html", form=form)
 
 

@@ -2,6 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from clinic.access import get_client_for
+from clinic.booking import client_visits, next_visits
 from clinic.clients import bp
 from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
 from clinic.clients.services import (
@@ -41,7 +42,8 @@ def index():
         per_page=current_app.config["CLIENTS_PER_PAGE"],
         error_out=False,
     )
-    return render_template("clients/index.html", page=page, q=text, archived=archived)
+    visits = next_visits(client.id for client in page.items)
+    return render_template("clients/index.html", page=page, q=text, archived=archived, next_visits=visits)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,6 +88,7 @@ def detail(client_id: int):
         progress=progress(history, first_visit),
         history_count=len(history),
         figures=figures(history, kb, first_visit),
+        visits=client_visits(client),
     )
 
 

@@ -1,11 +1,14 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 
+from clinic.models.appointment import Appointment, AppointmentStatus
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
 __all__ = [
+    "Appointment",
+    "AppointmentStatus",
     "AuditAction",
     "AuditEvent",
     "Client",

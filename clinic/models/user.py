@@ -40,6 +40,9 @@ class User(UserMixin, db.Model):
     # Part of the login id: rotating it ends every session of this user (password reset, deactivation).
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The private calendar feed: only the SHA-256 of its random token is kept (clinic.booking makes it).
+    calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    calendar_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:

@@ -6,12 +6,13 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from clinic.access import get_client_for
-from clinic.clock import clinic_today, local_now
+from clinic.booking import appointment_to_log, complete_with_session
+from clinic.clock import clinic_today, local_now, to_local
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.history import last_session
 from clinic.kb import knowledge_base
-from clinic.models import Client, TreatmentSession
+from clinic.models import Appointment, Client, TreatmentSession
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
@@ -43,22 +44,31 @@ def create(client_id: int):
     client = get_client_for(current_user, client_id)
     if client.is_archived:
         return archived_refusal("logging a session", url_for("clients.detail", client_id=client.id))
+    appointment = appointment_to_log(current_user, client, request.args.get("appointment"))
+    if appointment is not None and appointment.session_id is not None and request.method == "GET":
+        flash("A session was already logged from this appointment.", "info")
+        return redirect(url_for("treatments.detail", client_id=client.id, session_id=appointment.session_id))
     form = session_form(knowledge_base(), clinic_today())
     if request.method == "GET":
         record_form_view(client)
         db.session.commit()
-        _prefill_new(form, client)
+        _prefill_new(form, client, appointment)
     elif _rebuild_requested():
         _rebuild(form)
     elif form.validate_on_submit():
-        return _store_new(form, client)
+        return _store_new(form, client, appointment)
     return _render_form(form, client, session=None)
 
 
-def _prefill_new(form: SessionForm, client: Client) -> None:
+def _prefill_new(form: SessionForm, client: Client, appointment: Appointment | None = None) -> None:
     form.submission_token.data = new_submission_token()
     form.started_at.data = local_now()
     form.length_minutes.data = DEFAULT_LENGTH_MINUTES
+    if appointment is not None:  # logged from the book: the appointment's date, time and length
+        form.started_at.data = to_local(appointment.starts_at)
+        form.length_minutes.data = appointment.length_minutes
+        if not appointment.is_open:
+            flash(f"This appointment is {appointment.status}: the session will be saved without changing it.", "info")
     previous = last_session(client)
     if previous and request.args.get("repeat"):
         repeat_points(form, previous)
@@ -66,12 +76,14 @@ def _prefill_new(form: SessionForm, client: Client) -> None:
         flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info")
 
 
-def _store_new(form: SessionForm, client: Client):
+def _store_new(form: SessionForm, client: Client, appointment: Appointment | None = None):
     """Store the session once, however often the form is sent (double clicks, Back and Save again)."""
     existing = find_by_token(client, form.submission_token.data)
     if existing is None:
         try:
             session = create_session(client, current_user, form.submission_token.data, form_values(form))
+            if appointment is not None and appointment.is_open:
+                complete_with_session(appointment, session)
             db.session.commit()
         except IntegrityError:
             # The same form was submitted twice at once and the other request stored it first.

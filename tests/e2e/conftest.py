@@ -77,4 +77,4 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base_url}/clients/")
+    page.wait_for_url(f"{base_url}/")  # the day: today's appointments

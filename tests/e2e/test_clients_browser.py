@@ -10,6 +10,7 @@ pytestmark = pytest.mark.e2e
 
 def test_log_in_create_client_and_find_it(page, live_server):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Clients").click()  # login lands on today
     screenshot(page, "clients-empty")
 
     page.get_by_role("link", name="Add client").first.click()

@@ -1,0 +1,183 @@
+"""Booking, moving and changing appointments (audited, flushed, never committed), double bookings, the feed."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from icalendar import Calendar, Event
+from sqlalchemy.orm import joinedload
+
+from clinic import audit
+from clinic.clock import to_utc
+from clinic.concurrency import check_version, flush_or_stale
+from clinic.db_types import utcnow
+from clinic.extensions import db
+from clinic.models import Appointment, AuditAction, Client, User
+from clinic.models.appointment import HOLDS_TIME
+from clinic.rules import APPOINTMENT_LENGTH_RANGE, FEED_AHEAD_DAYS, FEED_PAST_DAYS
+
+
+def values_from(form, therapist_id: int) -> dict[str, Any]:
+    return {
+        "client_id": form.client.data,
+        "therapist_id": therapist_id,
+        "starts_at": to_utc(form.start.data),
+        "length_minutes": form.length_minutes.data,
+        "status": form.status.data,
+        "note": form.note.data or "",
+    }
+
+
+def conflicts(values: dict[str, Any], exclude_id: int | None = None) -> list[Appointment]:
+    """Appointments that overlap this one for the same therapist or the same client (cancelled and no-shows
+    hold no time). The widest possible appointment bounds the search; the exact overlap is checked here."""
+    if values["status"] not in HOLDS_TIME:
+        return []
+    start = values["starts_at"]
+    end = start + timedelta(minutes=values["length_minutes"])
+    query = (
+        sa.select(Appointment)
+        .where(
+            sa.or_(Appointment.therapist_id == values["therapist_id"], Appointment.client_id == values["client_id"]),
+            Appointment.status.in_(list(HOLDS_TIME)),
+            Appointment.starts_at < end,
+            Appointment.starts_at > start - timedelta(minutes=APPOINTMENT_LENGTH_RANGE[1]),
+        )
+        .options(joinedload(Appointment.client), joinedload(Appointment.therapist))
+        .order_by(Appointment.starts_at)
+    )
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return [other for other in db.session.scalars(query) if other.ends_at > start]
+
+
+def create_appointment(values: dict[str, Any], overlaps: list[Appointment]) -> Appointment:
+    appointment = Appointment(**values)
+    db.session.add(appointment)
+    db.session.flush()
+    details: dict[str, Any] = {
+        "starts_at": appointment.starts_at.isoformat(),
+        "length_minutes": appointment.length_minutes,
+        "therapist": appointment.therapist_id,
+    }
+    if overlaps:
+        details["double_booked_with"] = [other.id for other in overlaps]
+    audit.record(
+        AuditAction.CREATE,
+        client=db.session.get(Client, appointment.client_id),
+        entity_type="appointment",
+        entity_id=appointment.id,
+        details=details,
+    )
+    return appointment
+
+
+def update_appointment(
+    appointment: Appointment, values: dict[str, Any], version: str | None, overlaps: list[Appointment]
+) -> dict[str, list]:
+    """Move, re-assign or change an appointment; every change audited as [old, new]."""
+    check_version(appointment, version)
+    changes = audit.apply_changes(appointment, values)
+    if changes:
+        appointment.updated_at = utcnow()
+        details: dict[str, Any] = {"changes": changes}
+        if overlaps:
+            details["double_booked_with"] = [other.id for other in overlaps]
+        audit.record(
+            AuditAction.UPDATE,
+            client=appointment.client,
+            entity_type="appointment",
+            entity_id=appointment.id,
+            details=details,
+        )
+    flush_or_stale()
+    return changes
+
+
+def set_status(appointment: Appointment, status: str, version: str | None) -> bool:
+    """One tap: arrived, cancelled, no-show. A completed appointment with its session keeps that status."""
+    check_version(appointment, version)
+    if appointment.session_id is not None or appointment.status == status:
+        return False
+    old = appointment.status
+    appointment.status = status
+    appointment.updated_at = utcnow()
+    audit.record(
+        AuditAction.UPDATE,
+        client=appointment.client,
+        entity_type="appointment",
+        entity_id=appointment.id,
+        details={"changes": {"status": [old, status]}},
+    )
+    flush_or_stale()
+    return True
+
+
+def record_view(appointment: Appointment) -> None:
+    audit.record(AuditAction.VIEW, client=appointment.client, entity_type="appointment", entity_id=appointment.id)
+
+
+def record_day_view(day: str, appointments: list[Appointment]) -> None:
+    """One event for a page that shows several clients' contraindications and plans: which clients, which day."""
+    if appointments:
+        audit.record(
+            AuditAction.VIEW,
+            entity_type="day",
+            details={"date": day, "clients": sorted({appointment.client_id for appointment in appointments})},
+        )
+
+
+# --- the calendar feed ---
+
+
+def initials(name: str) -> str:
+    """ "Daniel Whitford" -> "D.W.": enough for the therapist, little for anyone who sees their phone."""
+    return "".join(f"{part[0].upper()}." for part in name.split() if part[:1].isalpha()) or "?"
+
+
+def feed_appointments(user: User) -> list[Appointment]:
+    now = utcnow()
+    return list(
+        db.session.scalars(
+            sa.select(Appointment)
+            .where(
+                Appointment.therapist_id == user.id,
+                Appointment.status.in_(list(HOLDS_TIME)),
+                Appointment.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
+                Appointment.starts_at < now + timedelta(days=FEED_AHEAD_DAYS),
+            )
+            .options(joinedload(Appointment.client))
+            .order_by(Appointment.starts_at)
+        )
+    )
+
+
+def calendar_feed(user: User, appointments: list[Appointment], host: str) -> bytes:
+    """An iCalendar file: times in UTC and the client's initials, nothing else (no name, note or clinical data)."""
+    calendar = Calendar()
+    calendar.add("prodid", "-//Knotwork//appointment book//EN")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", "Knotwork appointments")
+    stamp = utcnow()
+    for appointment in appointments:
+        event = Event()
+        event.add("uid", f"appointment-{appointment.id}@{host}")
+        event.add("dtstamp", stamp)
+        event.add("dtstart", appointment.starts_at)
+        event.add("dtend", appointment.ends_at)
+        event.add("summary", initials(appointment.client.full_name))
+        event.add("status", "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    return calendar.to_ical()
+
+
+def record_feed_read(user: User) -> None:
+    audit.record(AuditAction.EXPORT, entity_type="calendar_feed", entity_id=user.id, user=user)
+
+
+def parse_local(raw: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(raw or "", "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
