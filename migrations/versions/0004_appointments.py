@@ -1,6 +1,6 @@
 """appointments: the book, sessions linked to the appointment they were logged from, calendar feed token
 
-Revision ID: 0006
+Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-28 00:18:28.540175
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006'
+revision = "0004"
 down_revision = '0003'
 branch_labels = None
 depends_on = None
