@@ -20,6 +20,7 @@ def muscle(slug: str, primary: list[str], secondary: list[str] = (), name: str |
             "refers_to": {"primary": primary, "secondary": list(secondary)},
             "conditions": ["test"],
             "self_care": "Rest.",
+            "sources": ["A test source."],
         }
     )
 

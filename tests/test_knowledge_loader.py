@@ -24,6 +24,7 @@ muscles:
       secondary: [occiput]
     conditions: [tension headache]
     self_care: Stretch gently.
+    sources: [Travell and Simons, chapter on the trapezius]
 """
 
 
