@@ -78,7 +78,9 @@ def test_safety_pages_at_three_sizes(browser, live_server, hip_client, size):
     page.goto(f"{live_server}/clients/{hip_client}/sessions/new")
     page.locator('svg[data-point-picker] .tp-dot[data-tp="gluteus-minimus/1"]').dispatch_event("click")
     page.locator("[data-point-cautions] li.caution-met").first.wait_for()
-    page.locator('svg[data-interactive][data-view="back"] .region[data-region="calf"] path').first.dispatch_event("click")
+    page.locator('svg[data-interactive][data-view="back"] .region[data-region="calf"] path').first.dispatch_event(
+        "click"
+    )
     page.locator("[data-session-red-flags] li").first.wait_for()
     screenshot(page, f"safety-session-form-{size}")
     part(page, "[data-point-row]", f"safety-part-point-row-{size}")
