@@ -1,7 +1,9 @@
 """Logging treatment sessions: validation, all-or-nothing saving, double submits, access and audit."""
 
+import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +14,8 @@ from clinic.models import AuditEvent, PointTreatment, TreatmentSession
 from tests.factories import make_client, make_session
 from tests.helpers import csrf_token, input_value, is_checked, login_fast, selected_option, text
 
-TODAY = date.today()  # UTC on the test machines; tests that depend on the zone set CLINIC_TIMEZONE themselves
+# The clinic's today, as the app computes it (clinic.clock reads CLINIC_TIMEZONE), whatever the host's zone.
+TODAY = datetime.now(ZoneInfo(os.environ.get("CLINIC_TIMEZONE") or "UTC")).date()
 
 
 def session_data(**overrides) -> dict:
