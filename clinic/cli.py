@@ -71,10 +71,15 @@ def kb_group() -> None:
 def kb_check_command() -> None:
     """Validate knowledge/ (the app already refuses to start on a broken file) and check it is complete."""
     kb = knowledge_base()
-    problems = kb.completeness_problems()
-    for problem in problems:
+    general = kb.general_problems()
+    for problem in general:
         click.echo(f"{current_app.config['KNOWLEDGE_DIR']}: {problem}", err=True)
-    if problems:
+    for problem in kb.coverage_problems:  # these name their own file and line
+        click.echo(str(problem), err=True)
+    if general or kb.coverage_problems:
         raise SystemExit(1)
     points = sum(1 for _ in kb.points())
-    click.echo(f"Knowledge base OK: {len(kb.muscles)} muscles, {points} trigger points, {len(kb.regions)} regions.")
+    click.echo(
+        f"Knowledge base OK: {len(kb.muscles)} muscles, {points} trigger points, {len(kb.regions)} regions, "
+        f"{len(kb.relations())} key/satellite relations."
+    )

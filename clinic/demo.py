@@ -10,7 +10,7 @@ from clinic.admin.services import create_user
 from clinic.appointments.services import create_appointment
 from clinic.auth.services import find_user_by_email
 from clinic.booking import complete_with_session
-from clinic.clients.services import create_client
+from clinic.clients.services import create_client, update_client
 from clinic.clock import clinic_today, to_utc
 from clinic.extensions import db
 from clinic.kb import KnowledgeBase, knowledge_base
@@ -69,6 +69,7 @@ DEMO_CLIENTS = [
         "health_history": "Low back pain after lifting a garden planter 8 weeks ago; pain into the right buttock and outer hip. Type 2 diabetes, well controlled.",
         "medications": "Warfarin 5 mg daily; metformin.",
         "contraindications": "On warfarin: light pressure only, check for bruising each visit. Reduced sensation in both feet: no deep work on the feet.",
+        "precautions": ["anticoagulants", "neuropathy"],
         "consent_date": date(2026, 1, 20),
         "notes": "Uses a cane on bad days; table height low.",
     },
@@ -129,13 +130,14 @@ DEMO_CLIENTS = [
         "health_history": "Frozen shoulder (right), diagnosed 4 months ago; cannot reach behind the back. Physiotherapy ongoing.",
         "medications": "Paracetamol 1 g as needed.",
         "contraindications": "Hypertension, controlled: check blood pressure if headache or dizziness.",
+        "precautions": ["hypertension"],
         "consent_date": date(2026, 2, 14),
         "notes": "Works with physio: share notes with consent.",
     },
     {
         "therapist": "sam@knotwork.example",
         "full_name": "Sofia Marchetti",
-        "pain_regions": ["thigh-back", "buttock"],
+        "pain_regions": ["thigh-back", "buttock", "thigh-inner"],
         "date_of_birth": date(1988, 12, 12),
         "phone": "555-0109",
         "email": "sofia.m@example.com",
@@ -144,6 +146,7 @@ DEMO_CLIENTS = [
         "health_history": "Pain in the back of the thigh and buttock after sprint training; sitting aggravates it.",
         "medications": _NONE,
         "contraindications": "Pregnant, 14 weeks (2026-11): side-lying only, no deep abdominal or prone work.",
+        "precautions": ["pregnancy"],
         "consent_date": date(2026, 7, 7),
         "notes": "",
     },
@@ -180,15 +183,16 @@ DEMO_CLIENTS = [
     {
         "therapist": "sam@knotwork.example",
         "full_name": "Walter Greene",
-        "pain_regions": ["knee-front", "thigh-front"],
+        "pain_regions": ["knee-front", "thigh-front", "hip-side"],
         "date_of_birth": date(1949, 6, 15),
         "phone": "555-0168",
         "email": "",
         "physician_name": "Dr. Helen Marsh",
         "physician_contact": "Riverside Family Practice, 555-0190",
-        "health_history": "Knee pain, front of the right knee, when climbing stairs. Osteoarthritis both knees. Hip replacement left side 2019.",
+        "health_history": "Knee pain, front of the right knee, when climbing stairs. Osteoarthritis both knees. Hip replacement left side 2019 (posterior approach); aches over the outer left hip after walking.",
         "medications": "Apixaban 5 mg twice daily; amlodipine.",
         "contraindications": "On apixaban: light pressure only. Left hip replacement: no deep work around the joint, avoid hip flexion beyond 90 degrees.",
+        "precautions": ["hip-replacement", "anticoagulants"],
         "consent_date": date(2026, 3, 28),
         "notes": "Hard of hearing on the left: speak on his right.",
     },
@@ -228,6 +232,9 @@ def seed_demo() -> int:
         if client is None:
             client = create_client(data, find_user_by_email(record["therapist"]))
             created += 1
+        elif data.get("precautions") and not client.precautions:
+            # A demo clinic seeded before precautions existed gets them, audited like any edit.
+            update_client(client, {"precautions": data["precautions"]}, str(client.version))
         if db.session.scalar(sa.select(TreatmentSession.id).where(TreatmentSession.client_id == client.id).limit(1)):
             continue
         for values in demo_sessions(client, record["pain_regions"], kb):

@@ -7,6 +7,8 @@ from flask import Flask
 from clinic import rules
 from clinic.clock import clinic_today, to_local
 from clinic.kb.figure import focus_viewbox, render_figure
+from clinic.precautions import labels as precaution_labels
+from clinic.safety import cautions_for, self_care_for
 
 
 def format_date(value: date | None) -> str:
@@ -44,6 +46,9 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")
     app.add_template_global(rules, "rules")
+    app.add_template_global(precaution_labels, "precaution_labels")
+    app.add_template_global(cautions_for, "safety_cautions")
+    app.add_template_global(self_care_for, "safety_self_care")
 
     @app.context_processor
     def knowledge_base_context():

@@ -30,13 +30,47 @@ def test_muscles_list(client):
 
 def test_muscle_detail(client):
     muscle = client.get("/api/muscles/upper-trapezius").get_json()
-    assert set(muscle) == {"slug", "name", "group", "trigger_points", "refers_to", "conditions"}
+    assert set(muscle) == {
+        "slug",
+        "name",
+        "group",
+        "trigger_points",
+        "refers_to",
+        "conditions",
+        "satellites",
+        "keys",
+        "cautions",
+    }
     assert muscle["slug"] == "upper-trapezius" and muscle["group"] == "head-neck"
     assert all(set(point) == {"id", "location"} for point in muscle["trigger_points"])
     assert muscle["trigger_points"][0]["id"] == "upper-trapezius/1"
     assert set(muscle["refers_to"]) == {"primary", "secondary"}
     assert "temple" in muscle["refers_to"]["primary"]
     assert "tension headache" in muscle["conditions"]
+    # DESIGN 4a: its satellites, the muscles that list it as one (its keys), and its cautions as text
+    assert "temporalis" in muscle["satellites"]
+    assert muscle["keys"] == ["lower-trapezius"]
+    assert muscle["cautions"] and all(isinstance(text, str) and text for text in muscle["cautions"])
+
+
+def test_muscle_keys_are_the_muscles_naming_it_a_satellite(client):
+    temporalis = client.get("/api/muscles/temporalis").get_json()
+    assert set(temporalis["keys"]) == {"sternocleidomastoid", "upper-trapezius"}
+    assert temporalis["satellites"] == []
+    for key in temporalis["keys"]:
+        assert "temporalis" in client.get(f"/api/muscles/{key}").get_json()["satellites"]
+
+
+def test_symptom_checker_adds_red_flags_of_the_chosen_regions(client):
+    result = client.get("/api/symptom-checker?regions=calf,low-back").get_json()
+    assert {"region", "text"} == set(result["red_flags"][0])
+    by_region = {}
+    for flag in result["red_flags"]:
+        by_region.setdefault(flag["region"], []).append(flag["text"])
+    assert list(by_region) == ["calf", "low-back"]
+    assert any("swollen" in text and "clot" in text for text in by_region["calf"])
+    assert any("saddle" in text.lower() for text in by_region["low-back"])
+    assert all(set(c) == {"slug", "name", "score", "primary", "secondary"} for c in result["candidates"])
 
 
 def test_unknown_muscle_is_json_404(client):
@@ -67,7 +101,7 @@ def test_symptom_checker_unknown_region_is_400_naming_it(client):
 
 
 def test_symptom_checker_with_no_regions_is_empty(client):
-    assert client.get("/api/symptom-checker").get_json() == {"regions": [], "candidates": []}
+    assert client.get("/api/symptom-checker").get_json() == {"regions": [], "candidates": [], "red_flags": []}
 
 
 def test_symptom_checker_ignores_repeats_and_spaces(client):

@@ -349,7 +349,12 @@ def test_booking_at_a_wall_clock_time_on_the_change_days(new_york, db):
 
 
 def test_today_shows_contraindications_plan_and_log_session(therapist_client, therapist, other_therapist):
-    careful = make_client(therapist, full_name="Carla Careful", contraindications="On warfarin: light pressure.")
+    careful = make_client(
+        therapist,
+        full_name="Carla Careful",
+        contraindications="On warfarin: light pressure.",
+        precautions=["anticoagulants", "pregnancy"],
+    )
     plain = make_client(therapist, full_name="Pete Plain", contraindications="None known.")
     make_session(careful, plan="Weekly; stretch the upper trapezius at home.")
     first = make_appointment(careful, starts_at=today_at(9), length_minutes=45)
@@ -363,6 +368,13 @@ def test_today_shows_contraindications_plan_and_log_session(therapist_client, th
     assert careful_row.select_one(".visit-start").get_text(strip=True) == "09:00"
     assert "On warfarin: light pressure." in careful_row.select_one("[data-contraindications]").get_text()
     assert plain_row.select_one("[data-contraindications]") is None
+    assert careful_row.select_one("[data-precautions]").get_text(" ", strip=True) == (
+        "Precautions Pregnancy, Takes anticoagulants (blood thinners)"
+    )
+    assert plain_row.select_one("[data-precautions]") is None
+    assert plain_row.select_one(".visit-contra-none").get_text(strip=True) == (
+        "No contraindications or precautions recorded."
+    )
     assert "stretch the upper trapezius" in careful_row.select_one("[data-plan]").get_text()
     assert "First visit" in plain_row.select_one("[data-plan]").get_text()
     log = careful_row.find("a", string="Log session")

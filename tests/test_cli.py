@@ -1,3 +1,5 @@
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -17,7 +19,9 @@ def counts(db):
 
 
 def account_changes(db, user):
-    """The audit entries about an account, oldest first."""
+    """
+
+    import reThe audit entries about an account, oldest first."""
     query = sa.select(AuditEvent).where(AuditEvent.entity_type == "user", AuditEvent.entity_id == user.id)
     return [(event.action, event.details) for event in db.session.scalars(query.order_by(AuditEvent.id))]
 
@@ -225,7 +229,33 @@ def test_help_lists_the_groups_not_the_old_names(runner):
 def test_kb_check_passes_on_the_shipped_knowledge_base(runner):
     result = runner.invoke(args=["kb", "check"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Knowledge base OK: 77 muscles")
+    muscles, relations = re.match(
+        r"Knowledge base OK: (\d+) muscles, \d+ trigger points, 60 regions, (\d+) key/satellite relations",
+        result.stdout,
+    ).groups()
+    assert int(muscles) >= 100 and int(relations) >= 20
+
+
+def test_kb_check_names_a_region_without_a_primary_referrer_with_file_and_line(app, runner, tmp_path):
+    import shutil
+
+    from clinic.kb import load_for_app
+
+    shutil.copytree(app.config["KNOWLEDGE_DIR"], tmp_path / "kb")
+    path = tmp_path / "kb" / "muscles" / "leg-foot.yaml"
+    text = path.read_text()
+    # abductor hallucis is the inner ankle's only primary referrer: move the region to its spillover zone
+    text = text.replace(
+        "primary: [heel, ankle-inner]\n      secondary: [sole]", "primary: [heel]\n      secondary: [sole, ankle-inner]"
+    )
+    path.write_text(text)
+    app.extensions["knowledge_base"] = load_for_app(tmp_path / "kb")
+    app.config["KNOWLEDGE_DIR"] = str(tmp_path / "kb")
+    result = runner.invoke(args=["kb", "check"])
+    assert result.exit_code == 1
+    regions = tmp_path / "kb" / "regions.yaml"
+    line = next(n for n, row in enumerate(regions.read_text().splitlines(), 1) if row == "  - id: ankle-inner")
+    assert f"{regions}:{line}: ankle-inner: no muscle has this region in its primary (essential) zone" in result.output
 
 
 def test_demo_seed_is_idempotent_and_prints_logins(runner, db):

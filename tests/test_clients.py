@@ -195,7 +195,7 @@ def test_detail_shows_no_contraindications_warning_when_none_are_known(therapist
     client = make_client(therapist, contraindications=typed)
     html = text(therapist_client.get(f"/clients/{client.id}"))
     assert not has_element(html, ".contraindications")
-    assert element_text(html, ".contraindications-none") == "No contraindications recorded."
+    assert element_text(html, ".contraindications-none") == "No contraindications or precautions recorded."
 
 
 @pytest.mark.parametrize(
@@ -398,3 +398,58 @@ def test_admin_assigns_and_shares(admin_client, therapist, other_therapist, db):
     # The previous therapist now sees the client through the share.
     login_fast(admin_client, therapist)
     assert admin_client.get(f"/clients/{client.id}").status_code == 200
+
+
+# --- structured precautions (DESIGN 6a) ----------------------------------------------------------------
+
+
+def test_precautions_are_stored_in_the_fixed_order_and_shown_beside_contraindications(therapist_client, db):
+    response = submit(therapist_client, "/clients/new", {**VALID, "precautions": ["pregnancy", "anticoagulants"]})
+    assert response.status_code == 302
+    client = db.session.scalar(sa.select(Client))
+    assert client.precautions == ["pregnancy", "anticoagulants"]
+    soup = BeautifulSoup(text(therapist_client.get(response.headers["Location"])), "html.parser")
+    box = soup.select_one("section.contraindications")
+    assert "Varicose veins" in box.select_one(".prewrap").get_text()
+    assert [li.get_text(strip=True) for li in box.select("[data-precautions] li")] == [
+        "Pregnancy",
+        "Takes anticoagulants (blood thinners)",
+    ]
+
+
+def test_precautions_alone_fill_the_contraindications_box(therapist_client, therapist):
+    client = make_client(therapist, precautions=["hip-replacement"])
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{client.id}")), "html.parser")
+    assert soup.select_one(".contraindications-none") is None
+    assert [li.get_text(strip=True) for li in soup.select("[data-precautions] li")] == ["Hip replacement"]
+
+
+def test_unknown_precaution_is_refused_beside_the_field_and_the_rest_is_kept(therapist_client, db):
+    data = {**VALID, "precautions": ["pregnancy", "blood-thinners"]}
+    soup = BeautifulSoup(text(submit(therapist_client, "/clients/new", data)), "html.parser")
+    assert "not a valid choice" in soup.select_one("#precautions-error").get_text()
+    assert soup.select_one('input[name="precautions"][value="pregnancy"]').has_attr("checked")
+    assert soup.select_one("#contraindications").get_text().strip() == VALID["contraindications"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+
+
+def test_editing_precautions_is_audited_with_old_and_new_lists(therapist_client, therapist, db):
+    client = make_client(therapist, full_name="Jane Marlow", precautions=["pregnancy"])
+    page = f"/clients/{client.id}/edit"
+    soup = BeautifulSoup(text(therapist_client.get(page)), "html.parser")
+    assert soup.select_one('input[name="precautions"][value="pregnancy"]').has_attr("checked")
+    assert not soup.select_one('input[name="precautions"][value="osteoporosis"]').has_attr("checked")
+    version = soup.select_one("#version")["value"]
+    data = {**VALID, "precautions": ["osteoporosis", "anticoagulants"], "version": version}
+    assert submit(therapist_client, page, data).status_code == 302
+    changes = events(db, "update")[0].details["changes"]
+    assert changes["precautions"] == [["pregnancy"], ["anticoagulants", "osteoporosis"]]
+
+
+def test_unticking_every_precaution_stores_an_empty_list(therapist_client, therapist, db):
+    client = make_client(therapist, full_name="Jane Marlow", precautions=["pregnancy"])
+    page = f"/clients/{client.id}/edit"
+    version = BeautifulSoup(text(therapist_client.get(page)), "html.parser").select_one("#version")["value"]
+    assert submit(therapist_client, page, {**VALID, "version": version}).status_code == 302
+    db.session.refresh(client)
+    assert client.precautions == []

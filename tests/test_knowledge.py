@@ -1,6 +1,7 @@
 """The knowledge base content, the symptom checker's ranking, and the public knowledge pages."""
 
 import pytest
+from bs4 import BeautifulSoup
 
 from clinic.kb import KnowledgeBase, knowledge_base
 from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, search_muscles
@@ -20,6 +21,7 @@ def muscle(slug: str, primary: list[str], secondary: list[str] = (), name: str |
             "refers_to": {"primary": primary, "secondary": list(secondary)},
             "conditions": ["test"],
             "self_care": "Rest.",
+            "sources": ["A test source."],
         }
     )
 
@@ -241,3 +243,148 @@ def test_kb_check_fails_on_an_incomplete_base(runner, app, tmp_path):
     app.config["KNOWLEDGE_DIR"] = str(tmp_path)
     result = runner.invoke(args=["kb", "check"])
     assert result.exit_code == 1 and "only 1 muscles" in result.output
+
+
+# --- second edition: evidence-ordered ranking (DESIGN 4a) ----------------------------------------------
+
+
+def kb_with_sources(sources: dict[str, list[str]], *muscles: Muscle) -> KnowledgeBase:
+    regions = {r: Region(id=r, name=r, views=["front"], common_sources=sources.get(r, [])) for r in REGION_IDS}
+    return KnowledgeBase(regions=regions, muscles={m.slug: m for m in muscles})
+
+
+LOW_BACK = {  # most frequent first, after the prevalence review of Monclús-Díez et al. 2025
+    "low-back": ["quadratus-lumborum", "gluteus-medius", "iliocostalis"],
+    "buttock": ["quadratus-lumborum", "gluteus-medius"],
+}
+
+
+def test_evidence_breaks_the_tie_that_names_used_to_break():
+    kb = kb_with_sources(
+        LOW_BACK,
+        muscle("gluteus-medius", ["low-back"]),
+        muscle("iliocostalis", ["low-back"]),
+        muscle("quadratus-lumborum", ["low-back"]),
+    )
+    # alphabetically QL would come last; the evidence puts it first
+    assert slugs(rank_candidates(kb, ["low-back"])) == ["quadratus-lumborum", "gluteus-medius", "iliocostalis"]
+
+
+def test_a_muscle_left_out_of_common_sources_comes_after_every_listed_one():
+    kb = kb_with_sources(LOW_BACK, muscle("aaa-unlisted", ["low-back"]), muscle("iliocostalis", ["low-back"]))
+    ranked = rank_candidates(kb, ["low-back"])
+    assert slugs(ranked) == ["iliocostalis", "aaa-unlisted"]
+    assert [c.evidence for c in ranked] == [2, 3]
+
+
+def test_evidence_never_outranks_a_primary_match_or_more_regions():
+    kb = kb_with_sources(
+        LOW_BACK,
+        muscle("quadratus-lumborum", ["buttock"], ["low-back"]),  # first in both lists, but spillover in one
+        muscle("gluteus-medius", ["low-back", "buttock"]),
+        muscle("zz-unlisted", ["low-back"]),
+    )
+    ranked = rank_candidates(kb, ["low-back", "buttock"])
+    assert slugs(ranked) == ["gluteus-medius", "quadratus-lumborum", "zz-unlisted"]
+    scores = [c.score for c in ranked]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == 3
+
+
+def test_higher_score_always_means_higher_place_with_evidence():
+    kb = kb_with_sources(
+        LOW_BACK,
+        muscle("quadratus-lumborum", ["low-back", "buttock"]),
+        muscle("gluteus-medius", ["low-back", "buttock"]),
+        muscle("iliocostalis", ["low-back"], ["buttock"]),
+    )
+    ranked = rank_candidates(kb, ["low-back", "buttock"])
+    assert slugs(ranked) == ["quadratus-lumborum", "gluteus-medius", "iliocostalis"]
+    assert ranked[0].score > ranked[1].score > ranked[2].score
+
+
+def test_readme_worked_example_on_the_shipped_base(app):
+    """knowledge/README.md, "Ranking": low back and buttock."""
+    ranked = rank_candidates(knowledge_base(), ["low-back", "buttock"])
+    assert slugs(ranked)[:5] == [
+        "quadratus-lumborum",
+        "gluteus-medius",
+        "iliocostalis",
+        "longissimus-thoracis",
+        "iliopsoas",
+    ]
+    assert [c.evidence for c in ranked[:4]] == [0, 2, 8, 10]
+
+
+@pytest.mark.parametrize(
+    ("region", "first"),
+    [
+        ("low-back", "quadratus-lumborum"),
+        ("front-of-shoulder", "infraspinatus"),
+        ("forearm-front", "pronator-teres"),
+        ("shin", "tibialis-anterior"),
+        ("ankle-inner", "abductor-hallucis"),
+    ],
+)
+def test_shipped_regions_rank_their_most_frequent_source_first(app, region, first):
+    assert rank_candidates(knowledge_base(), [region])[0].muscle.slug == first
+
+
+def test_every_region_has_a_primary_referrer_and_common_sources(app):
+    kb = knowledge_base()
+    for region in kb.regions.values():
+        assert any(kind == "primary" for _, kind in kb.referrers[region.id]), region.id
+        assert region.common_sources and region.red_flags, region.id
+
+
+def test_shipped_base_has_sources_and_enough_relations(app):
+    kb = knowledge_base()
+    assert len(kb.muscles) >= 100
+    assert all(m.sources for m in kb.muscles.values())
+    assert len(kb.relations()) >= 20
+    assert ("quadratus-lumborum", "gluteus-minimus") in {(k.slug, s.slug) for k, s, _ in kb.relations()}
+
+
+# --- second edition on the pages ---------------------------------------------------------------------
+
+
+def test_muscle_page_says_which_to_release_first(client):
+    soup = BeautifulSoup(text(client.get("/knowledge/upper-trapezius")), "html.parser")
+    keys = soup.select_one("[data-keys]")
+    assert [a["href"] for a in keys.select("a")] == ["/knowledge/lower-trapezius"]
+    assert "release that muscle first" in keys.get_text(" ", strip=True)
+    satellites = soup.select_one("[data-satellites]")
+    assert "/knowledge/temporalis" in [a["href"] for a in satellites.select("a")]
+    assert satellites.get_text(" ", strip=True).startswith("Often keeps")
+    assert "release the upper trapezius first" in satellites.get_text(" ", strip=True)
+
+
+def test_muscle_page_shows_cautions_factors_differentials_sources_and_unsuitable_self_care(client):
+    soup = BeautifulSoup(text(client.get("/knowledge/gluteus-minimus")), "html.parser")
+    assert any("posterior-approach hip replacement" in li.get_text() for li in soup.select("[data-cautions] li"))
+    assert soup.select("[data-perpetuating] li") and soup.select("[data-also-consider] li")
+    assert "chapter on the gluteus minimus" in soup.select_one("[data-sources]").get_text()
+    notes = soup.select("[data-self-care]")
+    assert len(notes) == 2
+    assert notes[0].select_one(".not-for") is None
+    assert notes[1].select_one(".not-for").get_text(strip=True) == "Not for: hip replacement."
+
+
+def test_a_muscle_without_relations_has_no_release_section(client):
+    soup = BeautifulSoup(text(client.get("/knowledge/popliteus")), "html.parser")
+    assert soup.select_one("[data-keys]") is None and soup.select_one("[data-satellites]") is None
+
+
+def test_symptom_checker_page_shows_red_flags_for_the_public(client):
+    soup = BeautifulSoup(text(client.get("/symptom-checker?region=calf")), "html.parser")
+    box = soup.select_one("[data-red-flags]")
+    assert not box.has_attr("hidden")
+    assert box.select_one("h3").get_text(strip=True) == "See a physician first if any of these apply"
+    items = box.select("[data-red-flag-list] li")
+    assert items and all(li["data-flag-region"] == "calf" for li in items)
+    assert any("swollen" in li.get_text() for li in items)
+
+
+def test_symptom_checker_page_hides_red_flags_until_a_region_is_chosen(client):
+    soup = BeautifulSoup(text(client.get("/symptom-checker")), "html.parser")
+    box = soup.select_one("[data-red-flags]")
+    assert box.has_attr("hidden") and not box.select("li")

@@ -28,6 +28,7 @@ muscles:
       secondary: [occiput]
     conditions: [tension headache]
     self_care: Stretch gently.
+    sources: [Travell and Simons, chapter on the trapezius]
 """
 
 
@@ -210,3 +211,116 @@ def test_load_for_app_reuses_an_unchanged_base_and_reloads_a_changed_file(tmp_pa
     assert first.muscles["upper-trapezius"].name == "Upper trapezius", "the earlier base is not changed in place"
     assert load_for_app(root) is second
     assert load_for_app(KNOWLEDGE).muscles["upper-trapezius"].name == "Upper trapezius", "another directory"
+
+
+# --- second edition fields (DESIGN 4a, 6a) -------------------------------------------------------------
+
+SECOND_EDITION = GOOD_MUSCLE.replace(
+    "    self_care: Stretch gently.\n",
+    """\
+    self_care:
+      - text: Stretch gently.
+      - text: Roll a ball firmly over it.
+        avoid_if: [anticoagulants]
+    satellites:
+      - slug: upper-trapezius-two
+        source: Travell and Simons, chapter on the trapezius
+    perpetuating_factors: [forward head posture]
+    also_consider: [cervical radiculopathy]
+    cautions:
+      - text: Keep off the hollow above the collarbone.
+        precautions: [anticoagulants]
+""",
+)
+SATELLITE = """\
+  - slug: upper-trapezius-two
+    name: Second muscle
+    group: head-neck
+    trigger_points:
+      - id: upper-trapezius-two/1
+        location: Elsewhere.
+        position: {view: back, x: 160, y: 97}
+    refers_to:
+      primary: [temple]
+    conditions: [tension headache]
+    self_care: Rest.
+    sources: [A public page]
+"""
+
+
+def line_of(path: Path, fragment: str) -> int:
+    return next(n for n, row in enumerate(path.read_text().splitlines(), 1) if fragment in row)
+
+
+def test_second_edition_fields_load(tmp_path):
+    kb = load_knowledge_base(write_base(tmp_path, SECOND_EDITION + SATELLITE))
+    trapezius = kb.muscles["upper-trapezius"]
+    assert [note.avoid_if for note in trapezius.self_care] == [[], ["anticoagulants"]]
+    assert [m.slug for m in kb.satellites_of(trapezius)] == ["upper-trapezius-two"]
+    assert [m.slug for m in kb.keys["upper-trapezius-two"]] == ["upper-trapezius"]
+    assert trapezius.cautions[0].precautions == ["anticoagulants"]
+
+
+def test_a_muscle_without_sources_is_refused(tmp_path):
+    root = write_base(
+        tmp_path, GOOD_MUSCLE.replace("    sources: [Travell and Simons, chapter on the trapezius]\n", "")
+    )
+    [problem] = problems_for(root)
+    assert problem.startswith(f"{root}/muscles/head-neck.yaml:2: upper-trapezius: no source")
+
+
+def test_unknown_satellite_slug_is_named_with_its_line(tmp_path):
+    root = write_base(tmp_path, SECOND_EDITION)  # the satellite muscle is missing
+    path = root / "muscles" / "head-neck.yaml"
+    [problem] = problems_for(root)
+    assert problem == (
+        f"{path}:{line_of(path, 'slug: upper-trapezius-two')}: upper-trapezius: "
+        "satellites: unknown muscle slug 'upper-trapezius-two'"
+    )
+
+
+def test_a_muscle_cannot_be_its_own_satellite(tmp_path):
+    root = write_base(tmp_path, SECOND_EDITION.replace("slug: upper-trapezius-two", "slug: upper-trapezius"))
+    assert "a muscle cannot be its own satellite" in problems_for(root)[0]
+
+
+@pytest.mark.parametrize("where", ["avoid_if: [anticoagulants]", "precautions: [anticoagulants]"])
+def test_unknown_precaution_id_is_named_with_its_line(tmp_path, where):
+    root = write_base(
+        tmp_path, SECOND_EDITION.replace(where, where.replace("anticoagulants", "blood-thinners")) + SATELLITE
+    )
+    path = root / "muscles" / "head-neck.yaml"
+    [problem] = problems_for(root)
+    assert problem.startswith(f"{path}:{line_of(path, 'blood-thinners')}: upper-trapezius: ")
+    assert "unknown precaution id 'blood-thinners'" in problem
+
+
+def regions_with(region: str, **fields) -> list[dict]:
+    regions = [{"id": r, "name": r.title(), "views": ["front"]} for r in REGION_IDS]
+    next(r for r in regions if r["id"] == region).update(fields)
+    return regions
+
+
+def test_unknown_common_source_is_named_with_its_line(tmp_path):
+    root = write_base(tmp_path, regions=regions_with("temple", common_sources=["upper-trapezius", "temporalis"]))
+    path = root / "regions.yaml"
+    [problem] = problems_for(root)
+    assert (
+        problem == f"{path}:{line_of(path, '- temporalis')}: temple: common_sources: unknown muscle slug 'temporalis'"
+    )
+
+
+def test_a_common_source_must_refer_to_its_region(tmp_path):
+    root = write_base(tmp_path, regions=regions_with("heel", common_sources=["upper-trapezius"]))
+    assert "common_sources: 'upper-trapezius' does not refer pain to 'heel'" in problems_for(root)[0]
+
+
+def test_a_region_with_no_primary_referrer_is_reported_with_its_line(tmp_path):
+    root = write_base(tmp_path)
+    kb = load_knowledge_base(root)  # valid, so start-up goes on; `flask kb check` reports it
+    path = root / "regions.yaml"
+    problems = [str(problem) for problem in kb.coverage_problems]
+    heel = f"{path}:{line_of(path, 'id: heel')}: heel: no muscle has this region in its primary (essential) zone"
+    assert heel in problems
+    assert not any(": temple: no muscle" in problem for problem in problems)  # temple is in the primary zone
+    assert heel in kb.completeness_problems()

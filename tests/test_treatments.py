@@ -107,7 +107,7 @@ def test_session_pages_show_no_contraindications_warning_when_none_are_known(the
     for url in [f"/clients/{record.id}/sessions/new", f"/clients/{record.id}/sessions/{saved.id}"]:
         html = text(therapist_client.get(url))
         assert not has_element(html, ".contraindications"), url
-        assert element_text(html, ".contraindications-none") == "No contraindications recorded.", url
+        assert element_text(html, ".contraindications-none") == "No contraindications or precautions recorded.", url
 
 
 @pytest.mark.parametrize("typed", ["On warfarin: light pressure only.", "No pressure over the left calf (DVT 2024)."])
@@ -646,3 +646,124 @@ def test_repeat_last_session_prefills_points_not_responses(therapist_client, own
     assert input_value(html, "points-0-side-2") == "both" and is_checked(html, "points-0-side-2")
     assert input_value(html, "points-0-pain") == ""
     assert not is_checked(html, "points-0-release_felt")
+
+
+# --- safety on the form: cautions meeting precautions, red flags, release order (issue 12) ------------
+
+
+def edit_soup(http, client, points, regions=("temple",)) -> BeautifulSoup:
+    saved = make_session(client, points=[{"trigger_point_id": p} for p in points], pain_regions=list(regions))
+    html, _ = form_page(http, f"/clients/{client.id}/sessions/{saved.id}/edit")
+    return BeautifulSoup(html, "html.parser")
+
+
+def row_for(soup: BeautifulSoup, point_id: str):
+    select = next(
+        s
+        for s in soup.select("[data-point-rows] select")
+        if s.select_one("option[selected]") and s.select_one("option[selected]")["value"] == point_id
+    )
+    return select.find_parent(attrs={"data-point-row": True})
+
+
+def test_hip_replacement_client_sees_the_matching_caution_and_unsuitable_self_care(therapist_client, therapist):
+    client = make_client(therapist, precautions=["hip-replacement"])
+    soup = edit_soup(therapist_client, client, ["gluteus-minimus/1", "upper-trapezius/1"])
+    box = row_for(soup, "gluteus-minimus/1").select_one("[data-point-cautions]")
+    met = box.select("li.caution-met")
+    assert len(met) == 1 and "posterior-approach hip replacement" in met[0].get_text()
+    assert met[0].select_one(".caution-flag").get_text(strip=True) == "For this client (hip replacement):"
+    [unsuitable] = box.select(".self-care-unsuitable")
+    assert "fall across the body" in unsuitable.get_text()
+    # the trapezius row has a caution too, but it meets none of this client's precautions
+    trapezius = row_for(soup, "upper-trapezius/1").select_one("[data-point-cautions]")
+    assert trapezius.select("li.caution") and not trapezius.select(".caution-met")
+
+
+def test_another_client_sees_the_cautions_unmarked(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = edit_soup(therapist_client, client, ["gluteus-minimus/1"])
+    box = row_for(soup, "gluteus-minimus/1").select_one("[data-point-cautions]")
+    assert any("posterior-approach hip replacement" in li.get_text() for li in box.select("li.caution"))
+    assert not box.select(".caution-met") and not box.select(".self-care-unsuitable")
+
+
+def test_warfarin_client_is_warned_on_the_calf_and_inner_thigh(therapist_client, therapist):
+    client = make_client(therapist, precautions=["anticoagulants"])
+    soup = edit_soup(therapist_client, client, ["soleus/1", "adductor-longus-brevis/1"])
+    calf = row_for(soup, "soleus/1").select_one("[data-point-cautions]")
+    assert "takes anticoagulants (blood thinners)" in calf.select_one("li.caution-met .caution-flag").get_text()
+    thigh = row_for(soup, "adductor-longus-brevis/1").select_one("[data-point-cautions]")
+    assert any("Deep medial thigh" in li.get_text() for li in thigh.select("li.caution-met"))
+
+
+def test_script_data_carries_the_client_marks_for_rows_added_by_clicking(therapist_client, therapist):
+    import json
+
+    client = make_client(therapist, precautions=["pregnancy"])
+    soup = BeautifulSoup(form_page(therapist_client, f"/clients/{client.id}/sessions/new")[0], "html.parser")
+    safety = json.loads(soup.select_one("#session-form-data").get_text())["safety"]
+    assert safety["precautions"] == ["Pregnancy"]
+    assert any(c["met"] == ["Pregnancy"] for c in safety["cautions"]["gastrocnemius"])
+    assert safety["unsuitableSelfCare"]["pyramidalis"][0]["unsuitable"] == ["Pregnancy"]
+    assert "gluteus-minimus" not in safety["unsuitableSelfCare"]
+    assert "quadratus-lumborum" in safety["keys"]["gluteus-minimus"]
+    assert safety["redFlags"]["calf"]
+    # the empty row the script copies has the box it fills
+    template = BeautifulSoup(soup.select_one("#point-row-template").decode_contents(), "html.parser")
+    assert template.select_one("[data-point-cautions]") is not None
+
+
+def test_red_flags_of_the_marked_regions_say_refer_before_treating(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = edit_soup(therapist_client, client, ["soleus/1"], regions=("calf", "low-back"))
+    box = soup.select_one("[data-session-red-flags]")
+    assert not box.has_attr("hidden")
+    assert box.select_one("h3").get_text(strip=True) == "Red flags: refer before treating"
+    regions = [li["data-flag-region"] for li in box.select("[data-red-flag-list] li")]
+    assert regions[0] == "calf" and "low-back" in regions
+    assert any("saddle" in li.get_text() for li in box.select("[data-red-flag-list] li"))
+
+
+def test_no_red_flags_without_marked_regions(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = edit_soup(therapist_client, client, ["soleus/1"], regions=())
+    box = soup.select_one("[data-session-red-flags]")
+    assert box.has_attr("hidden") and not box.select("li")
+
+
+def test_release_order_suggests_keys_before_their_satellites(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = edit_soup(therapist_client, client, ["temporalis/1", "upper-trapezius/1", "soleus/1"])
+    steps = soup.select("[data-release-order] [data-release-steps] li")
+    order = [li["data-release-muscle"] for li in steps]
+    # lower trapezius keeps the upper trapezius going, which (with the SCM) keeps the temporalis going
+    assert order.index("lower-trapezius") < order.index("upper-trapezius") < order.index("temporalis")
+    assert order.index("sternocleidomastoid") < order.index("temporalis")
+    assert "soleus" not in order  # no relation: nothing to order
+    suggested = {li["data-release-muscle"] for li in steps if "suggested" in li.get("class", [])}
+    assert suggested == {"lower-trapezius", "sternocleidomastoid"}
+    trapezius = next(li for li in steps if li["data-release-muscle"] == "upper-trapezius")
+    assert "often keeps" in trapezius.get_text() and "temporalis" in trapezius.get_text()
+
+
+def test_release_order_is_hidden_when_no_point_has_a_relation(therapist_client, therapist):
+    client = make_client(therapist)
+    soup = edit_soup(therapist_client, client, ["popliteus/1"])
+    assert soup.select_one("[data-release-order]").has_attr("hidden")
+
+
+def test_a_point_added_without_javascript_shows_its_caution_before_saving(therapist_client, therapist, db):
+    client = make_client(therapist, precautions=["clot-history"])
+    url = f"/clients/{client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    data = {
+        **hidden,
+        **session_data(**{"points-1-trigger_point": None, "points-1-side": None}),
+        "add_point": "gastrocnemius/1",
+    }
+    data = {k: v for k, v in data.items() if not k.startswith("points-1-")}
+    soup = BeautifulSoup(text(therapist_client.post(url, data=data)), "html.parser")
+    box = row_for(soup, "gastrocnemius/1").select_one("[data-point-cautions]")
+    assert "history of blood clots (dvt)" in box.select_one("li.caution-met .caution-flag").get_text()
+    assert sessions(db) == []

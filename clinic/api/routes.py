@@ -4,7 +4,7 @@ from flask import jsonify, request
 
 from clinic.api import bp
 from clinic.kb import knowledge_base
-from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates
+from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, red_flags
 
 
 @bp.route("/regions")
@@ -29,7 +29,8 @@ def muscles():
 
 @bp.route("/muscles/<slug>")
 def muscle(slug: str):
-    found = knowledge_base().muscles.get(slug)
+    kb = knowledge_base()
+    found = kb.muscles.get(slug)
     if found is None:
         return jsonify(error="Not Found", message=f"no muscle with slug {slug!r}"), 404
     return jsonify(
@@ -40,6 +41,9 @@ def muscle(slug: str):
             "trigger_points": [{"id": point.id, "location": point.location} for point in found.trigger_points],
             "refers_to": {"primary": list(found.refers_to.primary), "secondary": list(found.refers_to.secondary)},
             "conditions": list(found.conditions),
+            "satellites": [satellite.slug for satellite in found.satellites],
+            "keys": [key.slug for key in kb.keys[found.slug]],
+            "cautions": [caution.text for caution in found.cautions],
         }
     )
 
@@ -64,5 +68,6 @@ def symptom_checker():
                 }
                 for c in rank_candidates(kb, chosen)
             ],
+            "red_flags": red_flags(kb, chosen),
         }
     )

@@ -14,7 +14,8 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import NotBefore, NotInFuture
+from clinic.forms import NotBefore, NotInFuture, as_choices
+from clinic.precautions import PRECAUTIONS
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
 
@@ -44,6 +45,14 @@ class ClientForm(FlaskForm):
         validators=[Optional(), Length(max=4000)],
         filters=_strip,
         description="Shown at the top of every session form: areas to avoid, conditions that limit pressure.",
+    )
+    precautions = SelectMultipleField(
+        "Precautions",
+        choices=as_choices(PRECAUTIONS.items()),
+        validators=[Optional()],
+        description="Tick what applies: the session form marks the cautions and self-care that meet these.",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
     health_history = TextAreaField("Health history", validators=[Optional(), Length(max=10000)], filters=_strip)
     medications = TextAreaField(

@@ -12,6 +12,7 @@ from clinic.concurrency import check_version, flush_or_stale
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Role, User
+from clinic.precautions import known
 
 NULLABLE_FIELDS = {"consent_date"}
 
@@ -92,6 +93,8 @@ def record_view(client: Client) -> None:
 
 def _editable(data: dict[str, Any]) -> dict[str, Any]:
     values = {field: data[field] for field in Client.EDITABLE_FIELDS if field in data}
+    if "precautions" in values:
+        values["precautions"] = known(values["precautions"])  # the fixed list's order, so an edit compares equal
     # Optional text fields are stored as "" rather than NULL: one empty value, not two.
     return {field: ("" if value is None and field not in NULLABLE_FIELDS else value) for field, value in values.items()}
 

@@ -6,6 +6,8 @@ from functools import cached_property
 
 from clinic.kb.schema import MUSCLE_GROUPS, Muscle, Position, Region, TriggerPoint
 
+MINIMUM_MUSCLES = 100  # the second edition's floor (issue 12); `flask kb check` fails below it
+
 
 @dataclass(frozen=True)
 class MusclePoint:
@@ -47,6 +49,10 @@ class KnowledgeBase:
     muscles: dict[str, Muscle]  # by slug, ordered by group then name
     # region id -> [(muscle, "primary" | "secondary")]: the referral map run backwards.
     referrers: dict[str, list[tuple[Muscle, str]]] = field(init=False)
+    # slug -> the muscles that list it as a satellite (its key muscles, released first).
+    keys: dict[str, list[Muscle]] = field(init=False)
+    # Problems a valid base may have while it is being written (set by the loader; `flask kb check` reports them).
+    coverage_problems: list = field(default_factory=list)
     _points: dict[str, MusclePoint] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -58,6 +64,23 @@ class KnowledgeBase:
             for kind in ("primary", "secondary"):
                 for region in getattr(muscle.refers_to, kind):
                     self.referrers[region].append((muscle, kind))
+        self.keys = {slug: [] for slug in self.muscles}
+        for muscle in self.muscles.values():
+            for satellite in muscle.satellites:
+                if satellite.slug in self.keys:
+                    self.keys[satellite.slug].append(muscle)
+
+    def satellites_of(self, muscle: Muscle) -> list[Muscle]:
+        return [self.muscles[s.slug] for s in muscle.satellites if s.slug in self.muscles]
+
+    def relations(self) -> list[tuple[Muscle, Muscle, str]]:
+        """Every key -> satellite relation with its source."""
+        return [
+            (muscle, self.muscles[s.slug], s.source)
+            for muscle in self.muscles.values()
+            for s in muscle.satellites
+            if s.slug in self.muscles
+        ]
 
     def point(self, point_id: str) -> MusclePoint | None:
         """The trigger point with this id, or None when the base no longer has it (old records keep their ids)."""
@@ -88,8 +111,12 @@ class KnowledgeBase:
     def region_names(self) -> dict[str, str]:
         return {region.id: region.name for region in self.regions.values()}
 
-    def completeness_problems(self, minimum_muscles: int = 40) -> list[str]:
+    def completeness_problems(self, minimum_muscles: int = MINIMUM_MUSCLES) -> list[str]:
         """What keeps a valid base from being complete enough to ship (checked by `flask kb check`)."""
+        return self.general_problems(minimum_muscles) + [str(problem) for problem in self.coverage_problems]
+
+    def general_problems(self, minimum_muscles: int = MINIMUM_MUSCLES) -> list[str]:
+        """The completeness problems that belong to no one file."""
         problems = []
         if len(self.muscles) < minimum_muscles:
             problems.append(f"only {len(self.muscles)} muscles; at least {minimum_muscles} are needed")

@@ -39,20 +39,73 @@ class KnowledgeBaseError(click.ClickException):
 def load_knowledge_base(directory: Path) -> KnowledgeBase:
     """Read regions.yaml and muscles/*.yaml; raise KnowledgeBaseError listing every problem found."""
     problems: list[Problem] = []
-    regions = _load_regions(directory, problems)
-    muscles = _load_muscles(directory, problems)
+    region_entries: list[tuple[Region, yaml.Node, Any]] = []
+    muscle_entries: list[tuple[Muscle, yaml.Node, Any, Path]] = []
+    regions = _load_regions(directory, problems, region_entries)
+    muscles = _load_muscles(directory, problems, muscle_entries)
+    if not problems:
+        _check_references(directory, region_entries, muscle_entries, problems)
     if problems:
         raise KnowledgeBaseError(problems)
     ordered = sorted(muscles, key=lambda m: (list(MUSCLE_GROUPS).index(m.group), m.name.lower()))
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         regions={region.id: region for region in regions}, muscles={muscle.slug: muscle for muscle in ordered}
     )
+    kb.coverage_problems = _coverage_problems(directory, kb, region_entries)
+    return kb
 
 
-def _load_regions(directory: Path, problems: list[Problem]) -> list[Region]:
+def _check_references(
+    directory: Path,
+    region_entries: list[tuple[Region, yaml.Node, Any]],
+    muscle_entries: list[tuple[Muscle, yaml.Node, Any, Path]],
+    problems: list[Problem],
+) -> None:
+    """Slugs named in `satellites` and in a region's `common_sources` must be muscles of the base."""
+    by_slug = {muscle.slug: muscle for muscle, *_ in muscle_entries}
+    slugs = set(by_slug)
+    for muscle, node, data, path in muscle_entries:
+        for index, satellite in enumerate(muscle.satellites):
+            if satellite.slug not in slugs:
+                problems.append(
+                    _problem(
+                        path, node, data, f"satellites: unknown muscle slug {satellite.slug!r}", ("satellites", index)
+                    )
+                )
+    path = directory / "regions.yaml"
+    for region, node, data in region_entries:
+        for index, slug in enumerate(region.common_sources):
+            where = ("common_sources", index)
+            if slug not in slugs:
+                problems.append(_problem(path, node, data, f"common_sources: unknown muscle slug {slug!r}", where))
+            elif region.id not in by_slug[slug].refers_to.primary + by_slug[slug].refers_to.secondary:
+                reason = f"common_sources: {slug!r} does not refer pain to {region.id!r} (its refers_to)"
+                problems.append(_problem(path, node, data, reason, where))
+
+
+def _coverage_problems(directory: Path, kb: KnowledgeBase, region_entries) -> list[Problem]:
+    """What a valid base still lacks to ship (reported by `flask kb check`, not fatal at start-up)."""
+    path = directory / "regions.yaml"
+    problems = []
+    for region, node, data in region_entries:
+        if not any(kind == "primary" for _, kind in kb.referrers[region.id]):
+            problems.append(_problem(path, node, data, "no muscle has this region in its primary (essential) zone"))
+        elif not region.common_sources:
+            problems.append(
+                _problem(path, node, data, "no common_sources: list the usual muscles, most frequent first")
+            )
+    return problems
+
+
+def _load_regions(directory: Path, problems: list[Problem], found: list) -> list[Region]:
     path = directory / "regions.yaml"
     entries = _read_entries(path, "regions", problems)
-    regions = [region for region in (_validate(Region, node, data, path, problems) for node, data in entries) if region]
+    regions = []
+    for node, data in entries:
+        region = _validate(Region, node, data, path, problems)
+        if region:
+            regions.append(region)
+            found.append((region, node, data))
     counts = Counter(region.id for region in regions)
     for node, data in entries:
         if counts.get(data.get("id") if isinstance(data, dict) else None, 0) > 1:
@@ -64,7 +117,7 @@ def _load_regions(directory: Path, problems: list[Problem]) -> list[Region]:
     return regions
 
 
-def _load_muscles(directory: Path, problems: list[Problem]) -> list[Muscle]:
+def _load_muscles(directory: Path, problems: list[Problem], found: list) -> list[Muscle]:
     files = sorted((directory / "muscles").glob("*.yaml"))
     if not files:
         problems.append(Problem(str(directory / "muscles"), 0, "muscles", "no muscle files (*.yaml) found"))
@@ -89,6 +142,7 @@ def _load_muscles(directory: Path, problems: list[Problem]) -> list[Muscle]:
                 else:
                     first_seen[key] = here
             muscles.append(muscle)
+            found.append((muscle, node, data, path))
     return muscles
 
 

@@ -2,7 +2,9 @@
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from clinic.precautions import PRECAUTION_IDS
 
 REGION_GROUPS: dict[str, tuple[str, ...]] = {
     "Head and neck": (
@@ -105,7 +107,19 @@ def _no_duplicates(values: list) -> list:
     return values
 
 
+def _known_precaution(precaution: str) -> str:
+    if precaution not in PRECAUTION_IDS:
+        raise ValueError(f"unknown precaution id {precaution!r} (see clinic/precautions.py)")
+    return precaution
+
+
+def _listed_self_care(value):
+    """`self_care` is one text, or a list of notes each with its own `avoid_if`."""
+    return [{"text": value}] if isinstance(value, str) else value
+
+
 RegionId = Annotated[str, AfterValidator(_known_region)]
+PrecautionId = Annotated[str, AfterValidator(_known_precaution)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Slug = Annotated[str, StringConstraints(pattern=_KEBAB)]
 
@@ -118,6 +132,10 @@ class Region(_Record):
     id: RegionId
     name: Text
     views: Annotated[list[Literal["front", "back"]], Field(min_length=1), AfterValidator(_no_duplicates)]
+    # Muscle slugs, the most frequent source of pain here first (checked against the muscles by the loader).
+    common_sources: Annotated[list[Slug], AfterValidator(_no_duplicates)] = []
+    # Signs that need a physician before any treatment, written as the sign ("calf swollen, warm and red").
+    red_flags: list[Text] = []
 
 
 class Position(_Record):
@@ -148,6 +166,26 @@ class Referral(_Record):
         return self
 
 
+class Satellite(_Record):
+    """A muscle in which this one's trigger points commonly induce satellite points (release the key first)."""
+
+    slug: Slug
+    source: Text
+
+
+class Caution(_Record):
+    """An endangerment site or a care point near this muscle's trigger points. `precautions`: the client
+    precautions (DESIGN 6a) that make it matter more, so the session form can mark it for those clients."""
+
+    text: Text
+    precautions: Annotated[list[PrecautionId], AfterValidator(_no_duplicates)] = []
+
+
+class SelfCare(_Record):
+    text: Text
+    avoid_if: Annotated[list[PrecautionId], AfterValidator(_no_duplicates)] = []
+
+
 class Muscle(_Record):
     slug: Slug
     name: Text
@@ -156,7 +194,12 @@ class Muscle(_Record):
     trigger_points: Annotated[list[TriggerPoint], Field(min_length=1)]
     refers_to: Referral
     conditions: Annotated[list[Text], Field(min_length=1), AfterValidator(_no_duplicates)]
-    self_care: Text
+    self_care: Annotated[list[SelfCare], BeforeValidator(_listed_self_care), Field(min_length=1)]
+    sources: Annotated[list[Text], AfterValidator(_no_duplicates)] = []  # required: see _has_sources
+    satellites: list[Satellite] = []
+    perpetuating_factors: Annotated[list[Text], AfterValidator(_no_duplicates)] = []
+    also_consider: Annotated[list[Text], AfterValidator(_no_duplicates)] = []
+    cautions: list[Caution] = []
 
     @model_validator(mode="after")
     def _trigger_point_ids_belong_to_muscle(self) -> "Muscle":
@@ -165,11 +208,26 @@ class Muscle(_Record):
                 raise ValueError(f"trigger point id {point.id!r} must start with '{self.slug}/'")
         ids = [point.id for point in self.trigger_points]
         _no_duplicates(ids)
+        satellites = [satellite.slug for satellite in self.satellites]
+        if self.slug in satellites:
+            raise ValueError("a muscle cannot be its own satellite")
+        _no_duplicates(satellites)
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _has_sources(cls, data):
+        if isinstance(data, dict) and not data.get("sources"):
+            raise ValueError("no source: cite at least one book chapter, paper or public page under `sources`")
+        return data
 
     @property
     def group_name(self) -> str:
         return MUSCLE_GROUPS[self.group]
+
+    @property
+    def self_care_text(self) -> str:
+        return " ".join(note.text for note in self.self_care)
 
     def search_text(self, region_names: dict[str, str]) -> str:
         regions = self.refers_to.primary + self.refers_to.secondary

@@ -4,7 +4,7 @@ from flask import abort, render_template, request, url_for
 
 from clinic.kb import knowledge_base
 from clinic.kb.cards import muscle_card
-from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, search_muscles
+from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, red_flags, search_muscles
 from clinic.kb.schema import REGION_GROUPS
 from clinic.knowledge import bp
 
@@ -28,7 +28,13 @@ def muscle(slug: str):
     found = kb.muscles.get(slug)
     if found is None:
         abort(404)
-    return render_template("knowledge/muscle.html", muscle=found, region_names=kb.region_names)
+    return render_template(
+        "knowledge/muscle.html",
+        muscle=found,
+        region_names=kb.region_names,
+        satellites=kb.satellites_of(found),
+        keys=kb.keys[found.slug],
+    )
 
 
 @bp.route("/symptom-checker")
@@ -44,6 +50,7 @@ def symptom_checker():
         "knowledge/symptom_checker.html",
         regions=regions,
         candidates=rank_candidates(kb, regions),
+        red_flags=red_flags(kb, regions),
         region_groups=REGION_GROUPS,
         region_names=kb.region_names,
         page_data={

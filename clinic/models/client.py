@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from clinic.db_types import UTCDateTime, utcnow
 from clinic.extensions import db
 from clinic.models.user import User
+from clinic.precautions import labels
 
 client_shares = sa.Table(
     "client_shares",
@@ -35,6 +36,9 @@ class Client(db.Model):
     health_history: Mapped[str] = mapped_column(sa.Text, default="")
     medications: Mapped[str] = mapped_column(sa.Text, default="")
     contraindications: Mapped[str] = mapped_column(sa.Text, default="")
+    # Structured precautions (DESIGN 6a): ids from clinic.precautions, validated by the form. A JSON list rather
+    # than a join table: a short fixed vocabulary, always read and written with the client, audited as one field.
+    precautions: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     consent_date: Mapped[date | None] = mapped_column(sa.Date)
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     therapist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
@@ -60,6 +64,7 @@ class Client(db.Model):
         "health_history",
         "medications",
         "contraindications",
+        "precautions",
         "consent_date",
         "notes",
     )
@@ -67,6 +72,10 @@ class Client(db.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+    @property
+    def precaution_labels(self) -> list[str]:
+        return labels(self.precautions)
 
     @property
     def has_contraindications(self) -> bool:

@@ -8,11 +8,13 @@ from flask import url_for
 from clinic.kb import KnowledgeBase
 from clinic.kb.cards import muscle_card
 from clinic.kb.checker import rank_candidates
+from clinic.models import Client
 from clinic.rules import SUGGESTIONS, for_pages
+from clinic.safety import script_safety, session_safety
 from clinic.treatments.forms import PointForm, SessionForm
 
 
-def form_page(form: SessionForm, kb: KnowledgeBase) -> dict[str, Any]:
+def form_page(form: SessionForm, kb: KnowledgeBase, client: Client) -> dict[str, Any]:
     blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = form.point_choices
     regions = [region for region in form.pain_regions.data or [] if region in kb.regions]
@@ -21,7 +23,10 @@ def form_page(form: SessionForm, kb: KnowledgeBase) -> dict[str, Any]:
         "suggestions": rank_candidates(kb, regions)[:SUGGESTIONS],
         "blank_row": blank_row,
         "point_names": {point.id: point.name for point in kb.points()},
-        "page_data": script_data(kb),
+        "safety": session_safety(
+            kb, [entry.form.trigger_point.data for entry in form.points if entry.form.trigger_point.data], regions
+        ),
+        "page_data": {**script_data(kb), "safety": script_safety(kb, client.precautions)},
     }
 
 

@@ -182,5 +182,5 @@ def _render_form(form: SessionForm, client: Client, session: TreatmentSession | 
         client=client,
         session=session,
         action=action,
-        **form_page(form, knowledge_base()),
+        **form_page(form, knowledge_base(), client),
     )

@@ -78,3 +78,12 @@ def test_knowledge_list_and_search(page, live_server):
     page.get_by_label("Search muscles").press("Enter")
     names = page.locator(".muscle-name").all_inner_texts()
     assert "Quadratus plantae" in names and "Upper trapezius" not in names
+
+
+def test_the_longest_second_edition_pages_still_print_on_one_page(page, live_server):
+    """Satellites, cautions, factors, differentials and sources make these the longest muscle pages."""
+    page.emulate_media(media="print")
+    for slug in ("pectoralis-major", "piriformis", "sternocleidomastoid", "gluteus-minimus"):
+        page.goto(f"{live_server}/knowledge/{slug}")
+        for paper in ("Letter", "A4"):
+            assert pdf_page_count(page.pdf(format=paper, print_background=True)) == 1, (slug, paper)

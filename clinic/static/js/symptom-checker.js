@@ -36,22 +36,37 @@
     window.history.replaceState(null, "", url);
 
     var mine = ++requestNumber;
-    if (!ids.length) { render([], []); return; }
+    if (!ids.length) { render([], [], []); return; }
     fetch(data.api + "?regions=" + encodeURIComponent(ids.join(",")), { headers: { Accept: "application/json" } })
       .then(function (response) { return response.json(); })
-      .then(function (result) { if (mine === requestNumber) { render(result.regions, result.candidates); } })
+      .then(function (result) { if (mine === requestNumber) { render(result.regions, result.candidates, result.red_flags || []); } })
       .catch(function () {
         if (mine === requestNumber) { showMessage("The list could not be updated. Check the connection and try again."); }
       });
   }
 
-  function render(chosen, candidates) {
+  function render(chosen, candidates, flags) {
+    renderFlags(flags);
     list.replaceChildren();
     candidates.forEach(function (candidate) { list.appendChild(candidateItem(candidate, chosen)); });
     container.querySelector("[data-count]").textContent = chosen.length ? String(candidates.length) : "";
     container.querySelector("[data-empty]").hidden = chosen.length > 0;
     container.querySelector("[data-none]").hidden = !chosen.length || candidates.length > 0;
     showMessage("");
+  }
+
+  /* Red flags of the chosen regions, worded for the public: see a physician first. */
+  function renderFlags(flags) {
+    var box = container.querySelector("[data-red-flags]");
+    var flagList = box.querySelector("[data-red-flag-list]");
+    flagList.replaceChildren();
+    flags.forEach(function (flag) {
+      var item = element("li", "", flag.text + " ");
+      item.dataset.flagRegion = flag.region;
+      item.appendChild(element("span", "muted", "(" + data.regionNames[flag.region] + ")"));
+      flagList.appendChild(item);
+    });
+    box.hidden = flags.length === 0;
   }
 
   function candidateItem(candidate, chosen) {
