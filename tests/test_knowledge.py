@@ -366,7 +366,7 @@ def test_muscle_page_shows_cautions_factors_differentials_sources_and_unsuitable
     notes = soup.select("[data-self-care]")
     assert len(notes) == 2
     assert notes[0].select_one(".not-for") is None
-    assert notes[1].select_one(".not-for").get_text(strip=True) == "Not for: hip replacement."
+    assert notes[1].select_one(".not-for").get_text(strip=True) == "Not for: Hip replacement."
 
 
 def test_a_muscle_without_relations_has_no_release_section(client):
