@@ -6,6 +6,8 @@ from flask import Flask
 
 from clinic import rules
 from clinic.clock import clinic_today, to_local
+from clinic.forms import error_links
+from clinic.kb import sides
 from clinic.kb.figure import focus_viewbox, render_figure
 
 
@@ -38,6 +40,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")
     app.add_template_global(rules, "rules")
+    app.add_template_global(sides.label, "region_label")
+    app.add_template_global(error_links, "error_links")
 
     @app.context_processor
     def knowledge_base_context():
