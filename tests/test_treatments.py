@@ -614,7 +614,7 @@ def test_a_session_within_30_minutes_of_another_asks_first(therapist_client, own
     response = post_session(therapist_client, own_client.id, started_at=close, subjective="Second visit?")
     page = BeautifulSoup(text(response), "html.parser")
     assert page.select_one("#near-warning") is not None
-    assert page.find("textarea", attrs={"name": "subjective"}).get_text() == "Second visit?"
+    assert page.find("textarea", attrs={"name": "subjective"}).get_text().strip() == "Second visit?"
     assert len(sessions(db)) == 1
     confirmed = post_session(therapist_client, own_client.id, started_at=close, confirm_near="y")
     assert confirmed.status_code == 302 and len(sessions(db)) == 2
