@@ -131,6 +131,8 @@ def _picker_dots(layer: ET.Element, view: str, point: TriggerPoint, name: str) -
             },
         )
         ET.SubElement(dot, f"{{{SVG_NS}}}title").text = label
+        # what the eye sees when zoomed in; the circle above is the (then larger, clear) target for a finger
+        ET.SubElement(layer, f"{{{SVG_NS}}}circle", {"class": "tp-core", "cx": f"{cx:g}", "cy": f"{y:g}", "r": "1.7"})
         right_of_viewer = cx > FIGURE_WIDTH / 2
         text = ET.SubElement(
             layer,

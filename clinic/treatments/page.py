@@ -58,6 +58,7 @@ def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]
             point.id: {"muscle": point.muscle.slug, "number": point.number, "location": point.location}
             for point in kb.points()
         },
+        "pointOrder": [point.id for point in kb.points()],  # the base's order (JSON objects come sorted)
         "regionNames": kb.region_names,
         "api": url_for("api.symptom_checker"),
         "draft": {

@@ -333,6 +333,9 @@
   rows.addEventListener("change", function (event) {
     var row = event.target.closest("[data-point-row]");
     if (row && event.target.tagName === "SELECT") { describeRow(row); }
+    // a side chosen for a point still without its hold: on to the hold, no extra tap
+    var pressure = row && row.querySelector("[data-pressure]");
+    if (event.target.type === "radio" && pressure && !pressure.value) { pressure.focus({ preventScroll: true }); }
   });
   rows.addEventListener("input", function (event) {
     var row = event.target.closest("[data-point-row]");
@@ -397,7 +400,7 @@
   /* ---- search: names, aliases and numbers first; Enter takes the top result ---- */
   var search = form.querySelector("[data-point-search]");
   var results = form.querySelector("[data-search-results]");
-  var index = Object.keys(data.points).map(function (id, order) {
+  var index = data.pointOrder.map(function (id, order) {
     var point = data.points[id];
     return { id: id, order: order, names: data.muscles[point.muscle].names, location: words(point.location), number: point.number };
   });
