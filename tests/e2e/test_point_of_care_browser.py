@@ -9,7 +9,7 @@ from clinic.extensions import db
 from clinic.kb import knowledge_base
 from clinic.kb.search import search_points
 from clinic.models import SessionDraft, TreatmentSession, User
-from tests.e2e.conftest import CHROMIUM, log_in, screenshot
+from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, log_in, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 from tests.test_knowledge import TOP_RESULT
 
@@ -62,6 +62,12 @@ class Counter:
         self.count += 1
 
 
+def viewport_shot(page, name: str) -> None:
+    """What the therapist sees at this moment (a full-page shot cannot show sticky parts where they are)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
 def figure_point(page, svg_selector: str, x: float, y: float) -> tuple[float, float]:
     """Where a point of the figure's coordinate space is on the screen."""
     return page.eval_on_selector(
@@ -78,7 +84,7 @@ def dot(page, view: str, point: str, side: str):
 
 
 def pain_scale(row, value: int):
-    return row.locator(f'.pain-cell [data-scale-value="{value}"]')
+    return row.locator(f'.scale [data-scale-value="{value}"]')
 
 
 def test_six_points_on_a_touch_tablet_with_search_and_timer(tablet, live_server, live_app, headache_client):
@@ -134,6 +140,7 @@ def test_six_points_on_a_touch_tablet_with_search_and_timer(tablet, live_server,
         shown = zoomed_figure.bounding_box()
         assert shown["y"] >= 0 and shown["y"] + shown["height"] <= TABLET["height"], shown
     tapped_only = taps.count
+    viewport_shot(page, "poc-tablet-after-five-points")
 
     # The sixth point by search: Enter takes the top result, shown by name first.
     search = page.get_by_label("Find a trigger point")
@@ -143,6 +150,7 @@ def test_six_points_on_a_touch_tablet_with_search_and_timer(tablet, live_server,
     assert first.inner_text().startswith("Upper trapezius · point 2")
     on_form = page.locator("[data-search-results] .search-result", has_text="Upper trapezius · point 1")
     assert on_form.locator(".on-form").count() == 1
+    viewport_shot(page, "poc-tablet-search")
     taps.key("Enter")
     row = rows.nth(5)
     assert row.locator("select").input_value() == "upper-trapezius/2"
@@ -366,6 +374,12 @@ def test_screenshots_of_the_form(browser, live_server, headache_client, name, vi
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
     page.get_by_label("Find a trigger point").fill("upper trap")
     screenshot(page, f"poc-form-{name}")
+    page.get_by_label("Find a trigger point").scroll_into_view_if_needed()
+    viewport_shot(page, f"poc-form-{name}-viewport")
+    # The results are never under the sticky Save bar.
+    results = page.locator("[data-search-results]").bounding_box()
+    bar = page.locator(".sticky-actions").bounding_box()
+    assert results["y"] + min(results["height"], 60) <= bar["y"], (name, results, bar)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
     context.close()

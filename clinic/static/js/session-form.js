@@ -73,8 +73,7 @@
     root.querySelectorAll("[data-scale-for]").forEach(function (scale) { scale.hidden = false; });
   }
   function paintScale(input) {
-    var scale = input.closest(".scale-field, .pain-cell");
-    scale = scale && scale.querySelector("[data-scale-for]");
+    var scale = input.id && form.querySelector('[data-scale-for="' + CSS.escape(input.id) + '"]');
     if (!scale) { return; }
     scale.querySelectorAll("[data-scale-value]").forEach(function (step) {
       step.setAttribute("aria-pressed", step.dataset.scaleValue === input.value ? "true" : "false");
@@ -427,7 +426,13 @@
       item.appendChild(button);
       results.appendChild(item);
     });
-    if (results.lastElementChild) { results.lastElementChild.scrollIntoView({ block: "nearest" }); }
+    results.scrollTop = 0;  // the best match first, in view
+    // never under the sticky Save bar: bring the box up when the list would reach it
+    var bar = form.querySelector(".sticky-actions");
+    var limit = window.innerHeight - (bar ? bar.getBoundingClientRect().height : 0);
+    if (results.firstElementChild && results.getBoundingClientRect().bottom > limit) {
+      search.scrollIntoView({ block: "start" });
+    }
   });
   search.addEventListener("keydown", function (event) {
     if (event.key !== "Enter") { return; }
