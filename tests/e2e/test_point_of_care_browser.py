@@ -383,3 +383,32 @@ def test_screenshots_of_the_form(browser, live_server, headache_client, name, vi
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow} px"
     context.close()
+
+
+def test_keyboard_reaches_the_search_in_few_tabs_and_moves_between_points_with_arrows(
+    page, live_server, headache_client
+):
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    page.get_by_label("Pain after (0-10)").focus()
+    presses = 0
+    while page.evaluate("document.activeElement.id") != "point-search" and presses < 60:
+        page.keyboard.press("Tab")
+        presses += 1
+    print(f"\nTab presses from 'Pain after' to the point search: {presses}")
+    assert presses <= 12
+    # The figure's points are one tab stop; arrows move inside it and each point says its name.
+    while not page.evaluate("document.activeElement.classList.contains('tp-dot')"):
+        page.keyboard.press("Tab")
+    first = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("ArrowRight")
+    second = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert first != second and second.endswith("side")
+    assert page.locator("[data-dot-name]").inner_text() == second
+    page.keyboard.press("Enter")
+    row = page.locator("[data-point-row]").first
+    point_id, side = page.evaluate(
+        "[...document.querySelectorAll('.tp-dot')].filter(d => d.tabIndex === 0).map(d => [d.dataset.tp || d.dataset.mirrorOf, d.dataset.side])[0]"
+    )
+    assert row.locator("select").input_value() == point_id
+    assert row.locator(f'input[type=radio][value="{side}"]').is_checked()
