@@ -8,16 +8,23 @@ import sqlalchemy as sa
 from bs4 import BeautifulSoup
 from sqlalchemy.exc import IntegrityError
 
+from clinic.clock import clinic_today
 from clinic.models import AuditEvent, PointTreatment, TreatmentSession
 from tests.factories import make_client, make_session
 from tests.helpers import csrf_token, input_value, is_checked, login_fast, selected_option, text
 
-TODAY = date.today()  # UTC on the test machines; tests that depend on the zone set CLINIC_TIMEZONE themselves
+
+def today() -> date:
+    """The clinic's date (inside the test's app context), whatever the host's time zone."""
+    return clinic_today()
+
+
+TOMORROW = "tomorrow at 10:00"  # a parameter filled in inside the test, where the clinic's date is known
 
 
 def session_data(**overrides) -> dict:
     data = {
-        "started_at": f"{TODAY.isoformat()}T09:30",
+        "started_at": f"{today().isoformat()}T09:30",
         "length_minutes": "60",
         "pain_before": "7",
         "pain_after": "4",
@@ -75,7 +82,7 @@ def test_form_shows_contraindications_first_and_defaults(therapist_client, own_c
     html, hidden = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
     assert html.index("On warfarin") < html.index('name="pain_before"')
     assert hidden["submission_token"]
-    assert input_value(html, "started_at").startswith(TODAY.isoformat() + "T")
+    assert input_value(html, "started_at").startswith(today().isoformat() + "T")
     assert input_value(html, "length_minutes") == "60"
     assert 'data-point-picker="true"' in html and 'data-tp="upper-trapezius/1"' in html
 
@@ -176,7 +183,7 @@ def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client
         ("pain_after", "-1", "from 0 to 10"),
         ("pain_after", "seven", "Not a valid integer value."),
         ("length_minutes", "0", "from 5 to 240"),
-        ("started_at", (TODAY + timedelta(days=1)).isoformat() + "T10:00", "after today"),
+        ("started_at", TOMORROW, "after today"),
         ("started_at", "yesterday", "Not a valid datetime value."),
         ("heart_rate_before", "500", "from 30 to 220"),
         ("stress_after", "12", "from 0 to 10"),
@@ -193,6 +200,8 @@ def test_warning_shows_beside_the_field_on_the_form(therapist_client, own_client
 def test_invalid_input_is_refused_beside_the_field_and_nothing_typed_is_lost(
     therapist_client, own_client, db, field, value, message
 ):
+    if value == TOMORROW:
+        value = (today() + timedelta(days=1)).isoformat() + "T10:00"
     response = post_session(therapist_client, own_client.id, **{field: value})
     html = text(response)
     assert response.status_code == 200
@@ -610,7 +619,7 @@ def test_error_summary_counts_and_links_every_error(therapist_client, own_client
 
 def test_a_session_within_30_minutes_of_another_asks_first(therapist_client, own_client, db):
     post_session(therapist_client, own_client.id)
-    close = f"{TODAY.isoformat()}T09:50"
+    close = f"{today().isoformat()}T09:50"
     response = post_session(therapist_client, own_client.id, started_at=close, subjective="Second visit?")
     page = BeautifulSoup(text(response), "html.parser")
     assert page.select_one("#near-warning") is not None
@@ -618,7 +627,7 @@ def test_a_session_within_30_minutes_of_another_asks_first(therapist_client, own
     assert len(sessions(db)) == 1
     confirmed = post_session(therapist_client, own_client.id, started_at=close, confirm_near="y")
     assert confirmed.status_code == 302 and len(sessions(db)) == 2
-    far = post_session(therapist_client, own_client.id, started_at=f"{TODAY.isoformat()}T10:40")
+    far = post_session(therapist_client, own_client.id, started_at=f"{today().isoformat()}T10:40")
     assert far.status_code == 302 and len(sessions(db)) == 3
 
 
@@ -632,7 +641,7 @@ def draft_post(client, client_id, body, token_page=None):
 def test_draft_is_saved_offered_restored_and_discarded_on_save(therapist_client, own_client, db):
     fields = {
         "submission_token": ["draft-token-1"],
-        "started_at": [f"{TODAY.isoformat()}T08:15"],
+        "started_at": [f"{today().isoformat()}T08:15"],
         "length_minutes": ["45"],
         "pain_before": ["6"],
         "pain_regions": ["temple:left"],

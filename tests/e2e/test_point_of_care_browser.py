@@ -178,13 +178,49 @@ def test_six_points_on_a_touch_tablet_with_search_and_timer(tablet, live_server,
         ("upper-trapezius/2", "right", 50, 6),
     ]
     assert page.console_errors == [], page.console_errors
-    timer_taps, search_taps = 2, 4  # start + stop; the search field, Enter, the side, the pain
-    six_tapped = tapped_only - timer_taps + 2 + 1  # a sixth tapped point instead (dot + pain) and Save
     print(
-        f"\ntablet, six points: {taps.count} actions with one timed and one searched; "
-        f"{six_tapped} for six tapped points with typed holds (search {search_taps}, timer {timer_taps})"
+        f"\ntablet, six points with one timed and one searched: {taps.count} actions ({tapped_only} for the first five)"
     )
-    assert six_tapped <= 18
+    assert taps.count <= 22
+
+
+def test_six_tapped_points_take_at_most_18_actions(tablet, live_server, live_app, headache_client):
+    """The issue's count: six points on the tablet, holds and pains typed or tapped, vitals and notes left out."""
+    page = tablet
+    log_in(page, live_server, "maya@clinic.example", PASSWORD)
+    page.goto(f"{live_server}/clients/{headache_client}")
+    taps = Counter(page)
+    taps.tap(page.get_by_role("link", name="Log session"))
+    page.wait_for_selector("[data-session-form]")
+    taps.tap(page.locator('[data-scale-for="pain_before"] [data-scale-value="7"]'))
+    taps.tap(page.locator('[data-scale-for="pain_after"] [data-scale-value="3"]'))
+    page.locator("div[data-point-picker]").scroll_into_view_if_needed()
+    taps.tap_at(*figure_point(page, 'svg[data-point-picker][data-view="back"]', 128, 80))
+    plan = [
+        ("back", "upper-trapezius/1", "right"),
+        ("back", "levator-scapulae/1", "right"),
+        ("back", "suboccipitals/1", "left"),
+        ("back", "suboccipitals/1", "right"),
+        ("front", "sternocleidomastoid/1", "left"),
+        ("front", "masseter/1", "right"),
+    ]
+    rows = page.locator("[data-point-row]")
+    for number, (view, point, side) in enumerate(plan):
+        if view == "front" and not page.locator('svg[data-point-picker][data-view="front"].is-zoomed').count():
+            taps.tap(page.locator("div[data-point-picker] [data-turn-over]"))
+        taps.tap(dot(page, view, point, side))
+        page.keyboard.type("60")
+        taps.tap(pain_scale(rows.nth(number), 6))
+    viewport_shot(page, "poc-tablet-six-tapped")
+    taps.tap(page.get_by_role("button", name="Save session"))
+    page.wait_for_selector("h1:has-text('Session of'), [data-error-summary]")
+    assert page.locator("[data-error-summary]").count() == 0, page.locator("[data-error-summary]").inner_text()
+    with live_app.app_context():
+        session = db.session.scalar(sa.select(TreatmentSession).where(TreatmentSession.client_id == headache_client))
+        assert [(p.trigger_point_id, p.side) for p in session.points] == [(point, side) for _, point, side in plan]
+        db.session.remove()
+    print(f"\ntablet, six tapped points: {taps.count} actions beyond typing digits")
+    assert taps.count <= 18
 
 
 def test_repeat_last_session_on_the_tablet(tablet, live_server, live_app, headache_client):
