@@ -132,16 +132,22 @@ def _picker_dots(layer: ET.Element, view: str, point: TriggerPoint, name: str) -
         )
         ET.SubElement(dot, f"{{{SVG_NS}}}title").text = label
         # what the eye sees when zoomed in; the circle above is the (then larger, clear) target for a finger
-        ET.SubElement(layer, f"{{{SVG_NS}}}circle", {"class": "tp-core", "cx": f"{cx:g}", "cy": f"{y:g}", "r": "1.7"})
+        ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}circle",
+            {"class": "tp-core", "cx": f"{cx:g}", "cy": f"{y:g}", "r": "1.5", "data-core-of": f"{point.id}|{side}"},
+        )
+        # written toward the midline, where a zoomed window around the body keeps it in view
         right_of_viewer = cx > FIGURE_WIDTH / 2
         text = ET.SubElement(
             layer,
             f"{{{SVG_NS}}}text",
             {
                 "class": "tp-name",
-                "x": f"{cx + (4 if right_of_viewer else -4):g}",
-                "y": f"{y - 3.5:g}",
-                "text-anchor": "start" if right_of_viewer else "end",
+                "x": f"{cx + (-2.2 if right_of_viewer else 2.2):g}",
+                "y": f"{y - 2.2:g}",
+                "text-anchor": "end" if right_of_viewer else "start",
+                "data-half": "viewer-right" if right_of_viewer else "viewer-left",
                 "aria-hidden": "true",
             },
         )

@@ -66,7 +66,25 @@
   var miniTemplate = document.getElementById("mini-figures");
   var nextIndex = rows.querySelectorAll("[data-point-row]").length;
 
-  function changed() { form.dispatchEvent(new CustomEvent("knotwork:changed")); scheduleDraft(); }
+  function changed() { form.dispatchEvent(new CustomEvent("knotwork:changed")); scheduleDraft(); markDots(); }
+
+  /* The points already on the form show red on the figure (its dot and, zoomed in, its core). */
+  function markDots() {
+    var on = {};
+    form.querySelectorAll("[data-point-row]").forEach(function (row) {
+      var id = row.querySelector("select").value;
+      var checked = row.querySelector("input[type=radio]:checked");
+      if (!id) { return; }
+      (checked && checked.value !== "both" ? [checked.value] : ["left", "right"]).forEach(function (side) { on[id + "|" + side] = true; });
+    });
+    form.querySelectorAll("svg[data-point-picker] .tp-dot").forEach(function (dot) {
+      var key = (dot.dataset.tp || dot.dataset.mirrorOf) + "|" + dot.dataset.side;
+      dot.classList.toggle("is-on-form", !!on[key]);
+    });
+    form.querySelectorAll("svg[data-point-picker] .tp-core").forEach(function (core) {
+      core.classList.toggle("is-on-form", !!on[core.dataset.coreOf]);
+    });
+  }
 
   /* ---- 0-10 scales ---- */
   function showScales(root) {
@@ -182,6 +200,7 @@
   var dotName = picker.querySelector("[data-dot-name]");
   var lastPointer = "mouse";
   var pickerZoom = chartApi.zoomer(picker.querySelector(".picker-figures"), function (svg) {
+    if (svg) { svg.dataset.labelHalf = Number(svg.dataset.zoomCentre.split(",")[0]) < 120 ? "viewer-left" : "viewer-right"; }
     picker.querySelectorAll("svg[data-point-picker]").forEach(function (each) {
       var scale = each.getBoundingClientRect().width / Number((each.getAttribute("viewBox") || "0 0 240 520").split(" ")[2]);
       var radius = each === svg ? (chartApi.TARGET_PX / 2 + 1) / scale : 4.5;
@@ -342,6 +361,8 @@
   });
   rows.querySelectorAll("[data-timer]").forEach(function (button) { button.hidden = false; });
   showRemoveButtons();
+  markDots();
+  rows.addEventListener("change", markDots);
 
   /* ---- compression timer: one tap starts, one tap stops and fills the hold ---- */
   var ticking = null;
