@@ -37,3 +37,24 @@ class ConfirmForm(FlaskForm):
     """A form with only the CSRF token: for actions confirmed with one button."""
 
     submit = SubmitField("Confirm")
+
+
+def error_links(form) -> list[tuple[str, str, str]]:
+    """Every field error of a form, sub-forms and lists included, as (field id, label, message) in page order:
+    the error summary at the top of a form links each one to its field."""
+    found: list[tuple[str, str, str]] = []
+
+    def walk(fields, prefix_label: str = "") -> None:
+        for field in fields:
+            if field.type == "FieldList":
+                for number, entry in enumerate(field.entries, start=1):
+                    walk([entry], f"Point {number}: ")
+                found.extend((field.id, field.label.text, e) for e in field.errors if isinstance(e, str))
+            elif field.type == "FormField":
+                walk(field.form, prefix_label)
+            elif field.errors and field.type not in ("HiddenField", "CSRFTokenField"):
+                target = f"{field.id}-0" if field.type == "RadioField" else field.id
+                found.extend((target, prefix_label + field.label.text, error) for error in field.errors)
+
+    walk(form)
+    return found

@@ -28,6 +28,11 @@ COMPRESSION_PAIN_TARGET = 7
 MEANINGFUL_DROP_POINTS = 2
 MEANINGFUL_DROP_FRACTION = 0.30
 
+# Two sessions of one client this close together are probably one session logged twice: ask before saving.
+NEAR_SESSION_MINUTES = 30
+# The hours offered as one-tap start times when sessions are logged at the end of the day.
+QUICK_HOURS = tuple(range(8, 20))
+
 SUGGESTIONS = 6  # muscles suggested on the session form from the reported pain regions
 SUMMARY_MUSCLES = 12  # rows in the physician summary's muscle table
 

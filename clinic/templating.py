@@ -6,6 +6,8 @@ from flask import Flask
 
 from clinic import rules
 from clinic.clock import clinic_today, to_local
+from clinic.forms import error_links
+from clinic.kb import sides
 from clinic.kb.figure import focus_viewbox, render_figure
 from clinic.precautions import labels as precaution_labels
 from clinic.safety import cautions_for, self_care_for
@@ -49,6 +51,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(precaution_labels, "precaution_labels")
     app.add_template_global(cautions_for, "safety_cautions")
     app.add_template_global(self_care_for, "safety_self_care")
+    app.add_template_global(sides.label, "region_label")
+    app.add_template_global(error_links, "error_links")
 
     @app.context_processor
     def knowledge_base_context():

@@ -388,3 +388,82 @@ def test_symptom_checker_page_hides_red_flags_until_a_region_is_chosen(client):
     soup = BeautifulSoup(text(client.get("/symptom-checker")), "html.parser")
     box = soup.select_one("[data-red-flags]")
     assert box.has_attr("hidden") and not box.select("li")
+
+
+# --- the session form's point search (clinic/kb/search.py) ---------------------------------------------
+
+from clinic.kb import sides  # noqa: E402
+from clinic.kb.search import Query, score, search_points, words  # noqa: E402
+
+# What therapists type, and the point Enter must take (the failures first).
+TOP_RESULT = [
+    ("upper trapezius", "upper-trapezius/1"),
+    ("gastroc", "gastrocnemius/1"),
+    ("trap 1", "upper-trapezius/1"),
+    ("SCM", "sternocleidomastoid/1"),
+    ("scm 2", "sternocleidomastoid/2"),
+    ("QL", "quadratus-lumborum/1"),
+    ("ql 1", "quadratus-lumborum/1"),
+    ("TFL", "tensor-fasciae-latae/1"),
+    ("traps", "upper-trapezius/1"),
+    ("lats", "latissimus-dorsi/1"),
+    ("upper trap 2", "upper-trapezius/2"),
+    ("Upper Trap point 2", "upper-trapezius/2"),
+    ("infraspinatus 2", "infraspinatus/2"),
+    ("glute med 2", "gluteus-medius/2"),
+    ("levator", "levator-scapulae/1"),
+    ("lower traps", "lower-trapezius/1"),
+]
+
+
+@pytest.mark.parametrize(("query", "expected"), TOP_RESULT)
+def test_search_takes_the_muscle_named_not_a_location_that_mentions_it(app, query, expected):
+    found = search_points(knowledge_base(), query)
+    assert found, query
+    assert found[0][0].id == expected
+
+
+def test_a_name_outranks_every_location_match(app):
+    found = search_points(knowledge_base(), "upper trapezius", limit=20)
+    ids = [point.id for point, _ in found]
+    assert ids[:2] == ["upper-trapezius/1", "upper-trapezius/2"]
+    # Levator scapulae's location mentions the upper trapezius: it may follow, never lead.
+    assert "levator-scapulae/1" in ids[2:]
+
+
+def test_abbreviations_come_from_the_knowledge_base_aliases(app):
+    kb = knowledge_base()
+    for alias, slug in (("scm", "sternocleidomastoid"), ("ql", "quadratus-lumborum"), ("tfl", "tensor-fasciae-latae")):
+        assert alias.upper() in [a.upper() for a in kb.muscles[slug].aliases]
+        assert search_points(kb, alias)[0][0].muscle.slug == slug
+
+
+def test_nothing_matches_gives_nothing(app):
+    assert search_points(knowledge_base(), "zzzz") == []
+    assert search_points(knowledge_base(), "2") == []  # a number alone names no muscle
+
+
+def test_score_tiers_and_numbers():
+    names = [["upper", "trapezius"], ["traps"]]
+    location = words("Middle of the upper free border")
+    assert score(names, location, 1, Query.parse("upper trapezius")) == 100
+    prefix = score(names, location, 1, Query.parse("upper trap"))
+    assert 60 < prefix < 100
+    assert score(names, location, 1, Query.parse("free border")) < 20  # location words only
+    assert (
+        score(names, location, 1, Query.parse("upper trap 1"))
+        > prefix
+        > score(names, location, 2, Query.parse("upper trap 1"))
+    )
+    assert score(names, location, 1, Query.parse("deltoid")) == 0
+    assert Query.parse("UT point 2") == Query(("ut",), 2)
+
+
+def test_region_sides_read_back():
+    names = {"temple": "Temple", "low-back": "Low back"}
+    assert sides.split("temple:left") == ("temple", "left") and sides.split("low-back") == ("low-back", None)
+    assert sides.labels(["temple:both", "low-back"], names) == ["Temple (both sides)", "Low back"]
+    assert sides.region_ids(["temple:left", "temple:right", "low-back"]) == ["temple", "low-back"]
+    assert sides.merged(["temple:left", "temple:right", "jaw"]) == ["temple:both", "jaw"]
+    assert sides.is_valid("temple:right", names) and not sides.is_valid("temple:up", names)
+    assert not sides.is_valid("elbow-front", names) and not sides.is_valid("temple:left:right", names)

@@ -1,5 +1,6 @@
 """Logging treatment sessions: validation, all-or-nothing saving, double submits, access and audit."""
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -280,7 +281,7 @@ def test_missing_or_oversized_submission_token_is_refused(therapist_client, own_
     assert response.status_code == 200
     # A hidden field has no place beside it: its error is the form's alert, after the usual lead-in.
     alert = element_text(response, ".alert-error:not([data-logged-out])")
-    assert alert == f"Please correct the field marked below; nothing was saved yet. {message}"
+    assert alert == f"Please correct the form; nothing was saved yet. {message}"
     assert sessions(db) == []
 
 
@@ -428,7 +429,7 @@ def test_two_submits_racing_store_one_session_and_both_see_it(therapist_client, 
 
 def test_a_new_form_gets_a_new_token(therapist_client, own_client, db):
     post_session(therapist_client, own_client.id)
-    post_session(therapist_client, own_client.id)
+    post_session(therapist_client, own_client.id, confirm_near="y")  # the same minute: confirmed as separate
     assert len(sessions(db)) == 2
 
 
@@ -767,3 +768,169 @@ def test_a_point_added_without_javascript_shows_its_caution_before_saving(therap
     box = row_for(soup, "gastrocnemius/1").select_one("[data-point-cautions]")
     assert "history of blood clots (dvt)" in box.select_one("li.caution-met .caution-flag").get_text()
     assert sessions(db) == []
+
+
+# --- point of care: sides, near sessions, drafts, error summary ------------------------------------------
+
+from clinic.models import SessionDraft  # noqa: E402
+
+
+def test_pain_regions_keep_their_side_and_old_plain_ids_still_show(therapist_client, own_client, db):
+    response = post_session(therapist_client, own_client.id, pain_regions=["temple:left", "jaw:both", "low-back"])
+    assert response.status_code == 302
+    saved = sessions(db)[0]
+    assert saved.pain_regions == ["temple:left", "jaw:both", "low-back"]
+    page = BeautifulSoup(text(therapist_client.get(response.headers["Location"])), "html.parser")
+    reported = page.find("dt", string="Reported in").find_next_sibling("dd")
+    assert reported.get_text(strip=True) == "Temple (left), Jaw and chin (both sides), Low back"
+    old = make_session(own_client, pain_regions=["temple", "ear"])
+    page = BeautifulSoup(text(therapist_client.get(f"/clients/{own_client.id}/sessions/{old.id}")), "html.parser")
+    assert page.find("dt", string="Reported in").find_next_sibling("dd").get_text(strip=True) == "Temple, Ear"
+
+
+def test_a_bad_side_on_a_region_is_refused_beside_the_field(therapist_client, own_client, db):
+    response = post_session(therapist_client, own_client.id, pain_regions=["temple:up"])
+    page = BeautifulSoup(text(response), "html.parser")
+    assert page.find(id="pain_regions-error").get_text(strip=True) == "Unknown body region: temple:up."
+    assert sessions(db) == []
+
+
+def test_a_point_without_a_side_is_refused_not_defaulted(therapist_client, own_client, db):
+    response = post_session(therapist_client, own_client.id, **{"points-1-side": None})
+    page = BeautifulSoup(text(response), "html.parser")
+    assert page.find(id="points-1-side-error").get_text(strip=True) == "Choose left, right or both."
+    summary = page.select_one("[data-error-summary]")
+    assert summary.select_one(".error-count").get_text(" ", strip=True).startswith("1 problem to correct")
+    link = summary.select_one(".error-links a")
+    assert link["href"] == "#points-1-side-0" and page.find(id="points-1-side-0") is not None
+    assert sessions(db) == []
+
+
+def test_error_summary_counts_and_links_every_error(therapist_client, own_client):
+    response = post_session(
+        therapist_client, own_client.id, pain_before="11", length_minutes="", **{"points-0-pain": "12"}
+    )
+    page = BeautifulSoup(text(response), "html.parser")
+    links = [a["href"] for a in page.select("[data-error-summary] .error-links a")]
+    assert links == ["#length_minutes", "#pain_before", "#points-0-pain"]
+    assert page.select_one("[data-error-summary] .error-count").get_text(" ", strip=True).startswith("3 problems")
+    assert all(page.find(id=href[1:]) is not None for href in links)
+
+
+def test_a_session_within_30_minutes_of_another_asks_first(therapist_client, own_client, db):
+    post_session(therapist_client, own_client.id)
+    close = f"{clinic_today().isoformat()}T09:50"
+    response = post_session(therapist_client, own_client.id, started_at=close, subjective="Second visit?")
+    page = BeautifulSoup(text(response), "html.parser")
+    assert page.select_one("#near-warning") is not None
+    assert page.find("textarea", attrs={"name": "subjective"}).get_text().strip() == "Second visit?"
+    assert len(sessions(db)) == 1
+    confirmed = post_session(therapist_client, own_client.id, started_at=close, confirm_near="y")
+    assert confirmed.status_code == 302 and len(sessions(db)) == 2
+    far = post_session(therapist_client, own_client.id, started_at=f"{clinic_today().isoformat()}T10:40")
+    assert far.status_code == 302 and len(sessions(db)) == 3
+
+
+def draft_post(client, client_id, body, token_page=None):
+    page = token_page or f"/clients/{client_id}/sessions/new"
+    html = text(client.get(page))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    return client.post(f"/clients/{client_id}/sessions/draft", json=body, headers={"X-CSRFToken": token})
+
+
+def test_draft_is_saved_offered_restored_and_discarded_on_save(therapist_client, own_client, db):
+    fields = {
+        "submission_token": ["draft-token-1"],
+        "started_at": [f"{clinic_today().isoformat()}T08:15"],
+        "length_minutes": ["45"],
+        "pain_before": ["6"],
+        "pain_regions": ["temple:left"],
+        "points-0-trigger_point": ["masseter/1"],
+        "points-0-side": ["left"],
+        "points-0-pressure_seconds": ["40"],
+        "csrf_token": ["never kept"],
+    }
+    assert draft_post(therapist_client, own_client.id, {"scope": "new", "fields": fields}).status_code == 200
+    stored = db.session.scalar(sa.select(SessionDraft))
+    assert "csrf_token" not in stored.fields and stored.fields["pain_before"] == ["6"]
+    assert all("masseter" not in str(event.details) for event in db.session.scalars(sa.select(AuditEvent)))
+
+    offer = BeautifulSoup(text(therapist_client.get(f"/clients/{own_client.id}/sessions/new")), "html.parser")
+    assert offer.select_one("[data-draft-offer] a")["href"] == "?draft=1"
+    restored = text(therapist_client.get(f"/clients/{own_client.id}/sessions/new?draft=1"))
+    assert input_value(restored, "pain_before") == "6" and input_value(restored, "length_minutes") == "45"
+    assert input_value(restored, "submission_token") == "draft-token-1"
+    assert selected_option(restored, "points-0-trigger_point") == "masseter/1"
+    soup = BeautifulSoup(restored, "html.parser")
+    assert soup.find("input", attrs={"name": "pain_regions", "value": "temple:left"}).has_attr("checked")
+
+    post_session(therapist_client, own_client.id)
+    assert db.session.scalar(sa.select(SessionDraft)) is None  # saving the session throws the draft away
+
+
+def test_draft_discard_on_request_and_others_never_see_it(therapist_client, own_client, other_therapist, app, db):
+    draft_post(therapist_client, own_client.id, {"scope": "new", "fields": {"pain_before": ["3"]}})
+    other = app.test_client()
+    login_fast(other, other_therapist)
+    assert other.get(f"/clients/{own_client.id}/sessions/new?draft=1").status_code == 404
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text(other.get("/clients/new"))).group(1)
+    assert (
+        other.post(
+            f"/clients/{own_client.id}/sessions/draft", json={"fields": {}}, headers={"X-CSRFToken": token}
+        ).status_code
+        == 404
+    )
+    assert db.session.scalar(sa.select(SessionDraft)).fields == {"pain_before": ["3"]}
+
+    html = text(therapist_client.get(f"/clients/{own_client.id}/sessions/new"))
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    response = therapist_client.post(
+        f"/clients/{own_client.id}/sessions/draft/discard", data={"csrf_token": token, "scope": "new"}
+    )
+    assert response.status_code == 302 and db.session.scalar(sa.select(SessionDraft)) is None
+    again = therapist_client.post(
+        f"/clients/{own_client.id}/sessions/draft/discard", data={"csrf_token": token, "scope": "new"}
+    )
+    assert again.status_code == 404
+
+
+def test_draft_needs_csrf_and_a_sensible_body(therapist_client, own_client, db):
+    assert therapist_client.post(f"/clients/{own_client.id}/sessions/draft", json={"fields": {}}).status_code == 400
+    assert draft_post(therapist_client, own_client.id, {"fields": ["not", "a", "dict"]}).status_code == 400
+    assert draft_post(therapist_client, own_client.id, {"fields": {"a": [1]}}).status_code == 400
+    assert draft_post(therapist_client, own_client.id, {"scope": "99999", "fields": {}}).status_code == 404
+    assert db.session.scalar(sa.select(SessionDraft)) is None
+
+
+def test_a_draft_of_an_edit_is_kept_apart_from_a_new_session(therapist_client, own_client, db):
+    stored = make_session(own_client, pain_before=6)
+    edit_url = f"/clients/{own_client.id}/sessions/{stored.id}/edit"
+    response = draft_post(
+        therapist_client, own_client.id, {"scope": str(stored.id), "fields": {"pain_before": ["2"]}}, edit_url
+    )
+    assert response.status_code == 200
+    assert db.session.scalar(sa.select(SessionDraft)).scope == str(stored.id)
+    assert (
+        BeautifulSoup(text(therapist_client.get(f"/clients/{own_client.id}/sessions/new")), "html.parser").select_one(
+            "[data-draft-offer]"
+        )
+        is None
+    )
+    assert input_value(text(therapist_client.get(edit_url)), "pain_before") == "6"
+    assert input_value(text(therapist_client.get(edit_url + "?draft=1")), "pain_before") == "2"
+
+
+def test_time_quick_choices_offer_now_the_end_of_the_last_session_and_hours(
+    therapist_client, own_client, therapist, app
+):
+    from clinic.clock import local_now, to_utc
+
+    started = local_now().replace(hour=0, minute=5)
+    make_session(own_client, therapist=therapist, started_at=to_utc(started), length_minutes=50)
+    page = BeautifulSoup(text(therapist_client.get(f"/clients/{own_client.id}/sessions/new")), "html.parser")
+    choices = {
+        button.get_text(strip=True): button["data-time"] for button in page.select("[data-time-choices] [data-time]")
+    }
+    assert choices["After the last session (00:55)"] == "00:55"
+    assert choices["08:00"] == "08:00" and choices["19:00"] == "19:00"
+    assert any(label.startswith("Now (") for label in choices)

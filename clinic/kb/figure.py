@@ -11,6 +11,7 @@ from pathlib import Path
 
 from markupsafe import Markup
 
+from clinic.kb import sides
 from clinic.kb.schema import FIGURE_HEIGHT, FIGURE_WIDTH, REGION_GROUPS, TriggerPoint
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -49,7 +50,7 @@ def render_figure(
 ) -> Markup:
     """One view of the figure. `interactive` keeps regions focusable buttons; otherwise it is a picture.
     With `point_names` (trigger point id -> name), the trigger point dots become buttons instead."""
-    primary, secondary, selected = set(primary), set(secondary), set(selected)
+    primary, secondary, selected = set(primary), set(secondary), set(sides.region_ids(selected))
     root = copy.deepcopy(_template(view))
     root.set("class", " ".join(filter(None, [root.get("class", "body-figure"), css_class])))
     if viewbox:
@@ -81,6 +82,9 @@ def render_figure(
     for point in points:
         if point.position.view != view:
             continue
+        if point_names:
+            _picker_dots(layer, view, point, point_names[point.id])
+            continue
         dot = ET.SubElement(
             layer,
             f"{{{SVG_NS}}}circle",
@@ -92,24 +96,62 @@ def render_figure(
                 "data-tp": point.id,
             },
         )
-        title = f"Trigger point {point.number}: {point.location}"
-        if point_names:
-            title = point_names[point.id]
-            dot.attrib.update({"tabindex": "0", "role": "button", "aria-label": title})
-        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = title
-        if point_names:
-            continue  # a chart of every point: numbers would only clutter it
+        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = f"Trigger point {point.number}: {point.location}"
         label = ET.SubElement(
             layer,
             f"{{{SVG_NS}}}text",
-            {
-                "class": "tp-label",
-                "x": f"{point.position.x + 6:g}",
-                "y": f"{point.position.y - 5:g}",
-            },
+            {"class": "tp-label", "x": f"{point.position.x + 6:g}", "y": f"{point.position.y - 5:g}"},
         )
         label.text = str(point.number)
     return Markup(ET.tostring(root, encoding="unicode"))
+
+
+def _picker_dots(layer: ET.Element, view: str, point: TriggerPoint, name: str) -> None:
+    """A point on the client's right side (where the knowledge base places it) and its mirror on the left, each
+    a button named with its side; a name label beside it shows when the figure is zoomed in (figure.css)."""
+    x, y = point.position.x, point.position.y
+    places = [("right", x)] if abs(x - FIGURE_WIDTH / 2) < 2 else [("right", x), ("left", FIGURE_WIDTH - x)]
+    for side, cx in places:
+        label = f"{name}, {side} side"
+        dot = ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}circle",
+            {
+                "class": "tp-dot",
+                "cx": f"{cx:g}",
+                "cy": f"{y:g}",
+                "r": "4.5",
+                # the contract's data-tp marks the point where the knowledge base places it (client's right);
+                # its mirror names the same point for the left side
+                ("data-tp" if side == "right" else "data-mirror-of"): point.id,
+                "data-side": side,
+                "tabindex": "-1",
+                "role": "button",
+                "aria-label": label,
+            },
+        )
+        ET.SubElement(dot, f"{{{SVG_NS}}}title").text = label
+        # what the eye sees when zoomed in; the circle above is the (then larger, clear) target for a finger
+        ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}circle",
+            {"class": "tp-core", "cx": f"{cx:g}", "cy": f"{y:g}", "r": "1.5", "data-core-of": f"{point.id}|{side}"},
+        )
+        # written toward the midline, where a zoomed window around the body keeps it in view
+        right_of_viewer = cx > FIGURE_WIDTH / 2
+        text = ET.SubElement(
+            layer,
+            f"{{{SVG_NS}}}text",
+            {
+                "class": "tp-name",
+                "x": f"{cx + (-2.2 if right_of_viewer else 2.2):g}",
+                "y": f"{y - 2.2:g}",
+                "text-anchor": "end" if right_of_viewer else "start",
+                "data-half": "viewer-right" if right_of_viewer else "viewer-left",
+                "aria-hidden": "true",
+            },
+        )
+        text.text = name.replace(", point ", " ")
 
 
 def focus_viewbox(regions: Iterable[str]) -> str:

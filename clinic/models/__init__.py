@@ -3,6 +3,7 @@
 from clinic.models.appointment import Appointment, AppointmentStatus
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
+from clinic.models.draft import SessionDraft
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
@@ -16,6 +17,7 @@ __all__ = [
     "OverloadCause",
     "PointTreatment",
     "Role",
+    "SessionDraft",
     "Side",
     "TreatmentSession",
     "User",

@@ -12,7 +12,7 @@ from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
 from clinic.figures import pain_figure
 from clinic.history import first_session
-from clinic.kb import KnowledgeBase
+from clinic.kb import KnowledgeBase, sides
 from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession
 from clinic.outcomes import muscle_counts, progress
 from clinic.periods import period_args
@@ -22,7 +22,7 @@ from clinic.periods import period_args
 
 def complaint_regions(sessions: list[TreatmentSession]) -> list[str]:
     """Regions where the client reported pain, most often reported first."""
-    counts = Counter(region for session in sessions for region in session.pain_regions)
+    counts = Counter(region for session in sessions for region in sides.region_ids(session.pain_regions))
     return [region for region, _ in counts.most_common()]
 
 
@@ -111,7 +111,7 @@ def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
             "length_minutes": session.length_minutes,
             "pain_before": session.pain_before,
             "pain_after": session.pain_after,
-            "pain_regions": "; ".join(kb.region_names.get(r, r) for r in session.pain_regions),
+            "pain_regions": "; ".join(sides.labels(session.pain_regions, kb.region_names)),
             "overload_cause": session.overload_cause,
             "therapist": session.therapist.name,
             "subjective": session.subjective,
@@ -213,9 +213,9 @@ def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeB
         body_site = {
             "coding": [
                 {"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
-                for region in session.pain_regions
+                for region in sides.region_ids(session.pain_regions)
             ],
-            "text": ", ".join(kb.region_names.get(region, region) for region in session.pain_regions) or "Not recorded",
+            "text": ", ".join(sides.labels(session.pain_regions, kb.region_names)) or "Not recorded",
         }
         for when, moment, value in (("before", start, session.pain_before), ("after", end, session.pain_after)):
             entries.append(

@@ -24,7 +24,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from clinic.forms import as_choices
-from clinic.kb import KnowledgeBase
+from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
     DIASTOLIC_RANGE,
@@ -55,7 +55,6 @@ class PointForm(Form):
     side = RadioField(
         "Side",
         choices=as_choices((side.value, side.value.capitalize()) for side in Side),
-        default=Side.RIGHT.value,
         validate_choice=False,
     )
     pressure_seconds = IntegerField("Pressure held (s)", validators=[Optional(), _range(*PRESSURE_RANGE, " seconds")])
@@ -157,7 +156,10 @@ class SessionForm(FlaskForm):
         description="Next visit, home care, referral.",
     )
     points = FieldList(FormField(PointForm), max_entries=MAX_POINTS_PER_SESSION)
+    # Ticked after the form warned that another session of this client starts close to this one.
+    confirm_near = BooleanField("Yes, this is a separate session: save it")
     save = SubmitField("Save session")
+    near_sessions: tuple = ()  # set when another session of the client starts close to this one
 
     def __init__(self, *args, today: date, region_choices=(), point_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -193,7 +195,7 @@ class SessionForm(FlaskForm):
 
     def validate_pain_regions(self, field) -> None:
         known = {choice.value for choice in field.choices}
-        unknown = [region for region in field.data if region not in known]
+        unknown = [region for region in field.data if not sides.is_valid(region, known)]
         if unknown:
             raise ValidationError(f"Unknown body region: {', '.join(unknown)}.")
 

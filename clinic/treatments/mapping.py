@@ -4,6 +4,7 @@ stored session put back into a form (to edit it, or to repeat its points)."""
 from typing import Any
 
 from clinic.clock import to_local, to_utc
+from clinic.kb import sides
 from clinic.models import TreatmentSession
 from clinic.treatments.forms import SessionForm
 
@@ -15,7 +16,7 @@ def form_values(form: SessionForm) -> dict[str, Any]:
     """What the validated form says, ready to store: UTC time, and only the rows that were filled in."""
     values = {field: form[field].data for field in TreatmentSession.EDITABLE_FIELDS}
     values["started_at"] = to_utc(form.started_at.data)
-    values["pain_regions"] = list(dict.fromkeys(form.pain_regions.data))
+    values["pain_regions"] = sides.merged(form.pain_regions.data)
     for text in ("subjective", "objective", "assessment", "plan"):
         values[text] = values[text] or ""
     values["points"] = [

@@ -1,29 +1,34 @@
 """Logging, reading and editing a client's sessions. Every URL names the client: 404 for anyone who may not
 see them."""
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import MultiDict
 
 from clinic.access import get_client_for
 from clinic.booking import appointment_to_log, complete_with_session
-from clinic.clock import clinic_today, local_now, to_local
+from clinic.clock import clinic_today, local_now, to_local, to_utc
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.history import last_session
 from clinic.kb import knowledge_base
 from clinic.models import Appointment, Client, TreatmentSession
+from clinic.models.draft import NEW_SESSION
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
 from clinic.treatments.page import form_page
-from clinic.treatments.queries import find_by_token, get_session_for
+from clinic.treatments.queries import find_by_token, find_draft, get_session_for, sessions_near
 from clinic.treatments.services import (
+    clean_draft_fields,
     create_session,
+    discard_draft,
     new_submission_token,
     record_form_view,
     record_view,
     same_as_stored,
+    save_draft,
     update_session,
 )
 from clinic.views import archived_refusal
@@ -48,16 +53,47 @@ def create(client_id: int):
     if appointment is not None and appointment.session_id is not None and request.method == "GET":
         flash("A session was already logged from this appointment.", "info")
         return redirect(url_for("treatments.detail", client_id=client.id, session_id=appointment.session_id))
-    form = session_form(knowledge_base(), clinic_today())
+    draft = find_draft(current_user, client, NEW_SESSION)
+    form = _form_from(draft)
     if request.method == "GET":
         record_form_view(client)
         db.session.commit()
-        _prefill_new(form, client, appointment)
+        if not _restoring(draft):
+            _prefill_new(form, client, appointment)
     elif _rebuild_requested():
         _rebuild(form)
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and not _too_near(form, client, None):
         return _store_new(form, client, appointment)
-    return _render_form(form, client, session=None)
+    return _render_form(form, client, session=None, draft=draft)
+
+
+def _restoring(draft) -> bool:
+    return bool(draft and request.method == "GET" and request.args.get("draft"))
+
+
+def _form_from(draft) -> SessionForm:
+    """The form; on `?draft=1`, rebuilt from the therapist's own draft exactly as it was being typed."""
+    if _restoring(draft):
+        return session_form(knowledge_base(), clinic_today(), formdata=MultiDict(_pairs(draft.fields)))
+    return session_form(knowledge_base(), clinic_today())
+
+
+def _pairs(fields: dict) -> list[tuple[str, str]]:
+    return [(name, value) for name, values in fields.items() for value in values]
+
+
+def _too_near(form: SessionForm, client: Client, session: TreatmentSession | None) -> bool:
+    """Another session of this client starts within NEAR_SESSION_MINUTES: ask once before saving."""
+    if form.confirm_near.data:
+        return False
+    near = sessions_near(
+        client,
+        to_utc(form.started_at.data),
+        exclude_id=session.id if session else None,
+        exclude_token=form.submission_token.data,  # this very form, sent twice: the double-submit check answers
+    )
+    form.near_sessions = near
+    return bool(near)
 
 
 def _prefill_new(form: SessionForm, client: Client, appointment: Appointment | None = None) -> None:
@@ -84,6 +120,7 @@ def _store_new(form: SessionForm, client: Client, appointment: Appointment | Non
             session = create_session(client, current_user, form.submission_token.data, form_values(form))
             if appointment is not None and appointment.is_open:
                 complete_with_session(appointment, session)
+            discard_draft(current_user, client, NEW_SESSION)
             db.session.commit()
         except IntegrityError:
             # The same form was submitted twice at once and the other request stored it first.
@@ -125,16 +162,19 @@ def edit(client_id: int, session_id: int):
         return archived_refusal(
             "editing their sessions", url_for("treatments.detail", client_id=client.id, session_id=session.id)
         )
-    form = session_form(knowledge_base(), clinic_today())
+    draft = find_draft(current_user, client, str(session.id))
+    form = _form_from(draft)
     if request.method == "GET":
-        fill_form(form, session)
+        if not _restoring(draft):
+            fill_form(form, session)
         record_view(session)
         db.session.commit()
     elif _rebuild_requested():
         _rebuild(form)
-    elif form.validate_on_submit():
+    elif form.validate_on_submit() and not _too_near(form, client, session):
         try:
             changes = update_session(session, form_values(form), form.version.data)
+            discard_draft(current_user, client, str(session.id))
         except StaleRecordError:
             db.session.rollback()
             if same_as_stored(session, form_values(form)):
@@ -147,11 +187,51 @@ def edit(client_id: int, session_id: int):
             )
             db.session.refresh(session)
             form.version.data = str(session.version)
-            return _render_form(form, client, session), 409
+            return _render_form(form, client, session, draft=draft), 409
         db.session.commit()
         flash("Changes saved." if changes else "Nothing had changed.", "success")
         return redirect(url_for("treatments.detail", client_id=client.id, session_id=session.id))
-    return _render_form(form, client, session)
+    return _render_form(form, client, session, draft=draft)
+
+
+@bp.route("/draft", methods=["POST"])
+def draft_save(client_id: int):
+    """The form's script keeps the therapist's draft here as they type (JSON, with the CSRF header)."""
+    client = get_client_for(current_user, client_id)
+    body = request.get_json(silent=True) or {}
+    scope = _draft_scope(client, body.get("scope"))
+    fields = clean_draft_fields(body.get("fields"))
+    if fields is None:
+        return jsonify(error="fields must be an object of field names to lists of text"), 400
+    draft = save_draft(current_user, client, scope, fields)
+    db.session.commit()
+    return jsonify(saved_at=draft.updated_at.isoformat())
+
+
+@bp.route("/draft/discard", methods=["POST"])
+def draft_discard(client_id: int):
+    """Throw away the user's own draft (a form post, or JSON from the script); 404 when they have none."""
+    client = get_client_for(current_user, client_id)
+    body = request.get_json(silent=True) if request.is_json else request.form
+    scope = _draft_scope(client, (body or {}).get("scope"))
+    if not discard_draft(current_user, client, scope):
+        abort(404)
+    db.session.commit()
+    if request.is_json:
+        return jsonify(discarded=True)
+    flash("The draft was discarded.", "info")
+    if scope == NEW_SESSION:
+        return redirect(url_for("treatments.create", client_id=client.id))
+    return redirect(url_for("treatments.edit", client_id=client.id, session_id=int(scope)))
+
+
+def _draft_scope(client: Client, scope) -> str:
+    """ "new", or the id of a session of this client (404 for any other)."""
+    if scope in (None, "", NEW_SESSION):
+        return NEW_SESSION
+    if not str(scope).isdigit():
+        abort(400)
+    return str(get_session_for(client, int(scope)).id)
 
 
 def _rebuild_requested() -> bool:
@@ -162,25 +242,23 @@ def _rebuild(form: SessionForm) -> None:
     """Suggest muscles (the page does that from the ticked regions), or add a suggested point or an empty row."""
     point = request.form.get("add_point")
     if point:
-        form.add_point({"trigger_point": point, "side": _last_side(form)})
+        form.add_point({"trigger_point": point})  # the side is chosen on the row, never carried over
     elif request.form.get("add_row"):
-        form.add_point({"side": _last_side(form)})
+        form.add_point()
 
 
-def _last_side(form) -> str:
-    filled = form.filled_points()
-    return filled[-1].side.data if filled else "right"
-
-
-def _render_form(form: SessionForm, client: Client, session: TreatmentSession | None):
+def _render_form(form: SessionForm, client: Client, session: TreatmentSession | None, draft=None):
     if not form.points.entries or not form.points.entries[-1].form.is_blank():
-        form.add_point({"side": _last_side(form)})  # always one empty row to fill in
+        form.add_point()  # always one empty row to fill in
     action = url_for("treatments.edit", client_id=client.id, session_id=session.id) if session else ""
+    scope = str(session.id) if session else NEW_SESSION
     return render_template(
         "treatments/form.html",
         form=form,
         client=client,
         session=session,
         action=action,
-        **form_page(form, knowledge_base(), client),
+        draft=draft if draft and not _restoring(draft) else None,
+        draft_scope=scope,
+        **form_page(form, knowledge_base(), client, current_user, scope),
     )

@@ -7,7 +7,8 @@ from clinic import audit
 from clinic.concurrency import check_version, flush_or_stale
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession, User
+from clinic.models import AuditAction, Client, PointTreatment, SessionDraft, TreatmentSession, User
+from clinic.treatments.queries import find_draft
 
 
 def new_submission_token() -> str:
@@ -68,3 +69,49 @@ def record_view(session: TreatmentSession) -> None:
 def record_form_view(client: Client) -> None:
     """The session form shows the client's contraindications (and, repeating, the last session's points)."""
     audit.record(AuditAction.VIEW, client=client)
+
+
+# --- drafts: the form's state while a therapist works; never written to the audit log (it is not a record) ---
+
+# What a draft never keeps: the request's CSRF token and the buttons that rebuild the page.
+NOT_IN_DRAFT = frozenset({"csrf_token", "save", "suggest", "add_point", "add_row", "confirm_near"})
+DRAFT_LIMITS = {"fields": 400, "values": 60, "chars": 5000}
+
+
+def clean_draft_fields(raw: Any) -> dict[str, list[str]] | None:
+    """The form fields a draft may keep ({name: [values]}), or None when the body is not that shape."""
+    if not isinstance(raw, dict) or len(raw) > DRAFT_LIMITS["fields"]:
+        return None
+    fields: dict[str, list[str]] = {}
+    for name, values in raw.items():
+        if not isinstance(name, str) or len(name) > 80:
+            return None
+        if isinstance(values, str):
+            values = [values]
+        if not isinstance(values, list) or len(values) > DRAFT_LIMITS["values"]:
+            return None
+        if not all(isinstance(value, str) and len(value) <= DRAFT_LIMITS["chars"] for value in values):
+            return None
+        if name not in NOT_IN_DRAFT:
+            fields[name] = values
+    return fields
+
+
+def save_draft(user: User, client: Client, scope: str, fields: dict[str, list[str]]) -> SessionDraft:
+    draft = find_draft(user, client, scope)
+    if draft is None:
+        draft = SessionDraft(user_id=user.id, client_id=client.id, scope=scope)
+        db.session.add(draft)
+    draft.fields = fields
+    draft.updated_at = utcnow()
+    db.session.flush()
+    return draft
+
+
+def discard_draft(user: User, client: Client, scope: str) -> bool:
+    draft = find_draft(user, client, scope)
+    if draft is None:
+        return False
+    db.session.delete(draft)
+    db.session.flush()
+    return True

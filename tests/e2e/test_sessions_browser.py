@@ -101,6 +101,7 @@ def test_form_without_javascript_still_saves_points(browser, live_server, client
     page.get_by_label("Pain after (0-10)").fill("2")
     row = page.locator("[data-point-row]").first
     row.locator("select").select_option("soleus/1")
+    row.get_by_label("Left").check()
     row.get_by_label("Pressure held (s)").fill("60")
     row.get_by_label("Pain during compression (0-10)").fill("6")
     page.get_by_role("button", name="Save session").click()
