@@ -18,10 +18,10 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import first_session, newest_first, sessions_in_period
+from clinic.history import newest_first, sessions_in_period
 from clinic.kb import knowledge_base
 from clinic.models import User
-from clinic.outcomes import progress
+from clinic.outcomes import client_progress
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.views import archived_refusal
 
@@ -61,15 +61,18 @@ def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
     db.session.commit()
-    sessions = db.paginate(newest_first(client), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
     try:
         date_from, date_to = parse_period(request.args)
         period_error = ""
     except PeriodError as error:
         date_from = date_to = None
         period_error = str(error)
+    # The period applies to every part of the page: the table, the figures and the charts.
+    sessions = db.paginate(
+        newest_first(client, date_from, date_to), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
+    )
     history = sessions_in_period(client, date_from, date_to)
-    first_visit = first_session(client)
+    state = client_progress(client, history)
     kb = knowledge_base()
     return render_template(
         "clients/detail.html",
@@ -83,9 +86,9 @@ def detail(client_id: int):
             "raw": request.args,
             "args": period_args(date_from, date_to),
         },
-        progress=progress(history, first_visit),
+        progress=state,
         history_count=len(history),
-        figures=figures(history, kb, first_visit),
+        figures=figures(history, kb, state),
     )
 
 

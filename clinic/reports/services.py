@@ -11,10 +11,9 @@ from clinic import audit
 from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
 from clinic.figures import pain_figure
-from clinic.history import first_session
 from clinic.kb import KnowledgeBase
 from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession
-from clinic.outcomes import muscle_counts, progress
+from clinic.outcomes import client_progress, muscle_counts
 from clinic.periods import period_args
 
 # --- physician summary ---------------------------------------------------------------------------
@@ -30,7 +29,7 @@ def summary_context(
     client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, date_from: date | None, date_to: date | None
 ) -> dict[str, Any]:
     muscles = muscle_counts(sessions, kb)
-    first_visit = first_session(client)
+    state = client_progress(client, sessions)
     therapists = list(dict.fromkeys(session.therapist.name for session in sessions)) or [client.therapist.name]
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
     return {
@@ -38,7 +37,7 @@ def summary_context(
         "sessions": sessions,
         "period_start": date_from or (to_local(sessions[0].started_at).date() if sessions else None),
         "period_end": date_to or (to_local(sessions[-1].started_at).date() if sessions else None),
-        "progress": progress(sessions, first_visit),
+        "progress": state,
         "complaints": complaint_regions(sessions),
         "muscles": muscles,
         "responses": {
@@ -49,8 +48,16 @@ def summary_context(
         "response_labels": PointTreatment.RESPONSES,
         "latest_plan": latest_plan,
         "therapists": therapists,
-        "figures": {"pain": pain_figure(sessions, first_visit)} if sessions else {},
+        "figures": {"pain": _summary_chart(pain_figure(sessions, state))} if sessions else {},
     }
+
+
+SUMMARY_CHART_HEIGHT = 280  # px: the printed chart's whole height, legend included (summary.css leaves it be)
+
+
+def _summary_chart(figure: dict) -> dict:
+    figure["layout"]["height"] = SUMMARY_CHART_HEIGHT
+    return figure
 
 
 def record_summary_view(client: Client, date_from: date | None, date_to: date | None, printed: bool = False) -> None:
