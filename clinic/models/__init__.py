@@ -2,6 +2,7 @@
 
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
+from clinic.models.clinic import ClinicSettings
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
@@ -9,6 +10,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Client",
+    "ClinicSettings",
     "LoginFailure",
     "OverloadCause",
     "PointTreatment",

@@ -40,6 +40,13 @@ class User(UserMixin, db.Model):
     # Part of the login id: rotating it ends every session of this user (password reset, deactivation).
     session_token: Mapped[str] = mapped_column(sa.String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The therapist's professional profile, printed on the physician summary and in the FHIR Practitioner.
+    credentials: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    registration_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+
+    # What a person edits on their own profile (and the owner on anyone's); audited as [old, new].
+    PROFILE_FIELDS = ("name", "credentials", "registration_number", "phone")
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:
