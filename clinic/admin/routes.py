@@ -11,8 +11,10 @@ from clinic.admin.services import (
     reset_password,
     set_active,
 )
+from clinic.changes import readable, user_names
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, as_choices
+from clinic.kb import knowledge_base
 from clinic.models import User
 from clinic.throttle import locked_emails
 
@@ -71,10 +73,21 @@ def audit_log():
     choices = audit_filter_choices()
     form.user.choices = as_choices(choices["user"])
     form.client.choices = as_choices(choices["client"])
-    form.validate()
+    valid = form.validate()
+    dates = (form.date_from.data, form.date_to.data) if valid else (None, None)
     page = db.paginate(
-        audit_events(form.user.data, form.action.data, form.client.data),
+        audit_events(form.user.data, form.action.data, form.client.data, *dates),
         per_page=current_app.config["AUDIT_PER_PAGE"],
         error_out=False,
     )
-    return render_template("admin/audit.html", form=form, page=page)
+    kb = knowledge_base()
+    shown = {event.id: readable(event, kb) for event in page.items}
+    names = user_names(event.entity_id for event in page.items if event.entity_type == "user")
+    filters = {
+        "user": form.user.data or None,
+        "action": form.action.data or None,
+        "client": form.client.data or None,
+        "date_from": form.date_from.data.isoformat() if dates[0] else None,
+        "date_to": form.date_to.data.isoformat() if dates[1] else None,
+    }
+    return render_template("admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters)
