@@ -3,8 +3,10 @@ clinic.rules) and the muscles treated, with how the tissue answered."""
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from clinic.clock import to_local
 from clinic.history import first_meaningful_session, first_session
 from clinic.kb import KnowledgeBase
 from clinic.models import Client, TreatmentSession
@@ -83,3 +85,46 @@ def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[d
     for entry in ranked:
         entry["sessions"] = len(entry["sessions"])
     return ranked
+
+
+@dataclass
+class Attendance:
+    sessions: int
+    first: date | None
+    last: date | None
+    weeks: float  # from the first to the last session of the period
+    mean_interval_days: float | None  # None with fewer than two sessions
+    longest_gap_days: int | None
+
+
+def attendance(sessions: list[TreatmentSession]) -> Attendance:
+    """How often the client came in the period: the count, the span, the usual interval and the longest gap."""
+    days = [to_local(s.started_at).date() for s in sessions]
+    if not days:
+        return Attendance(0, None, None, 0, None, None)
+    gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
+    return Attendance(
+        sessions=len(days),
+        first=days[0],
+        last=days[-1],
+        weeks=round((days[-1] - days[0]).days / 7, 1),
+        mean_interval_days=round(sum(gaps) / len(gaps), 1) if gaps else None,
+        longest_gap_days=max(gaps) if gaps else None,
+    )
+
+
+@dataclass
+class NoteChange:
+    on: date
+    text: str
+
+
+def note_changes(sessions: list[TreatmentSession], field: str) -> list[NoteChange]:
+    """A SOAP field over the period: each session where it says something new, oldest first (the last one is
+    the latest finding). Sessions that leave it empty or repeat it word for word are left out."""
+    changes: list[NoteChange] = []
+    for session in sessions:
+        text = (getattr(session, field) or "").strip()
+        if text and (not changes or changes[-1].text != text):
+            changes.append(NoteChange(to_local(session.started_at).date(), text))
+    return changes

@@ -385,3 +385,80 @@ def test_reports_are_404_for_other_therapists(client, record, other_therapist, d
         response = client.get(url)
         assert response.status_code == 404 and "Summary Client" not in text(response), url
     assert events(db, "export") == [] and events(db, "view") == []
+
+
+# --- the summary's additions ----------------------------------------------------------------------------
+
+
+def summary_soup(client, client_id: int, query: str = ""):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(text(client.get(f"/clients/{client_id}/summary{query}")), "html.parser")
+
+
+def test_summary_names_the_clinic_and_the_therapists_credentials_and_contact(therapist_client, therapist, record, db):
+    from clinic.models import ClinicSettings
+
+    db.session.add(ClinicSettings(id=1, name="Riverside Myotherapy", address="12 Mill Lane\nLeeds", phone="0113 555"))
+    therapist.credentials, therapist.registration_number, therapist.phone = "RMT", "CMTO-4411", "555-0142"
+    db.session.commit()
+    soup = summary_soup(therapist_client, record.id)
+    clinic = soup.select_one(".clinic-block")
+    assert clinic.select_one(".clinic-name").get_text() == "Riverside Myotherapy"
+    assert "12 Mill Lane\nLeeds" in clinic.get_text() and "0113 555" in clinic.get_text()
+    [who] = soup.select(".id-grid .therapist")
+    assert who.get_text(" ", strip=True) == "Maya Test , RMT Reg. no. CMTO-4411 555-0142 maya@clinic.example"
+
+
+def test_summary_without_clinic_details_still_renders(therapist_client, record):
+    soup = summary_soup(therapist_client, record.id)
+    assert soup.select_one(".clinic-name") is None and "Prepared" in soup.select_one(".clinic-block").get_text()
+
+
+def test_summary_shows_latest_findings_and_where_they_changed(therapist_client, therapist):
+    client = make_client(therapist)
+    for day, objective, assessment in (
+        (0, "Taut band in right upper trapezius.", "Active trigger points, neck."),
+        (7, "Taut band in right upper trapezius.", ""),
+        (14, "Band softer; neck rotation full.", "Improving."),
+    ):
+        make_session(client, started_at=at(day), objective=objective, assessment=assessment)
+    soup = summary_soup(therapist_client, client.id)
+    objective = soup.select_one(".finding-objective")
+    assert (
+        objective.select_one(".latest").get_text(" ", strip=True)
+        == "Latest, 15 Mar 2026: Band softer; neck rotation full."
+    )
+    assert [li.get_text(" ", strip=True) for li in objective.select(".earlier li")] == [
+        "Until then, from 1 Mar 2026: Taut band in right upper trapezius."
+    ]
+    assessment = soup.select_one(".finding-assessment")
+    assert assessment.select_one(".latest").get_text(" ", strip=True) == "Latest, 15 Mar 2026: Improving."
+    assert [li.get_text(" ", strip=True) for li in assessment.select(".earlier li")] == [
+        "Until then, from 1 Mar 2026: Active trigger points, neck."
+    ]
+
+
+def test_summary_gives_attendance_and_frequency(therapist_client, therapist):
+    client = make_client(therapist)
+    for day in (0, 7, 14, 28):
+        make_session(client, started_at=at(day))
+    attendance = summary_soup(therapist_client, client.id).select_one(".attendance").get_text(" ", strip=True)
+    assert attendance == "4 sessions over 4 weeks: on average every 9 days, longest gap 14 days"
+    one = make_client(therapist)
+    make_session(one, started_at=at(0))
+    assert summary_soup(therapist_client, one.id).select_one(".attendance").get_text(strip=True) == "1 session"
+
+
+def test_summary_flags_pain_getting_worse_in_plain_words(therapist_client, therapist):
+    client = make_client(therapist, medications="Warfarin 5 mg")
+    make_session(client, started_at=at(0), pain_before=8)
+    make_session(client, started_at=at(7), pain_before=9)
+    flag = summary_soup(therapist_client, client.id).select_one(".flag-worse")
+    assert flag.get_text(" ", strip=True) == (
+        "Pain is worse than at the first visit: 9/10 on arrival at the latest visit, up from 8/10 on 1 Mar 2026."
+    )
+
+
+def test_summary_does_not_flag_a_stable_or_improving_client(therapist_client, record):
+    assert summary_soup(therapist_client, record.id).select_one(".flag-worse") is None

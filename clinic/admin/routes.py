@@ -2,7 +2,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_required
 
 from clinic.admin import bp
-from clinic.admin.forms import AuditFilterForm, ResetPasswordForm, UserForm
+from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, UserForm
 from clinic.admin.services import (
     audit_events,
     audit_filter_choices,
@@ -13,9 +13,10 @@ from clinic.admin.services import (
 )
 from clinic.changes import readable, user_names
 from clinic.extensions import db
-from clinic.forms import ConfirmForm, as_choices
+from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import User
+from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
 
@@ -91,3 +92,27 @@ def audit_log():
         "date_to": form.date_to.data.isoformat() if dates[1] else None,
     }
     return render_template("admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters)
+
+
+@bp.route("/clinic", methods=["GET", "POST"])
+def clinic():
+    """The clinic's name, address and phone, printed at the head of every physician summary."""
+    form = ClinicForm(obj=clinic_settings())
+    if form.validate_on_submit():
+        changes = update_clinic_settings(form.data)
+        db.session.commit()
+        flash("Clinic details saved." if changes else "Nothing had changed.", "success")
+        return redirect(url_for("admin.clinic"))
+    return render_template("admin/clinic.html", form=form)
+
+
+@bp.route("/users/<int:user_id>/profile", methods=["GET", "POST"])
+def profile(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        changes = update_profile(user, form.data)
+        db.session.commit()
+        flash(f"Profile of {user.name} saved." if changes else "Nothing had changed.", "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/profile.html", form=form, user=user)

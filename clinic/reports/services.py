@@ -16,8 +16,10 @@ from clinic.db_types import utcnow
 from clinic.figures import pain_figure
 from clinic.kb import KnowledgeBase
 from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession, User
-from clinic.outcomes import client_progress, muscle_counts
+from clinic.outcomes import attendance, client_progress, muscle_counts, note_changes
 from clinic.periods import period_args
+from clinic.profiles import clinic_settings
+from clinic.rules import is_worsening
 
 # --- physician summary ---------------------------------------------------------------------------
 
@@ -33,7 +35,7 @@ def summary_context(
 ) -> dict[str, Any]:
     muscles = muscle_counts(sessions, kb)
     state = client_progress(client, sessions)
-    therapists = list(dict.fromkeys(session.therapist.name for session in sessions)) or [client.therapist.name]
+    therapists = list(dict.fromkeys(session.therapist for session in sessions)) or [client.therapist]
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
     return {
         "client": client,
@@ -50,6 +52,13 @@ def summary_context(
         },
         "response_labels": PointTreatment.RESPONSES,
         "latest_plan": latest_plan,
+        "findings": {
+            "objective": note_changes(sessions, "objective"),
+            "assessment": note_changes(sessions, "assessment"),
+        },
+        "attendance": attendance(sessions),
+        "worsening": is_worsening(state.baseline, state.latest),
+        "clinic": clinic_settings(),
         "therapists": therapists,
         "figures": {"pain": _summary_chart(pain_figure(sessions, state))} if sessions else {},
     }
