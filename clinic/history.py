@@ -1,6 +1,6 @@
 """A client's session record read back, for the pages, charts and reports that show it."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -80,3 +80,22 @@ def first_meaningful_session(client: Client, first_visit: TreatmentSession) -> T
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
         .limit(1)
     )
+
+
+def last_visits(client_ids: list[int]) -> dict[int, datetime]:
+    """Each client's latest session start, for a list page: one grouped query (the client-and-date index)."""
+    if not client_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(TreatmentSession.client_id, sa.func.max(TreatmentSession.started_at))
+        .where(TreatmentSession.client_id.in_(client_ids))
+        .group_by(TreatmentSession.client_id)
+    )
+    return {client_id: _aware(started) for client_id, started in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    # max() comes back without the column type's conversion on some databases: stored times are UTC.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

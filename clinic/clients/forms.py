@@ -2,6 +2,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -60,6 +61,8 @@ class ClientForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)], filters=_strip)
     # Optimistic locking: the version the person started editing from.
     version = HiddenField()
+    # Shown only when a client with the same name and date of birth exists: ticking it adds the client anyway.
+    add_anyway = BooleanField("This is a different person: add them anyway")
     submit = SubmitField("Save client")
 
     def validate_consent_date(self, field) -> None:

@@ -7,6 +7,7 @@ from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
 from clinic.clients.services import (
     archive_client,
     create_client,
+    possible_duplicates,
     record_view,
     search_clients,
     set_sharing,
@@ -18,7 +19,7 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import newest_first, sessions_in_period
+from clinic.history import last_visits, newest_first, sessions_in_period
 from clinic.kb import knowledge_base
 from clinic.models import User
 from clinic.outcomes import client_progress
@@ -32,6 +33,9 @@ def require_login():
     """Every client URL needs a login."""
 
 
+ARCHIVED_MATCHES = 10  # archived clients listed under the results of a search
+
+
 @bp.route("/")
 def index():
     text = request.args.get("q", "")
@@ -41,13 +45,26 @@ def index():
         per_page=current_app.config["CLIENTS_PER_PAGE"],
         error_out=False,
     )
-    return render_template("clients/index.html", page=page, q=text, archived=archived)
+    # A search of active clients also finds archived ones, listed apart, as the search hint says.
+    also_archived = (
+        list(db.session.scalars(search_clients(current_user, text, archived=True).limit(ARCHIVED_MATCHES)))
+        if text.strip() and not archived
+        else []
+    )
+    visits = last_visits([client.id for client in [*page.items, *also_archived]])
+    return render_template(
+        "clients/index.html", page=page, q=text, archived=archived, also_archived=also_archived, visits=visits
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = _client_form()
     if form.validate_on_submit():
+        duplicates = possible_duplicates(current_user, form.full_name.data, form.date_of_birth.data)
+        if duplicates and not form.add_anyway.data:
+            # A warning, not a refusal: twins and namesakes exist. Nothing typed is lost.
+            return render_template("clients/form.html", form=form, client=None, duplicates=duplicates), 409
         therapist = _chosen_therapist(form) if current_user.is_admin else current_user
         client = create_client(form.data, therapist)
         db.session.commit()
