@@ -219,3 +219,31 @@ def test_audit_log_refuses_a_bad_date_range_beside_the_field(admin_client, thera
     )
     soup = BeautifulSoup(text(admin_client.get("/admin/audit?date_from=yesterday")), "html.parser")
     assert soup.select_one("#date_from-error") is not None and soup.select_one("#date_from")["value"] == "yesterday"
+
+
+def test_deactivate_asks_first_and_a_cancel_changes_nothing(admin_client, therapist, db):
+    from bs4 import BeautifulSoup
+
+    users = BeautifulSoup(text(admin_client.get("/admin/users")), "html.parser")
+    assert users.select("table form") == [], "no one-click deactivation"
+    link = users.find("a", string="Deactivate…")
+    assert link["href"] == f"/admin/users/{therapist.id}/active"
+    page = BeautifulSoup(text(admin_client.get(link["href"])), "html.parser")
+    assert page.h1.get_text() == "Deactivate Maya Test?"
+    assert page.select_one("main form button[type=submit]").get_text() == "Deactivate Maya Test"
+    db.session.refresh(therapist)
+    assert therapist.active, "looking at the question changes nothing"
+    response = submit(admin_client, link["href"], {})
+    assert response.status_code == 302
+    db.session.refresh(therapist)
+    assert not therapist.active
+
+
+def test_the_deactivate_question_is_the_owners_and_needs_csrf(client, admin_client, admin, therapist, db):
+    assert admin_client.get("/admin/users/9999/active").status_code == 404
+    assert admin_client.get(f"/admin/users/{admin.id}/active").status_code == 302  # not for oneself
+    assert admin_client.post(f"/admin/users/{therapist.id}/active").status_code == 400
+    db.session.refresh(therapist)
+    assert therapist.active, "a POST without the CSRF token does nothing"
+    login_fast(admin_client, therapist)
+    assert admin_client.get(f"/admin/users/{therapist.id}/active").status_code == 404

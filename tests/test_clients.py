@@ -318,9 +318,50 @@ def test_shared_therapist_can_view_and_edit(client, therapist, other_therapist, 
     assert client.get(f"/clients/{shared.id}/edit").status_code == 200
 
 
-def test_therapist_cannot_reach_sharing(therapist_client, therapist):
+def test_therapist_shares_their_own_client_and_takes_it_back(therapist_client, therapist, other_therapist, db):
+    from bs4 import BeautifulSoup
+
+    client = make_client(therapist, full_name="Own Olsen")
+    page = f"/clients/{client.id}/sharing"
+    soup = BeautifulSoup(text(therapist_client.get(page)), "html.parser")
+    assert soup.select_one("#therapist_id") is None, "a therapist shares; only the owner reassigns"
+    offered = [label.get_text(strip=True) for label in soup.select("#shared_with label")]
+    assert offered == ["Otto Other (otto@clinic.example)"], "colleagues, not oneself"
+    detail = BeautifulSoup(text(therapist_client.get(f"/clients/{client.id}")), "html.parser")
+    assert detail.select_one(f".head-actions a[href='{page}']").get_text() == "Share"
+
+    assert submit(therapist_client, page, {"shared_with": [str(other_therapist.id)]}).status_code == 302
+    db.session.refresh(client)
+    assert [u.id for u in client.shared_with] == [other_therapist.id] and client.therapist_id == therapist.id
+    assert events(db, "update")[0].details["changes"]["shared_with"] == [[], [other_therapist.email]]
+
+    assert submit(therapist_client, page, {}).status_code == 302  # nothing ticked: taken back
+    db.session.refresh(client)
+    assert client.shared_with == []
+    login_fast(therapist_client, other_therapist)
+    assert therapist_client.get(f"/clients/{client.id}").status_code == 404
+
+
+def test_a_therapist_cannot_reassign_through_the_share_form(therapist_client, therapist, other_therapist, db):
     client = make_client(therapist)
-    assert therapist_client.get(f"/clients/{client.id}/sharing").status_code == 404
+    submit(therapist_client, f"/clients/{client.id}/sharing", {"therapist_id": str(other_therapist.id)})
+    db.session.refresh(client)
+    assert client.therapist_id == therapist.id
+
+
+def test_a_colleague_the_client_is_shared_with_cannot_pass_it_on(client, therapist, other_therapist, db):
+    shared = make_client(other_therapist, full_name="Shared Sato")
+    shared.shared_with.append(therapist)
+    db.session.commit()
+    login_fast(client, therapist)
+    assert client.get(f"/clients/{shared.id}/sharing").status_code == 403
+    third = make_user(name="Tia Third")
+    response = submit(
+        client, f"/clients/{shared.id}", {"shared_with": [str(third.id)]}, action=f"/clients/{shared.id}/sharing"
+    )
+    assert response.status_code == 403
+    db.session.refresh(shared)
+    assert [u.id for u in shared.shared_with] == [therapist.id]
 
 
 def test_admin_assigns_and_shares(admin_client, therapist, other_therapist, db):

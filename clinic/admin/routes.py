@@ -43,9 +43,15 @@ def create():
     return render_template("admin/user_form.html", form=form)
 
 
-@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@bp.route("/users/<int:user_id>/active", methods=["GET", "POST"])
 def toggle_active(user_id: int):
+    """GET asks first (what deactivating does, with one button to confirm); POST does it."""
     user = db.get_or_404(User, user_id)
+    if request.method == "GET":
+        if user.id == current_user.id:
+            flash("You can't deactivate your own account.", "error")
+            return redirect(url_for("admin.users"))
+        return render_template("admin/confirm_active.html", user=user, form=ConfirmForm())
     if ConfirmForm().validate_on_submit():
         if user.id == current_user.id:
             flash("You can't deactivate your own account.", "error")

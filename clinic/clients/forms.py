@@ -85,3 +85,18 @@ class SharingForm(FlaskForm):
         option_widget=CheckboxInput(),
     )
     submit = SubmitField("Save sharing")
+
+
+class ShareForm(FlaskForm):
+    """A therapist shares their own client: with whom, not to whom it belongs."""
+
+    shared_with = SelectMultipleField(
+        "Share with",
+        coerce=int,
+        validators=[Optional()],
+        description="These colleagues can see this client, log and edit sessions, for example while covering "
+        "for you. Untick a name to take the client back.",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    submit = SubmitField("Save sharing")

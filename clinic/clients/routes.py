@@ -3,7 +3,7 @@ from flask_login import current_user, login_required
 
 from clinic.access import get_client_for
 from clinic.clients import bp
-from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
+from clinic.clients.forms import AdminClientForm, ClientForm, ShareForm, SharingForm
 from clinic.clients.services import (
     archive_client,
     create_client,
@@ -162,19 +162,23 @@ def unarchive(client_id: int):
 
 @bp.route("/<int:client_id>/sharing", methods=["GET", "POST"])
 def sharing(client_id: int):
-    if not current_user.is_admin:
-        abort(404)
+    """The owner assigns any client and shares it; a therapist shares their own client with colleagues (to
+    cover for them) and takes it back. A colleague the client is only shared with may not pass it on."""
     client = get_client_for(current_user, client_id)
-    form = SharingForm(obj=client)
-    choices = as_choices((user.id, f"{user.name} ({user.email})") for user in therapists())
-    form.therapist_id.choices = choices
+    if not current_user.is_admin and client.therapist_id != current_user.id:
+        abort(403)
+    form = SharingForm(obj=client) if current_user.is_admin else ShareForm()
+    colleagues = [user for user in therapists() if current_user.is_admin or user.id != current_user.id]
+    choices = as_choices((user.id, f"{user.name} ({user.email})") for user in colleagues)
     form.shared_with.choices = choices
+    if current_user.is_admin:
+        form.therapist_id.choices = as_choices((user.id, f"{user.name} ({user.email})") for user in therapists())
     if request.method == "GET":
         form.shared_with.data = [user.id for user in client.shared_with]
         record_view(client)
         db.session.commit()
     if form.validate_on_submit():
-        therapist = db.session.get(User, form.therapist_id.data)
+        therapist = db.session.get(User, form.therapist_id.data) if current_user.is_admin else client.therapist
         shared = [db.session.get(User, user_id) for user_id in form.shared_with.data]
         changes = set_sharing(client, therapist, shared)
         db.session.commit()

@@ -36,6 +36,12 @@
     return layout;
   }
 
+  function forWidth(layout, width) {
+    // A narrow box (a phone, a printed column) has room for three dated ticks, not six.
+    if (width < 520 && layout.xaxis && layout.xaxis.type === "date") { layout.xaxis.nticks = 3; }
+    return layout;
+  }
+
   function openSession(box) {
     var base = box.dataset.sessionUrl;
     if (!base) { return; }
@@ -51,7 +57,7 @@
   var drawn = Array.from(document.querySelectorAll("[data-chart]")).map(function (box) {
     var figure = figures[box.dataset.chart];
     if (!figure) { return Promise.resolve(); }
-    var layout = touch ? forTouch(figure.layout) : figure.layout;
+    var layout = forWidth(touch ? forTouch(figure.layout) : figure.layout, box.clientWidth);
     return window.Plotly.newPlot(box, figure.data, layout, config).then(function () { openSession(box); });
   });
   Promise.all(drawn).then(function () { document.body.dataset.chartsReady = "true"; });
