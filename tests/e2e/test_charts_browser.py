@@ -119,6 +119,9 @@ def test_on_a_tablet_a_swipe_scrolls_the_page_and_a_tap_opens_a_session(browser,
         after_range = page.evaluate("document.querySelector('[data-chart=pain]').layout.xaxis.range.join()")
         assert after_range == before_range, "the swipe did not zoom or pan the chart"
         screenshot(page, "charts-tablet")
+        # The fling may have carried the chart off screen: bring it back before tapping a marker.
+        page.evaluate("document.querySelector('[data-chart=pain]').scrollIntoView({block: 'center'})")
+        settle(page)
         x, y = marker_centre(page, "pain", pain_before_trace(page), 1)
         page.touchscreen.tap(x, y)
         page.wait_for_url(f"{live_server}/clients/{client_id}/sessions/{ids[1]}")
