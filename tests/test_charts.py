@@ -336,3 +336,16 @@ def test_plotly_is_served_by_the_app(client):
     response = client.get("/vendor/plotly.min.js")
     assert response.status_code == 200 and b"plotly.js" in response.data[:200]
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_client_page_flags_pain_worse_than_the_first_visit(therapist_client, record):
+    from bs4 import BeautifulSoup
+
+    make_session(record, started_at=at(0), pain_before=8)
+    make_session(record, started_at=at(7), pain_before=9)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}")), "html.parser")
+    change = soup.find("dt", string="Change").find_next_sibling("dd")
+    assert change.get_text(" ", strip=True) == "+1 Worse than the first visit"
+    make_session(record, started_at=at(14), pain_before=8)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}")), "html.parser")
+    assert soup.select_one(".badge-bad") is None, "back to the first visit's level is not worse"
