@@ -569,11 +569,13 @@ def history_entries(html: str) -> list:
 
 
 def test_session_page_shows_who_changed_what_and_when(therapist_client, own_client, db, other_therapist):
-    post_session(therapist_client, own_client.id)
+    when = "2026-03-01T09:30"  # a fixed day in the past, whatever the host's and the clinic's zones
+    post_session(therapist_client, own_client.id, started_at=when)
     saved = sessions(db)[0]
     url = f"/clients/{own_client.id}/sessions/{saved.id}/edit"
     _, hidden = form_page(therapist_client, url)
     edit = session_data(
+        started_at=when,
         pain_after="2",
         pain_regions=["temple", "jaw"],
         **{
@@ -612,8 +614,10 @@ def test_session_page_shows_who_changed_what_and_when(therapist_client, own_clie
     assert "[{" not in edited.get_text(), "no raw lists of point records"
 
 
-def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, therapist):
-    """Rows stored before readable history existed (two whole point lists, plain values) read the same way."""
+def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, therapist, app):
+    """Rows stored before readable history existed (two whole point lists, plain values) read the same way,
+    stored UTC times shown on the clinic's clock."""
+    app.config["CLINIC_TIMEZONE"] = "America/New_York"
     saved = make_session(own_client)
     record = {
         "trigger_point": "upper-trapezius/1",
@@ -645,7 +649,7 @@ def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, 
     [entry] = history_entries(text(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}")))
     lines = [li.get_text(" ", strip=True) for li in entry.select("ul.changes > li")]
     assert lines == [
-        "Date and time : 1 Mar 2026, 10:00 → 1 Mar 2026, 11:30",
+        "Date and time : 1 Mar 2026, 05:00 → 1 Mar 2026, 06:30",
         "Subjective : (empty) → Better sleep.",
         "Changed Upper trapezius, point 1 (right) : pressure 60 s → 90 s note (empty) → released",
     ]
