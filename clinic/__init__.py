@@ -75,6 +75,7 @@ def register_knowledge_base(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from clinic.account import bp as account_bp
     from clinic.admin import bp as admin_bp
     from clinic.api import bp as api_bp
     from clinic.appointments import bp as appointments_bp
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(treatments_bp)
     app.register_blueprint(charts_bp)
     app.register_blueprint(reports_bp)

@@ -15,13 +15,27 @@ from clinic.clock import clinic_today, to_utc
 from clinic.extensions import db
 from clinic.kb import KnowledgeBase, knowledge_base
 from clinic.kb.checker import rank_candidates
-from clinic.models import Appointment, AppointmentStatus, Client, Role, TreatmentSession
+from clinic.models import Appointment, AppointmentStatus, Client, ClinicSettings, Role, TreatmentSession
 from clinic.treatments.services import create_session, new_submission_token
 
 DEMO_USERS = [
     {"email": "admin@knotwork.example", "password": "knotwork-admin", "name": "Ruth Okafor", "role": Role.ADMIN},
-    {"email": "maya@knotwork.example", "password": "knotwork-maya", "name": "Maya Lindqvist", "role": Role.THERAPIST},
-    {"email": "sam@knotwork.example", "password": "knotwork-sam", "name": "Sam Ferreira", "role": Role.THERAPIST},
+    {
+        "email": "maya@knotwork.example",
+        "password": "knotwork-maya",
+        "name": "Maya Lindqvist",
+        "role": Role.THERAPIST,
+        "credentials": "RMT",
+        "registration_number": "DEMO-0101",
+    },
+    {
+        "email": "sam@knotwork.example",
+        "password": "knotwork-sam",
+        "name": "Sam Ferreira",
+        "role": Role.THERAPIST,
+        "credentials": "LMT",
+        "registration_number": "DEMO-0102",
+    },
 ]
 
 _NONE = "None known."
@@ -213,6 +227,8 @@ DEMO_CLIENTS = [
     },
 ]
 
+DEMO_CLINIC = {"name": "Knotwork Demo Clinic", "address": "1 Example Street, Demo Town", "phone": "555-0100"}
+
 
 def seed_demo() -> int:
     """Create what is missing; return how many records were added."""
@@ -220,8 +236,13 @@ def seed_demo() -> int:
     created = 0
     for account in DEMO_USERS:
         if find_user_by_email(account["email"]) is None:
-            create_user(account["email"], account["name"], account["password"], account["role"])
+            user = create_user(account["email"], account["name"], account["password"], account["role"])
+            user.credentials = account.get("credentials", "")
+            user.registration_number = account.get("registration_number", "")
             created += 1
+    if db.session.get(ClinicSettings, 1) is None:
+        db.session.add(ClinicSettings(id=1, **DEMO_CLINIC))
+        created += 1
     for record in DEMO_CLIENTS:
         data = {key: value for key, value in record.items() if key not in ("therapist", "pain_regions")}
         client = db.session.scalar(

@@ -2,6 +2,7 @@
 them. The client page shows all four; the physician summary the pain trend alone."""
 
 from collections import defaultdict
+from datetime import timedelta
 
 import plotly.graph_objects as go
 
@@ -15,32 +16,41 @@ TOP_MUSCLES = 5  # lines in the compression-pain chart
 MOST_TREATED = 10  # bars in the most-treated chart
 
 
-def figures(
-    sessions: list[TreatmentSession], kb: KnowledgeBase, first_visit: TreatmentSession | None = None
-) -> dict[str, dict]:
-    """Plotly figures as JSON-ready dicts, built here so the page script only draws them."""
+def figures(sessions: list[TreatmentSession], kb: KnowledgeBase, state: Progress | None = None) -> dict[str, dict]:
+    """Plotly figures as JSON-ready dicts, built here so the page script only draws them. Each figure carries
+    its title beside `data` and `layout` (`title`): pages show it as a caption above the chart, where the
+    chart's toolbar can never cover it."""
     if not sessions:
         return {}
+    state = state or progress(sessions)
     counts = muscle_counts(sessions, kb)
     return {
-        "pain": pain_figure(sessions, first_visit),
-        "muscles": _muscle_pain_figure(sessions, kb, counts).to_plotly_json(),
-        "counts": _counts_figure(counts).to_plotly_json(),
-        "pressure": _pressure_figure(sessions, kb).to_plotly_json(),
+        "pain": pain_figure(sessions, state),
+        "muscles": _titled(_muscle_pain_figure(sessions, kb, counts)),
+        "counts": _titled(_counts_figure(counts)),
+        "pressure": _titled(_pressure_figure(sessions, kb)),
     }
 
 
-def pain_figure(sessions: list[TreatmentSession], first_visit: TreatmentSession | None = None) -> dict:
+def pain_figure(sessions: list[TreatmentSession], state: Progress | None = None) -> dict:
     """The pain trend alone (the physician summary's one chart)."""
-    return _pain_figure(sessions, progress(sessions, first_visit)).to_plotly_json()
+    return _titled(_pain_figure(sessions, state or progress(sessions)))
+
+
+def _titled(figure: go.Figure) -> dict:
+    """The figure as JSON with its title moved out of the drawing into `title`."""
+    body = figure.to_plotly_json()
+    body["title"] = body["layout"].pop("title", {}).get("text", "")
+    return body
 
 
 def _layout(title: str, **extra) -> dict:
     return {
-        "title": {"text": title, "x": 0, "font": {"size": 15}},
-        "margin": {"l": 48, "r": 16, "t": 44, "b": 56},
-        "height": 320,
-        "legend": {"orientation": "h", "y": -0.2},
+        "title": {"text": title},
+        # The top margin holds the toolbar (shown on hover, with a mouse), clear of the data.
+        "margin": {"l": 48, "r": 16, "t": 30, "b": 40},
+        "height": 340,
+        "legend": {"orientation": "h", "y": -0.12, "yanchor": "top", "x": 0, "font": {"size": 11}},
         "hovermode": "closest",
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
@@ -51,6 +61,43 @@ def _layout(title: str, **extra) -> dict:
 
 def _dates(sessions: list[TreatmentSession]) -> list[str]:
     return [to_local(s.started_at).isoformat() for s in sessions]
+
+
+DAY_MS = 86_400_000
+# Tick labels by the distance between ticks: the day and month with the year, down to years alone. Never
+# the fraction of a second Plotly falls back to when every point sits on one instant.
+DATE_TICKS = [
+    {"dtickrange": [None, DAY_MS], "value": "%-d %b %H:%M"},
+    {"dtickrange": [DAY_MS, "M1"], "value": "%-d %b %Y"},
+    {"dtickrange": ["M1", "M12"], "value": "%b %Y"},
+    {"dtickrange": ["M12", None], "value": "%Y"},
+]
+MIN_TIME_PAD = timedelta(days=3)  # the time axis reaches at least this far beyond the first and last session
+
+
+def time_range(sessions: list[TreatmentSession]) -> tuple[str, str]:
+    """The time axis's ends: the sessions with some room either side (a single session gets a week)."""
+    first, last = to_local(sessions[0].started_at), to_local(sessions[-1].started_at)
+    pad = max(MIN_TIME_PAD, (last - first) * 0.03)
+    return (first - pad).isoformat(), (last + pad).isoformat()
+
+
+def _time_axis(sessions: list[TreatmentSession]) -> dict:
+    return {
+        "type": "date",
+        "range": list(time_range(sessions)),
+        "tickformatstops": DATE_TICKS,
+        "hoverformat": "%-d %b %Y",
+        "automargin": True,
+        "nticks": 6,
+    }
+
+
+def _flat_line(x_range: tuple[str, str], y: float, name: str, **line) -> go.Scatter:
+    """A reference level drawn as a legend entry, so its label never sits on the data."""
+    return go.Scatter(
+        x=list(x_range), y=[y, y], name=name, mode="lines", line={"width": 1, "dash": "dot", **line}, hoverinfo="skip"
+    )
 
 
 MANY_SESSIONS = 60  # beyond this, single sessions are noise: draw monthly averages over faint raw lines
@@ -72,31 +119,33 @@ def _monthly(points: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
 
 def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure:
     """Pain before and after each session against the baseline, with the level that counts as a clinically
-    meaningful improvement and a marker at the first session that reached it."""
+    meaningful improvement and a marker at the first session that reached it. Each session's markers carry
+    its id (customdata[0]), so a click can open it."""
     dates = _dates(sessions)
+    x_range = time_range(sessions)
     threshold = meaningful_threshold(state.baseline)
     figure = go.Figure(
         layout=_layout(
             "Pain before and after each session",
-            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2},
+            xaxis=_time_axis(sessions),
+            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
+            height=380,  # room for its longer legend
         )
-    )
-    figure.add_hline(
-        y=state.baseline,
-        line={"color": "#5b6870", "dash": "dot", "width": 1},
-        annotation_text=f"First visit {state.baseline}/10",
-        annotation_position="top left",
     )
     if threshold >= 0:
-        figure.add_hrect(
-            y0=-0.3,
-            y1=threshold,
-            fillcolor="#e7f4ea",
-            line_width=0,
-            layer="below",
-            annotation_text="Meaningful improvement",
-            annotation_position="top right",
+        figure.add_trace(
+            go.Scatter(
+                x=[x_range[0], x_range[1], x_range[1], x_range[0], x_range[0]],
+                y=[-0.3, -0.3, threshold, threshold, -0.3],
+                fill="toself",
+                fillcolor="#e7f4ea",
+                line={"width": 0},
+                mode="lines",
+                name=f"Meaningful improvement (≤ {threshold:g})",
+                hoverinfo="skip",
+            )
         )
+    figure.add_trace(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     many = len(sessions) > MANY_SESSIONS
     raw = {"opacity": 0.3, "line_width": 1} if many else {}
     figure.add_trace(
@@ -106,8 +155,9 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
             name="Pain before",
             mode=_mode(sessions),
             line={"color": "#a8271f", "width": 2},
-            customdata=[s.pain_before - state.baseline for s in sessions],
-            hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata:+d} from first visit)<extra></extra>",
+            marker={"size": 8},
+            customdata=[[s.id, s.pain_before - state.baseline] for s in sessions],
+            hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata[1]:+d} from first visit)<extra></extra>",
             **raw,
         )
     )
@@ -118,6 +168,8 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
             name="Pain after",
             mode=_mode(sessions),
             line={"color": "#2f6f73", "width": 2, "dash": "dot"},
+            marker={"size": 8},
+            customdata=[[s.id] for s in sessions],
             hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>",
             **raw,
         )
@@ -134,14 +186,16 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
                 hovertemplate="%{x|%b %Y}: %{y}/10 on average<extra></extra>",
             )
         )
-    if state.first_meaningful is not None:
+    first = state.first_meaningful
+    if first is not None and any(s.id == first.id for s in sessions):
         figure.add_trace(
             go.Scatter(
-                x=[to_local(state.first_meaningful.started_at).isoformat()],
-                y=[state.first_meaningful.pain_before],
+                x=[to_local(first.started_at).isoformat()],
+                y=[first.pain_before],
                 name="First meaningful improvement",
                 mode="markers",
                 marker={"symbol": "star", "size": 16, "color": "#1d6b35", "line": {"color": "#ffffff", "width": 1}},
+                customdata=[[first.id]],
                 hovertemplate="First meaningful improvement: %{y}/10<extra></extra>",
             )
         )
@@ -150,22 +204,27 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
 
 def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> go.Figure:
     top = [entry["name"] for entry in counts[:TOP_MUSCLES]]
-    series: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    series: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
     for session, when in zip(sessions, _dates(sessions), strict=True):
         by_muscle: dict[str, list[int]] = defaultdict(list)
         for point in session.points:
             by_muscle[kb.muscle_name(point.trigger_point_id)].append(point.pain)
         for name, pains in by_muscle.items():
             if name in top:
-                series[name].append((when, sum(pains) / len(pains)))
-    title = "Compression pain per muscle (most treated" + (
-        ", monthly average)" if len(sessions) > MANY_SESSIONS else ")"
+                series[name].append((when, round(sum(pains) / len(pains), 1), session.id))
+    many = len(sessions) > MANY_SESSIONS
+    title = "Compression pain per muscle (most treated" + (", monthly average)" if many else ")")
+    figure = go.Figure(
+        layout=_layout(
+            title,
+            xaxis=_time_axis(sessions),
+            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.5], "dtick": 2, "fixedrange": True},
+        )
     )
-    figure = go.Figure(layout=_layout(title, yaxis={"title": {"text": "Pain (0-10)"}, "range": [0, 10.5], "dtick": 2}))
     for name in top:
         points = series[name]
-        if len(sessions) > MANY_SESSIONS:
-            x, y = _monthly(points)
+        if many:
+            x, y = _monthly([(p[0], p[1]) for p in points])
             figure.add_trace(
                 go.Scatter(
                     x=x,
@@ -177,26 +236,47 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
             )
         else:
             figure.add_trace(
-                go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], name=name, mode=_mode(points))
+                go.Scatter(
+                    x=[p[0] for p in points],
+                    y=[p[1] for p in points],
+                    name=name,
+                    mode=_mode(points),
+                    marker={"size": 8},
+                    customdata=[[p[2]] for p in points],
+                    hovertemplate=f"{name}, %{{x|%d %b %Y}}: %{{y}}/10<extra></extra>",
+                )
             )
-    figure.add_hline(y=COMPRESSION_PAIN_TARGET, line={"color": "#8a4b00", "dash": "dot", "width": 1})
+    figure.add_trace(
+        _flat_line(
+            time_range(sessions), COMPRESSION_PAIN_TARGET, f"Target about {COMPRESSION_PAIN_TARGET}/10", color="#8a4b00"
+        )
+    )
     return figure
 
 
 def _counts_figure(counts: list[dict]) -> go.Figure:
     counts = counts[:MOST_TREATED]
+    most = max((entry["points"] for entry in counts), default=0)
     return go.Figure(
         go.Bar(
             x=[entry["points"] for entry in counts][::-1],
             y=[entry["name"] for entry in counts][::-1],
             orientation="h",
             marker={"color": "#2f6f73"},
-            hovertemplate="%{x} points<extra></extra>",
+            hovertemplate="%{y}: %{x} points<extra></extra>",
         ),
         layout=_layout(
             "Most treated muscles",
-            xaxis={"title": {"text": "Points treated"}},
-            margin={"l": 150, "r": 16, "t": 44, "b": 40},
+            # Whole points only: a step of one up to ten, Plotly's whole-number steps beyond.
+            xaxis={
+                "title": {"text": "Points treated"},
+                "rangemode": "tozero",
+                "tickformat": ",d",
+                "fixedrange": True,
+                **({"dtick": 1} if most <= 10 else {}),
+            },
+            yaxis={"automargin": True, "fixedrange": True},
+            margin={"l": 16, "r": 16, "t": 16, "b": 40},
         ),
     )
 
@@ -208,34 +288,30 @@ def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.
             target = outside if point.pressure_warning else inside
             target[0].append(when)
             target[1].append(point.pressure_seconds)
-            target[2].append(kb.muscle_name(point.trigger_point_id))
+            target[2].append([session.id, kb.muscle_name(point.trigger_point_id)])
+    top = max([ADVISED_PRESSURE[1] + 10, *inside[1], *outside[1]])
     figure = go.Figure(
         layout=_layout(
             f"Pressure holds (usual {ADVISED_PRESSURE[0]}-{ADVISED_PRESSURE[1]} s shaded)",
-            yaxis={"title": {"text": "Seconds"}, "rangemode": "tozero"},
+            xaxis=_time_axis(sessions),
+            # Zero a little above the axis, so it never sits on the date labels.
+            yaxis={"title": {"text": "Seconds"}, "range": [-top * 0.04, top * 1.05], "fixedrange": True},
         )
     )
     figure.add_hrect(y0=ADVISED_PRESSURE[0], y1=ADVISED_PRESSURE[1], fillcolor="#e3f0ef", line_width=0, layer="below")
-    figure.add_trace(
-        go.Scatter(
-            x=inside[0],
-            y=inside[1],
-            text=inside[2],
-            name="Within range",
-            mode="markers",
-            marker={"color": "#2f6f73", "size": 6},
-            hovertemplate="%{text}: %{y} s<extra></extra>",
+    for (x, y, data), name, marker in (
+        (inside, "Within range", {"color": "#2f6f73", "size": 7}),
+        (outside, "Outside range", {"color": "#a8271f", "size": 9, "symbol": "diamond"}),
+    ):
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=y,
+                customdata=data,
+                name=name,
+                mode="markers",
+                marker=marker,
+                hovertemplate="%{customdata[1]}, %{x|%d %b %Y}: %{y} s<extra></extra>",
+            )
         )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=outside[0],
-            y=outside[1],
-            text=outside[2],
-            name="Outside range",
-            mode="markers",
-            marker={"color": "#a8271f", "size": 8, "symbol": "diamond"},
-            hovertemplate="%{text}: %{y} s<extra></extra>",
-        )
-    )
     return figure

@@ -3,8 +3,8 @@
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SubmitField
-from wtforms.validators import ValidationError
+from wtforms import SelectChoice, StringField, SubmitField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.clock import clinic_today
 
@@ -58,3 +58,21 @@ def error_links(form) -> list[tuple[str, str, str]]:
 
     walk(form)
     return found
+
+
+class ProfileForm(FlaskForm):
+    """A therapist's professional profile: on their own account page, and the owner's page for any account."""
+
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    credentials = StringField(
+        "Credentials",
+        validators=[Optional(), Length(max=120)],
+        description="As a physician should read them, e.g. RMT, LMT, BSc.",
+    )
+    registration_number = StringField(
+        "Registration number", validators=[Optional(), Length(max=60)], description="Your licence or college number."
+    )
+    phone = StringField(
+        "Work phone", validators=[Optional(), Length(max=40)], description="Printed on the physician summary."
+    )
+    submit = SubmitField("Save profile")

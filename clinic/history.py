@@ -1,6 +1,6 @@
 """A client's session record read back, for the pages, charts and reports that show it."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
@@ -8,16 +8,28 @@ from sqlalchemy.orm import joinedload, selectinload
 from clinic.extensions import db
 from clinic.models import Client, TreatmentSession
 from clinic.periods import utc_bounds
+from clinic.rules import meaningful_threshold
 
 
-def newest_first(client: Client) -> sa.Select:
-    """The client's sessions, newest first, with points and therapist (served by the client-and-date index)."""
-    return (
+def newest_first(client: Client, date_from: date | None = None, date_to: date | None = None) -> sa.Select:
+    """The client's sessions in a period (default: all), newest first, with points and therapist (served by the
+    client-and-date index)."""
+    query = (
         sa.select(TreatmentSession)
         .where(TreatmentSession.client_id == client.id)
         .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
         .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
     )
+    return _within(query, date_from, date_to)
+
+
+def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> sa.Select:
+    start, end = utc_bounds(date_from, date_to)
+    if start:
+        query = query.where(TreatmentSession.started_at >= start)
+    if end:
+        query = query.where(TreatmentSession.started_at <= end)
+    return query
 
 
 def sessions_in_period(
@@ -30,12 +42,7 @@ def sessions_in_period(
         .options(selectinload(TreatmentSession.points))
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
-    start, end = utc_bounds(date_from, date_to)
-    if start:
-        query = query.where(TreatmentSession.started_at >= start)
-    if end:
-        query = query.where(TreatmentSession.started_at <= end)
-    return list(db.session.scalars(query))
+    return list(db.session.scalars(_within(query, date_from, date_to)))
 
 
 def first_session(client: Client) -> TreatmentSession | None:
@@ -55,3 +62,40 @@ def last_session(client: Client) -> TreatmentSession | None:
         .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
         .limit(1)
     )
+
+
+def first_meaningful_session(client: Client, first_visit: TreatmentSession) -> TreatmentSession | None:
+    """The first session after the first visit, in the client's whole history, whose pain on arrival is a
+    clinically meaningful improvement on the first visit's (clinic.rules), or None."""
+    baseline = first_visit.pain_before
+    if baseline <= 0:
+        return None  # nothing to improve
+    return db.session.scalar(
+        sa.select(TreatmentSession)
+        .where(
+            TreatmentSession.client_id == client.id,
+            TreatmentSession.id != first_visit.id,
+            TreatmentSession.pain_before <= meaningful_threshold(baseline),
+        )
+        .order_by(TreatmentSession.started_at, TreatmentSession.id)
+        .limit(1)
+    )
+
+
+def last_visits(client_ids: list[int]) -> dict[int, datetime]:
+    """Each client's latest session start, for a list page: one grouped query (the client-and-date index)."""
+    if not client_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(TreatmentSession.client_id, sa.func.max(TreatmentSession.started_at))
+        .where(TreatmentSession.client_id.in_(client_ids))
+        .group_by(TreatmentSession.client_id)
+    )
+    return {client_id: _aware(started) for client_id, started in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    # max() comes back without the column type's conversion on some databases: stored times are UTC.
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

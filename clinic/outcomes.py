@@ -3,11 +3,16 @@ clinic.rules) and the muscles treated, with how the tissue answered."""
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from clinic.clock import to_local
+from clinic.history import first_meaningful_session, first_session
 from clinic.kb import KnowledgeBase
-from clinic.models import TreatmentSession
+from clinic.models import Client, TreatmentSession
 from clinic.rules import is_meaningful_improvement
+
+SEARCH = object()  # progress(): find the first meaningful improvement among the sessions given
 
 
 @dataclass
@@ -20,21 +25,36 @@ class Progress:
     first_meaningful: TreatmentSession | None
 
 
-def progress(sessions: list[TreatmentSession], first_visit: TreatmentSession | None = None) -> Progress:
+def progress(
+    sessions: list[TreatmentSession],
+    first_visit: TreatmentSession | None = None,
+    first_meaningful: TreatmentSession | None | object = SEARCH,
+) -> Progress:
     """Baseline is the pain before the client's first session ever (`first_visit`; by default the first of
     `sessions`), so a period that starts mid-course is still measured from the start. Progress is read from
     each later session's pain before (what the client arrives with): lasting change, not the relief right
-    after treatment."""
+    after treatment. `first_meaningful`, when given, is the first session of the whole history that reached a
+    meaningful improvement (`client_progress` looks it up); otherwise it is sought among `sessions`."""
     first_visit = first_visit or (sessions[0] if sessions else None)
     if not sessions or first_visit is None:
         return Progress(None, None, None, None, False, None)
     baseline = first_visit.pain_before
     later = [s for s in sessions if s.id != first_visit.id]
     latest = later[-1].pain_before if later else baseline  # one visit: no follow-up yet, no change
-    first = next((s for s in later if is_meaningful_improvement(baseline, s.pain_before)), None)
+    if first_meaningful is SEARCH:
+        first_meaningful = next((s for s in later if is_meaningful_improvement(baseline, s.pain_before)), None)
     return Progress(
-        baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest), first
+        baseline, first_visit, latest, latest - baseline, is_meaningful_improvement(baseline, latest), first_meaningful
     )
+
+
+def client_progress(client: Client, sessions: list[TreatmentSession]) -> Progress:
+    """Progress over a period of the client's record: the baseline is their first visit ever and "first
+    reached" the first meaningful improvement of their whole history, wherever the period starts or ends."""
+    first_visit = first_session(client)
+    if first_visit is None or not sessions:
+        return progress(sessions, first_visit)
+    return progress(sessions, first_visit, first_meaningful_session(client, first_visit))
 
 
 def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
@@ -65,3 +85,46 @@ def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[d
     for entry in ranked:
         entry["sessions"] = len(entry["sessions"])
     return ranked
+
+
+@dataclass
+class Attendance:
+    sessions: int
+    first: date | None
+    last: date | None
+    weeks: float  # from the first to the last session of the period
+    mean_interval_days: float | None  # None with fewer than two sessions
+    longest_gap_days: int | None
+
+
+def attendance(sessions: list[TreatmentSession]) -> Attendance:
+    """How often the client came in the period: the count, the span, the usual interval and the longest gap."""
+    days = [to_local(s.started_at).date() for s in sessions]
+    if not days:
+        return Attendance(0, None, None, 0, None, None)
+    gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
+    return Attendance(
+        sessions=len(days),
+        first=days[0],
+        last=days[-1],
+        weeks=round((days[-1] - days[0]).days / 7, 1),
+        mean_interval_days=round(sum(gaps) / len(gaps), 1) if gaps else None,
+        longest_gap_days=max(gaps) if gaps else None,
+    )
+
+
+@dataclass
+class NoteChange:
+    on: date
+    text: str
+
+
+def note_changes(sessions: list[TreatmentSession], field: str) -> list[NoteChange]:
+    """A SOAP field over the period: each session where it says something new, oldest first (the last one is
+    the latest finding). Sessions that leave it empty or repeat it word for word are left out."""
+    changes: list[NoteChange] = []
+    for session in sessions:
+        text = (getattr(session, field) or "").strip()
+        if text and (not changes or changes[-1].text != text):
+            changes.append(NoteChange(to_local(session.started_at).date(), text))
+    return changes

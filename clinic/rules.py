@@ -54,6 +54,11 @@ def is_meaningful_improvement(baseline: int, pain: int) -> bool:
     return baseline > 0 and pain <= meaningful_threshold(baseline)
 
 
+def is_worsening(baseline: int | None, latest: int | None) -> bool:
+    """Pain on arrival above the first visit's: any rise is flagged, in words, on the summary and client page."""
+    return baseline is not None and latest is not None and latest > baseline
+
+
 def meaningful_rule() -> str:
     percent = round(MEANINGFUL_DROP_FRACTION * 100)
     return f"a drop of at least {MEANINGFUL_DROP_POINTS} points and at least {percent}% from the first visit's pain"

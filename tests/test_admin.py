@@ -3,6 +3,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from clinic.models import AuditEvent, User
+from clinic.templating import format_datetime
 from tests.factories import PASSWORD, make_client
 from tests.helpers import (
     element,
@@ -158,16 +159,19 @@ def test_audit_log_pages_newest_first(admin_client, admin, app, db):
 
     def audit_page(url):
         page = parse(admin_client.get(url))
-        rows = [words(row.select("td")[3]) for row in page.select("table.audit tbody tr")]
+        rows = [words(row.select("td")[0]) for row in page.select("table.audit tbody tr")]
         pager = element(page, "nav.pager")
         links = {link["rel"][0]: link["href"] for link in pager.select("a[rel]")}
         return rows, words(pager.find("span")), links
 
+    def shown(n):  # each event's time, as the page writes it on the clinic's clock
+        return format_datetime(start + timedelta(minutes=n))
+
     rows, where, links = audit_page("/admin/audit")
-    assert rows == [f"session #{n}" for n in range(per_page + 3, 3, -1)]
+    assert rows == [shown(n) for n in range(per_page + 3, 3, -1)]
     assert where == "Page 1 of 2" and links == {"next": "/admin/audit?page=2"}
     rows, where, links = audit_page(links["next"])
-    assert rows == ["session #3", "session #2", "session #1"]
+    assert rows == [shown(3), shown(2), shown(1)]
     assert where == "Page 2 of 2" and links == {"prev": "/admin/audit?page=1"}
     # The filters travel with the pager links.
     _, _, links = audit_page(f"/admin/audit?action=view&user={admin.id}")
@@ -176,3 +180,142 @@ def test_audit_log_pages_newest_first(admin_client, admin, app, db):
 
 def test_audit_log_ignores_bad_filter_values(admin_client):
     assert admin_client.get("/admin/audit?user=abc&action=nonsense").status_code == 200
+
+
+def test_audit_log_reads_like_the_session_history_and_names_people(admin_client, admin, therapist, db):
+    from datetime import UTC, datetime
+
+    from bs4 import BeautifulSoup
+
+    from clinic.models import AuditEvent
+    from tests.factories import make_session
+
+    record = make_client(therapist, full_name="Audit Client")
+    session = make_session(record)
+    point = {
+        "trigger_point": "upper-trapezius/1",
+        "side": "right",
+        "pressure_seconds": 60,
+        "pain": 6,
+        "release_felt": False,
+        "local_twitch": False,
+        "referral_reproduced": False,
+        "note": "x" * 150,
+    }
+    at = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    db.session.add_all(
+        [
+            AuditEvent(
+                at=at,
+                action="update",
+                user_id=therapist.id,
+                entity_type="session",
+                entity_id=session.id,
+                client_id=record.id,
+                details={"changes": {"points": [[point] * 5, [point] * 4 + [{**point, "pain": 8}]]}},
+            ),
+            AuditEvent(
+                at=at,
+                action="update",
+                user_id=admin.id,
+                entity_type="user",
+                entity_id=therapist.id,
+                details={"changes": {"active": [True, False]}},
+            ),
+            AuditEvent(
+                at=at,
+                action="view",
+                user_id=therapist.id,
+                entity_type="summary",
+                entity_id=record.id,
+                client_id=record.id,
+                details={"period": {}, "printed": False},
+            ),
+        ]
+    )
+    db.session.commit()
+    soup = BeautifulSoup(text(admin_client.get("/admin/audit")), "html.parser")
+    rows = {
+        row.select_one("[data-label=Record]").get_text(" ", strip=True): row
+        for row in soup.select("table.audit tbody tr")
+    }
+    edit = rows["Session of Audit Client"]
+    links = [a["href"] for a in edit.select("[data-label=Record] a")]
+    assert links == [f"/clients/{record.id}/sessions/{session.id}", f"/clients/{record.id}"]
+    details = edit.select_one("[data-label=Details]")
+    assert [li.get_text(" ", strip=True) for li in details.select("ul.changes > li")] == [
+        "Changed Upper trapezius, point 1 (right) : compression pain 6/10 → 8/10"
+    ]
+    assert len(details.get_text()) < 200, "not two raw lists of point records"
+    account = rows["Account of Maya Test"]
+    assert account.select_one("[data-label=Who]").get_text(strip=True) == "Ada Admin"
+    assert account.select_one("[data-label=Details]").get_text(" ", strip=True) == "Active : yes → no"
+    summary = rows["Summary of Audit Client"]
+    assert summary.select_one("[data-label=Details]").get_text(strip=True) == "Physician summary viewed, all sessions"
+    assert "user #" not in soup.get_text() and "printed: False" not in soup.get_text()
+
+
+def test_audit_log_filters_by_date_range(admin_client, admin, therapist, db):
+    from datetime import UTC, datetime
+
+    from bs4 import BeautifulSoup
+
+    from clinic.models import AuditEvent
+
+    for day in (1, 10, 20):
+        db.session.add(
+            AuditEvent(
+                at=datetime(2026, 3, day, 12, tzinfo=UTC), action="login", user_id=therapist.id, details={"day": day}
+            )
+        )
+    db.session.commit()
+
+    def days(query: str) -> list[str]:
+        soup = BeautifulSoup(text(admin_client.get(f"/admin/audit?action=login&{query}")), "html.parser")
+        return [" ".join(cell.get_text().split()[:2]) for cell in soup.select("table.audit [data-label=When]")]
+
+    assert days("date_from=2026-03-05&date_to=2026-03-15") == ["10 Mar"]
+    assert days("date_from=2026-03-10") == ["20 Mar", "10 Mar"]
+    assert days("date_to=2026-03-01") == ["1 Mar"]
+
+
+def test_audit_log_refuses_a_bad_date_range_beside_the_field(admin_client, therapist, db):
+    from bs4 import BeautifulSoup
+
+    response = admin_client.get("/admin/audit?date_from=2026-03-10&date_to=2026-03-01")
+    soup = BeautifulSoup(text(response), "html.parser")
+    assert response.status_code == 200
+    assert soup.select_one("#date_to-error").get_text(strip=True) == "The end date is before the start date."
+    assert (
+        soup.select_one("#date_from")["value"] == "2026-03-10" and soup.select_one("#date_to")["value"] == "2026-03-01"
+    )
+    soup = BeautifulSoup(text(admin_client.get("/admin/audit?date_from=yesterday")), "html.parser")
+    assert soup.select_one("#date_from-error") is not None and soup.select_one("#date_from")["value"] == "yesterday"
+
+
+def test_deactivate_asks_first_and_a_cancel_changes_nothing(admin_client, therapist, db):
+    from bs4 import BeautifulSoup
+
+    users = BeautifulSoup(text(admin_client.get("/admin/users")), "html.parser")
+    assert users.select("table form") == [], "no one-click deactivation"
+    link = users.find("a", string="Deactivate…")
+    assert link["href"] == f"/admin/users/{therapist.id}/active"
+    page = BeautifulSoup(text(admin_client.get(link["href"])), "html.parser")
+    assert page.h1.get_text() == "Deactivate Maya Test?"
+    assert page.select_one("main form button[type=submit]").get_text() == "Deactivate Maya Test"
+    db.session.refresh(therapist)
+    assert therapist.active, "looking at the question changes nothing"
+    response = submit(admin_client, link["href"], {})
+    assert response.status_code == 302
+    db.session.refresh(therapist)
+    assert not therapist.active
+
+
+def test_the_deactivate_question_is_the_owners_and_needs_csrf(client, admin_client, admin, therapist, db):
+    assert admin_client.get("/admin/users/9999/active").status_code == 404
+    assert admin_client.get(f"/admin/users/{admin.id}/active").status_code == 302  # not for oneself
+    assert admin_client.post(f"/admin/users/{therapist.id}/active").status_code == 400
+    db.session.refresh(therapist)
+    assert therapist.active, "a POST without the CSRF token does nothing"
+    login_fast(admin_client, therapist)
+    assert admin_client.get(f"/admin/users/{therapist.id}/active").status_code == 404

@@ -63,3 +63,23 @@ def test_unknown_action_is_refused_by_the_database(db):
         )
         db.session.commit()
     db.session.rollback()
+
+
+def test_point_differences_pair_points_by_trigger_point_and_side(app):
+    from clinic.changes import point_differences
+    from clinic.kb import knowledge_base
+
+    def point(tp, side="right", **values):
+        return {"trigger_point": tp, "side": side, "pressure_seconds": 60, "pain": 6, "note": "", **values}
+
+    kb = knowledge_base()
+    old = [point("upper-trapezius/1"), point("masseter/1", "left"), point("soleus/1")]
+    assert point_differences(old, list(reversed(old)), kb) == [], "reordering alone is no change"
+    moved = point_differences(old, [point("upper-trapezius/1"), point("masseter/1", "both"), point("soleus/1")], kb)
+    assert [(d.kind, d.label, [(p.label, p.old, p.new) for p in d.parts]) for d in moved] == [
+        ("changed", "Masseter, point 1 (left)", [("side", "left", "both")])
+    ]
+    gone = point_differences(old, old[:2], kb)
+    assert [(d.kind, d.label, d.old) for d in gone] == [("removed", "Soleus, point 1 (right)", "60 s, pain 6/10")]
+    unknown = point_differences([], [point("no-such-muscle/9")], kb)
+    assert [(d.kind, d.label) for d in unknown] == [("added", "no-such-muscle/9 (right)")]

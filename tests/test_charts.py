@@ -181,16 +181,108 @@ def test_figures_read_with_one_and_with_300_sessions(app, record, db):
     kb = knowledge_base()
     one = figures([make_session(record, started_at=at(0))], kb)
     assert set(one) == {"pain", "muscles", "counts", "pressure"}
-    assert "markers" in one["pain"]["data"][0]["mode"]
+    assert "markers" in trace_named(one["pain"], "Pain before")["mode"]
     many = [make_session(record, started_at=at(day), pain_before=8 - day // 50) for day in range(1, 300)]
     big = figures(many, kb)
-    assert big["pain"]["data"][0]["mode"] == "lines"  # 300 markers would be noise
-    assert len(big["pain"]["data"][0]["x"]) == 299
+    before = trace_named(big["pain"], "Pain before")
+    assert before["mode"] == "lines"  # 300 markers would be noise
+    assert len(before["x"]) == 299
     # With hundreds of sessions the trend is a monthly average over faint raw lines.
-    average = next(trace for trace in big["pain"]["data"] if trace["name"] == "Pain before, monthly average")
-    assert 9 <= len(average["x"]) <= 11 and big["pain"]["data"][0]["opacity"] == 0.3
+    average = trace_named(big["pain"], "Pain before, monthly average")
+    assert 9 <= len(average["x"]) <= 11 and before["opacity"] == 0.3
     assert all(len(trace["x"]) <= 11 for trace in big["muscles"]["data"])
     assert figures([], kb) == {}
+
+
+def trace_named(figure: dict, name: str) -> dict:
+    [trace] = [trace for trace in figure["data"] if trace.get("name") == name]
+    return trace
+
+
+def days_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 86400
+
+
+@pytest.mark.parametrize("count", [1, 2, 12, 1000])
+def test_time_axis_reads_as_dates_from_one_to_a_thousand_sessions(app, record, count):
+    """One session once gave a time axis of milliseconds: every chart's axis now spans days at least, and its
+    tick labels are dates (never a time of day below the day's width)."""
+    from clinic.models import TreatmentSession
+
+    sessions = [
+        TreatmentSession(id=n + 1, started_at=at(n * 2), pain_before=7, pain_after=4, pain_regions=[], points=[])
+        for n in range(count)
+    ]
+    built = figures(sessions, knowledge_base())
+    for name in ("pain", "muscles", "pressure"):
+        axis = built[name]["layout"]["xaxis"]
+        start, end = axis["range"]
+        assert axis["type"] == "date" and days_between(start, end) >= 6, name
+        assert days_between(start, end) >= 2 * (count - 1), name
+        formats = {stop["value"] for stop in axis["tickformatstops"] if stop["dtickrange"][0] is not None}
+        assert all("%Y" in value for value in formats), formats
+        assert axis["automargin"] is True
+
+
+def test_most_treated_counts_have_whole_number_ticks(app, record):
+    one = figures([make_session(record, started_at=at(0))], knowledge_base())
+    axis = one["counts"]["layout"]["xaxis"]
+    assert axis["dtick"] == 1 and axis["tickformat"] == ",d"
+    many = [make_session(record, started_at=at(day), points=[{"trigger_point_id": "soleus/1"}] * 3) for day in range(5)]
+    assert "dtick" not in figures(many, knowledge_base())["counts"]["layout"]["xaxis"]  # 15 points: Plotly's steps
+
+
+def test_reference_levels_are_labelled_in_the_legend_not_on_the_data(app, record):
+    built = figures(
+        [make_session(record, started_at=at(0), pain_before=8), make_session(record, started_at=at(7), pain_before=4)],
+        knowledge_base(),
+    )
+    target = trace_named(built["muscles"], "Target about 7/10")
+    assert set(target["y"]) == {7} and target["hoverinfo"] == "skip"
+    assert set(trace_named(built["pain"], "First visit 8/10")["y"]) == {8}
+    assert trace_named(built["pain"], "Meaningful improvement (≤ 5.6)")["fill"] == "toself"
+    for figure in built.values():
+        assert not figure["layout"].get("annotations"), "no text drawn over lines and markers"
+        assert "title" not in figure["layout"] and figure["title"], "the title is shown above the chart"
+
+
+def test_every_session_marker_carries_its_session_id(app, record):
+    sessions = [make_session(record, started_at=at(day), pain_before=8 - day) for day in (0, 7)]
+    built = figures(sessions, knowledge_base())
+    ids = [s.id for s in sessions]
+    assert [row[0] for row in trace_named(built["pain"], "Pain before")["customdata"]] == ids
+    assert [row[0] for row in trace_named(built["pain"], "Pain after")["customdata"]] == ids
+    assert [row[0] for row in trace_named(built["muscles"], "Upper trapezius")["customdata"]] == ids
+    assert [row[0] for row in trace_named(built["pressure"], "Within range")["customdata"]] == ids
+
+
+def test_the_period_filters_the_sessions_table_too(therapist_client, record):
+    from bs4 import BeautifulSoup
+
+    for day in (0, 10, 20):
+        make_session(record, started_at=at(day))
+    soup = BeautifulSoup(
+        text(therapist_client.get(f"/clients/{record.id}?from=2026-03-05&to=2026-03-15")), "html.parser"
+    )
+    rows = soup.select(".sessions-card tbody tr")
+    assert [row.td.get_text(strip=True)[:11] for row in rows] == ["11 Mar 2026"]
+    assert soup.select_one(".sessions-card .count").get_text() == "1"
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}?from=2027-01-01")), "html.parser")
+    assert soup.select(".sessions-card tbody tr") == []
+
+
+def test_first_reached_is_counted_over_the_whole_history(therapist_client, record):
+    """Meaningful improvement was first reached on 8 Mar; a period from 10 Mar must still say 8 Mar, not the
+    first session inside the period."""
+    from bs4 import BeautifulSoup
+
+    for day, pain in ((0, 9), (7, 5), (14, 4), (21, 3)):
+        make_session(record, started_at=at(day), pain_before=pain)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}?from=2026-03-10")), "html.parser")
+    verdict = soup.find("dt", string="Clinically meaningful").find_next_sibling("dd").get_text(" ", strip=True)
+    assert verdict == "Yes first reached 8 Mar 2026"
+    data = json.loads(soup.select_one("#chart-data").string)
+    assert "First meaningful improvement" not in [t.get("name") for t in data["pain"]["data"]], "outside the period"
 
 
 def test_client_page_shows_charts_or_says_what_will_appear(therapist_client, record):
@@ -275,3 +367,16 @@ def test_plotly_is_served_by_the_app(client):
     response = client.get("/vendor/plotly.min.js")
     assert response.status_code == 200 and b"plotly.js" in response.data[:200]
     assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_client_page_flags_pain_worse_than_the_first_visit(therapist_client, record):
+    from bs4 import BeautifulSoup
+
+    make_session(record, started_at=at(0), pain_before=8)
+    make_session(record, started_at=at(7), pain_before=9)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}")), "html.parser")
+    change = soup.find("dt", string="Change").find_next_sibling("dd")
+    assert change.get_text(" ", strip=True) == "+1 Worse than the first visit"
+    make_session(record, started_at=at(14), pain_before=8)
+    soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}")), "html.parser")
+    assert soup.select_one(".badge-bad") is None, "back to the first visit's level is not worse"

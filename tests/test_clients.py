@@ -92,13 +92,13 @@ def test_search_by_name_and_by_date_of_birth(therapist_client, therapist):
 def test_search_treats_wildcards_literally(therapist_client, therapist):
     make_client(therapist, full_name="Anna Berg")
     html = text(therapist_client.get("/clients/?q=%25"))
-    assert "Anna Berg" not in html and "No client matches" in html
+    assert "Anna Berg" not in html and "No active client matches" in html
 
 
 def test_search_with_no_match_says_so(therapist_client, therapist):
     make_client(therapist, full_name="Anna Berg")
     html = text(therapist_client.get("/clients/?q=zzz"))
-    assert "No client matches" in html
+    assert "No active client matches" in html
 
 
 def test_list_paginates(therapist_client, therapist, app):
@@ -377,9 +377,50 @@ def test_shared_therapist_can_view_and_edit(client, therapist, other_therapist, 
     assert update.details["changes"] == {"phone": ["555-0100", "555-0177"]}
 
 
-def test_therapist_cannot_reach_sharing(therapist_client, therapist):
+def test_therapist_shares_their_own_client_and_takes_it_back(therapist_client, therapist, other_therapist, db):
+    from bs4 import BeautifulSoup
+
+    client = make_client(therapist, full_name="Own Olsen")
+    page = f"/clients/{client.id}/sharing"
+    soup = BeautifulSoup(text(therapist_client.get(page)), "html.parser")
+    assert soup.select_one("#therapist_id") is None, "a therapist shares; only the owner reassigns"
+    offered = [label.get_text(strip=True) for label in soup.select("#shared_with label")]
+    assert offered == ["Otto Other (otto@clinic.example)"], "colleagues, not oneself"
+    detail = BeautifulSoup(text(therapist_client.get(f"/clients/{client.id}")), "html.parser")
+    assert detail.select_one(f".head-actions a[href='{page}']").get_text() == "Share"
+
+    assert submit(therapist_client, page, {"shared_with": [str(other_therapist.id)]}).status_code == 302
+    db.session.refresh(client)
+    assert [u.id for u in client.shared_with] == [other_therapist.id] and client.therapist_id == therapist.id
+    assert events(db, "update")[0].details["changes"]["shared_with"] == [[], [other_therapist.email]]
+
+    assert submit(therapist_client, page, {}).status_code == 302  # nothing ticked: taken back
+    db.session.refresh(client)
+    assert client.shared_with == []
+    login_fast(therapist_client, other_therapist)
+    assert therapist_client.get(f"/clients/{client.id}").status_code == 404
+
+
+def test_a_therapist_cannot_reassign_through_the_share_form(therapist_client, therapist, other_therapist, db):
     client = make_client(therapist)
-    assert therapist_client.get(f"/clients/{client.id}/sharing").status_code == 404
+    submit(therapist_client, f"/clients/{client.id}/sharing", {"therapist_id": str(other_therapist.id)})
+    db.session.refresh(client)
+    assert client.therapist_id == therapist.id
+
+
+def test_a_colleague_the_client_is_shared_with_cannot_pass_it_on(client, therapist, other_therapist, db):
+    shared = make_client(other_therapist, full_name="Shared Sato")
+    shared.shared_with.append(therapist)
+    db.session.commit()
+    login_fast(client, therapist)
+    assert client.get(f"/clients/{shared.id}/sharing").status_code == 403
+    third = make_user(name="Tia Third")
+    response = submit(
+        client, f"/clients/{shared.id}", {"shared_with": [str(third.id)]}, action=f"/clients/{shared.id}/sharing"
+    )
+    assert response.status_code == 403
+    db.session.refresh(shared)
+    assert [u.id for u in shared.shared_with] == [therapist.id]
 
 
 def test_admin_assigns_and_shares(admin_client, therapist, other_therapist, db):
@@ -453,3 +494,115 @@ def test_unticking_every_precaution_stores_an_empty_list(therapist_client, thera
     assert submit(therapist_client, page, {**VALID, "version": version}).status_code == 302
     db.session.refresh(client)
     assert client.precautions == []
+
+
+# --- finding clients ---------------------------------------------------------------------------------------
+
+
+def names_listed(html: str, table: str = "table.client-list:not(.archived)") -> list[str]:
+    soup = BeautifulSoup(html, "html.parser")
+    return [row.select_one("td a").get_text() for row in soup.select(f"{table} tbody tr")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Lopez Ana",
+        "ana lopez",
+        "  ANA   ",
+        "12 Apr 1988",
+        "1988-04-12",
+        "12 April 1988",
+        "555 0142",
+        "(555)01-42",
+        "ana.lopez@exa",
+    ],
+)
+def test_search_finds_a_client_by_name_in_any_order_date_of_birth_phone_or_email(therapist_client, therapist, query):
+    make_client(
+        therapist,
+        full_name="Ana María Lopez",
+        date_of_birth=date(1988, 4, 12),
+        phone="+1 (555) 014-2",
+        email="ana.lopez@example.com",
+    )
+    make_client(
+        therapist, full_name="Carl Dahl", date_of_birth=date(1990, 4, 5), phone="555 9999", email="carl@example.org"
+    )
+    assert names_listed(text(therapist_client.get("/clients/", query_string={"q": query}))) == ["Ana María Lopez"]
+
+
+@pytest.mark.parametrize("query", ["Lopez Carl", "13 Apr 1988", "555 0143", "1988"])
+def test_search_does_not_find_what_does_not_match(therapist_client, therapist, query):
+    make_client(therapist, full_name="Ana Lopez", date_of_birth=date(1988, 4, 12), phone="555-0142")
+    make_client(therapist, full_name="Carl Dahl", date_of_birth=date(1990, 4, 5))
+    assert names_listed(text(therapist_client.get("/clients/", query_string={"q": query}))) == []
+
+
+def test_search_never_finds_another_therapists_client(therapist_client, therapist, other_therapist):
+    make_client(other_therapist, full_name="Hidden Hart", date_of_birth=date(1975, 5, 5), phone="555 7777")
+    for query in ("Hart", "5 May 1975", "555 7777"):
+        html = text(therapist_client.get("/clients/", query_string={"q": query}))
+        assert "Hidden Hart" not in html, query
+
+
+def test_a_search_lists_matching_archived_clients_apart(therapist_client, therapist, db):
+    from clinic.db_types import utcnow
+
+    make_client(therapist, full_name="Ana Active")
+    make_client(therapist, full_name="Ana Archived", archived_at=utcnow())
+    html = text(therapist_client.get("/clients/?q=ana"))
+    assert names_listed(html) == ["Ana Active"]
+    assert names_listed(html, "table.client-list.archived") == ["Ana Archived"]
+    assert names_listed(text(therapist_client.get("/clients/")), "table.client-list.archived") == []
+    only_archived = text(therapist_client.get("/clients/?q=archived"))
+    assert "No active client matches" in only_archived
+    assert names_listed(only_archived, "table.client-list.archived") == ["Ana Archived"]
+
+
+def test_client_list_shows_the_last_visit(therapist_client, therapist, app):
+    from datetime import UTC, datetime
+
+    from tests.factories import make_session
+
+    seen = make_client(therapist, full_name="Seen Before")
+    make_client(therapist, full_name="Never Seen")
+    make_session(seen, started_at=datetime(2026, 3, 1, 12, tzinfo=UTC))
+    make_session(seen, started_at=datetime(2026, 4, 2, 12, tzinfo=UTC))
+    soup = BeautifulSoup(text(therapist_client.get("/clients/")), "html.parser")
+    cells = {
+        row.select_one("td a").get_text(): row.select_one("td.last-visit").get_text(strip=True)
+        for row in soup.select("tbody tr")
+    }
+    assert cells == {"Seen Before": "2 Apr 2026", "Never Seen": "None yet"}
+
+
+def test_adding_a_second_client_with_the_same_name_and_birth_date_warns_first(therapist_client, therapist, db):
+    existing = make_client(therapist, full_name="Ana Lopez", date_of_birth=date(1988, 4, 12))
+    data = {
+        "full_name": "ana  LOPEZ",
+        "date_of_birth": "1988-04-12",
+        "phone": "555-0142",
+        "notes": "Referred by Dr Rao",
+    }
+    response = submit(therapist_client, "/clients/new", data)
+    soup = BeautifulSoup(text(response), "html.parser")
+    assert response.status_code == 409
+    warning = soup.select_one(".duplicate-warning")
+    assert warning.select_one("a")["href"] == f"/clients/{existing.id}"
+    assert (
+        soup.select_one("#phone")["value"] == "555-0142"
+        and soup.select_one("#notes").get_text().strip() == "Referred by Dr Rao"
+    )
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 1
+    response = submit(therapist_client, "/clients/new", {**data, "add_anyway": "y"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 2
+
+
+def test_the_duplicate_warning_never_reveals_another_therapists_client(
+    therapist_client, therapist, other_therapist, db
+):
+    make_client(other_therapist, full_name="Ana Lopez", date_of_birth=date(1988, 4, 12))
+    response = submit(therapist_client, "/clients/new", {"full_name": "Ana Lopez", "date_of_birth": "1988-04-12"})
+    assert response.status_code == 302 and "already on record" not in text(response)

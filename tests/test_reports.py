@@ -3,7 +3,7 @@
 import csv
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -146,7 +146,7 @@ def test_summary_bad_period_is_400(therapist_client, record):
 def test_csv_and_json_dates_are_in_the_clinic_time_zone(therapist_client, record, app):
     app.config["CLINIC_TIMEZONE"] = "America/New_York"
     rows = read_csv(therapist_client.get(f"/clients/{record.id}/export.csv"))
-    assert rows[0]["date"] == "2026-03-01T05:00-05:00"
+    assert (rows[0]["date"], rows[0]["time"]) == ("2026-03-01", "05:00")
     body = therapist_client.get(f"/clients/{record.id}/pain-history.json").get_json()
     assert body["sessions"][0]["date"] == "2026-03-01T05:00:00-05:00"
 
@@ -186,12 +186,62 @@ def test_csv_has_a_row_per_point_and_is_audited(therapist_client, record, db):
     assert len(rows) == 3
     assert rows[0]["muscle"] == "Upper trapezius" and rows[0]["pressure_seconds"] == "60"
     assert rows[0]["release_felt"] == "yes" and rows[0]["pain_regions"] == "Temple; Side of neck"
-    # The moment of the session, to the minute, on the clinic's clock with its offset.
-    written = datetime.fromisoformat(rows[0]["date"])
-    assert written == at(0) and written.utcoffset() == at(0).astimezone(clinic_zone()).utcoffset()
-    assert rows[0]["date"] == written.isoformat(timespec="minutes")
+    # The moment of the session on the clinic's clock: a date and a time a spreadsheet reads as such.
+    local = at(0).astimezone(clinic_zone())
+    assert (rows[0]["date"], rows[0]["time"]) == (local.date().isoformat(), local.strftime("%H:%M"))
     [event] = events(db, "export")
     assert event.details == {"format": "csv", "sessions": 2, "period": {}}
+
+
+def test_csv_names_the_client_and_the_dates_it_covers(therapist_client, therapist):
+    client = make_client(therapist, full_name="Zoë O'Neill-Łukasz", date_of_birth=date(1988, 4, 12))
+    make_session(client, started_at=at(3))
+    make_session(client, started_at=at(20))
+    response = therapist_client.get(f"/clients/{client.id}/export.csv")
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="zoe-o-neill-ukasz_2026-03-04_to_2026-03-21_sessions.csv"'
+    )
+    response = therapist_client.get(f"/clients/{client.id}/export.csv?from=2026-03-01&to=2026-03-10")
+    assert (
+        'filename="zoe-o-neill-ukasz_2026-03-01_to_2026-03-10_sessions.csv"' in response.headers["Content-Disposition"]
+    )
+    rows = read_csv(response)
+    assert [(row["client_name"], row["client_date_of_birth"]) for row in rows] == [("Zoë O'Neill-Łukasz", "1988-04-12")]
+    fhir = therapist_client.get(f"/clients/{client.id}/export.fhir.json")
+    assert 'filename="zoe-o-neill-ukasz_2026-03-04_to_2026-03-21_fhir-R4B.json"' in fhir.headers["Content-Disposition"]
+    empty = make_client(therapist, full_name="No Visits")
+    assert (
+        "no-visits_no-sessions_sessions.csv"
+        in therapist_client.get(f"/clients/{empty.id}/export.csv").headers["Content-Disposition"]
+    )
+
+
+def test_csv_dates_and_times_are_what_spreadsheets_read(therapist_client, record):
+    for row in read_csv(therapist_client.get(f"/clients/{record.id}/export.csv")):
+        assert datetime.strptime(row["date"], "%Y-%m-%d") and datetime.strptime(row["time"], "%H:%M")
+        assert datetime.strptime(row["client_date_of_birth"], "%Y-%m-%d")
+
+
+def test_csv_holds_stress_and_vitals(therapist_client, therapist):
+    client = make_client(therapist)
+    make_session(
+        client,
+        stress_before=7,
+        stress_after=3,
+        heart_rate_before=82,
+        heart_rate_after=68,
+        systolic_before=138,
+        diastolic_before=88,
+        systolic_after=124,
+        diastolic_after=80,
+    )
+    make_session(client, started_at=at(7))  # nothing measured: empty cells, not "None"
+    rows = read_csv(therapist_client.get(f"/clients/{client.id}/export.csv"))
+    vitals = ["stress", "heart_rate", "systolic", "diastolic"]
+    assert [rows[0][f"{v}_{w}"] for w in ("before", "after") for v in vitals] == [
+        "7", "82", "138", "88", "3", "68", "124", "80"
+    ]  # fmt: skip
+    assert {rows[1][f"{v}_{w}"] for w in ("before", "after") for v in vitals} == {""}
 
 
 def test_csv_neutralises_formulas(therapist_client, record):
@@ -264,6 +314,74 @@ def test_fhir_bundle_validates_and_holds_the_records(therapist_client, record, d
     assert event.details == {"format": "fhir", "sessions": 2, "period": {}}
 
 
+def test_fhir_bundle_has_vitals_stress_notes_practitioner_and_coded_laterality(therapist_client, therapist, db):
+    from fhir.resources.R4B.bundle import Bundle
+
+    therapist.credentials = "RMT"
+    therapist.registration_number = "CMTO-12345"
+    therapist.phone = "555-0199"
+    db.session.commit()
+    client = make_client(therapist)
+    make_session(
+        client,
+        stress_before=7,
+        stress_after=3,
+        heart_rate_before=82,
+        systolic_before=138,
+        diastolic_before=88,
+        subjective="Headache <worse> & neck stiff",
+        assessment="Upper trapezius active point.",
+        points=[
+            {"trigger_point_id": "upper-trapezius/1", "side": "left"},
+            {"trigger_point_id": "masseter/1", "side": "both"},
+        ],
+    )
+    response = therapist_client.get(f"/clients/{client.id}/export.fhir.json")
+    assert response.headers["Content-Type"] == "application/fhir+json; fhirVersion=4.3"
+    data = response.get_json(force=True)
+    Bundle.model_validate(data)
+    resources = [entry["resource"] for entry in data["entry"]]
+    by_code = {r["code"]["coding"][0]["code"]: r for r in resources if r["resourceType"] == "Observation"}
+    heart = by_code["8867-4"]
+    assert heart["valueQuantity"] == {
+        "value": 82,
+        "unit": "beats/minute",
+        "system": "http://unitsofmeasure.org",
+        "code": "/min",
+    }
+    assert heart["category"][0]["coding"][0]["code"] == "vital-signs"
+    pressure = by_code["85354-9"]
+    assert [(c["code"]["coding"][0]["code"], c["valueQuantity"]["value"]) for c in pressure["component"]] == [
+        ("8480-6", 138),
+        ("8462-4", 88),
+    ]
+    stress = [
+        r
+        for r in resources
+        if r["resourceType"] == "Observation" and r["code"]["coding"][0]["code"] == "perceived-stress"
+    ]
+    assert [r["valueInteger"] for r in stress] == [7, 3]
+    [practitioner] = [r for r in resources if r["resourceType"] == "Practitioner"]
+    assert practitioner["name"][0]["text"] == "Maya Test"
+    assert practitioner["qualification"][0]["code"]["text"] == "RMT"
+    assert practitioner["qualification"][0]["identifier"][0]["value"] == "CMTO-12345"
+    practitioner_url = next(e["fullUrl"] for e in data["entry"] if e["resource"] is practitioner)
+    procedures = [r for r in resources if r["resourceType"] == "Procedure"]
+    assert {p["performer"][0]["actor"]["reference"] for p in procedures} == {practitioner_url}
+    assert all(o["performer"][0]["reference"] == practitioner_url for o in by_code.values())
+    laterality = [p["bodySite"][0]["extension"][0]["valueCodeableConcept"]["coding"][0] for p in procedures]
+    assert [(c["system"], c["code"]) for c in laterality] == [
+        ("http://snomed.info/sct", "7771000"),
+        ("http://snomed.info/sct", "51440002"),
+    ]
+    [notes] = [r for r in resources if r["resourceType"] == "Composition"]
+    sections = {s["title"]: s for s in notes["section"]}
+    assert set(sections) == {"Subjective", "Assessment"}, "empty notes are left out"
+    assert sections["Subjective"]["code"]["coding"][0]["code"] == "61150-9"
+    assert "Headache &lt;worse&gt; &amp; neck stiff" in sections["Subjective"]["text"]["div"]
+    assert notes["author"] == [{"reference": practitioner_url}]
+
+
 # --- access ------------------------------------------------------------------------------------------------
 
 
@@ -277,3 +395,80 @@ def test_reports_are_404_for_other_therapists(client, record, other_therapist, d
         response = client.get(url)
         assert response.status_code == 404 and "Summary Client" not in text(response), url
     assert events(db, "export") == [] and events(db, "view") == []
+
+
+# --- the summary's additions ----------------------------------------------------------------------------
+
+
+def summary_soup(client, client_id: int, query: str = ""):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(text(client.get(f"/clients/{client_id}/summary{query}")), "html.parser")
+
+
+def test_summary_names_the_clinic_and_the_therapists_credentials_and_contact(therapist_client, therapist, record, db):
+    from clinic.models import ClinicSettings
+
+    db.session.add(ClinicSettings(id=1, name="Riverside Myotherapy", address="12 Mill Lane\nLeeds", phone="0113 555"))
+    therapist.credentials, therapist.registration_number, therapist.phone = "RMT", "CMTO-4411", "555-0142"
+    db.session.commit()
+    soup = summary_soup(therapist_client, record.id)
+    clinic = soup.select_one(".clinic-block")
+    assert clinic.select_one(".clinic-name").get_text() == "Riverside Myotherapy"
+    assert "12 Mill Lane\nLeeds" in clinic.get_text() and "0113 555" in clinic.get_text()
+    [who] = soup.select(".id-grid .therapist")
+    assert who.get_text(" ", strip=True) == "Maya Test , RMT Reg. no. CMTO-4411 555-0142 maya@clinic.example"
+
+
+def test_summary_without_clinic_details_still_renders(therapist_client, record):
+    soup = summary_soup(therapist_client, record.id)
+    assert soup.select_one(".clinic-name") is None and "Prepared" in soup.select_one(".clinic-block").get_text()
+
+
+def test_summary_shows_latest_findings_and_where_they_changed(therapist_client, therapist):
+    client = make_client(therapist)
+    for day, objective, assessment in (
+        (0, "Taut band in right upper trapezius.", "Active trigger points, neck."),
+        (7, "Taut band in right upper trapezius.", ""),
+        (14, "Band softer; neck rotation full.", "Improving."),
+    ):
+        make_session(client, started_at=at(day), objective=objective, assessment=assessment)
+    soup = summary_soup(therapist_client, client.id)
+    objective = soup.select_one(".finding-objective")
+    assert (
+        objective.select_one(".latest").get_text(" ", strip=True)
+        == "Latest, 15 Mar 2026: Band softer; neck rotation full."
+    )
+    assert [li.get_text(" ", strip=True) for li in objective.select(".earlier li")] == [
+        "Until then, from 1 Mar 2026: Taut band in right upper trapezius."
+    ]
+    assessment = soup.select_one(".finding-assessment")
+    assert assessment.select_one(".latest").get_text(" ", strip=True) == "Latest, 15 Mar 2026: Improving."
+    assert [li.get_text(" ", strip=True) for li in assessment.select(".earlier li")] == [
+        "Until then, from 1 Mar 2026: Active trigger points, neck."
+    ]
+
+
+def test_summary_gives_attendance_and_frequency(therapist_client, therapist):
+    client = make_client(therapist)
+    for day in (0, 7, 14, 28):
+        make_session(client, started_at=at(day))
+    attendance = summary_soup(therapist_client, client.id).select_one(".attendance").get_text(" ", strip=True)
+    assert attendance == "4 sessions over 4 weeks: on average every 9 days, longest gap 14 days"
+    one = make_client(therapist)
+    make_session(one, started_at=at(0))
+    assert summary_soup(therapist_client, one.id).select_one(".attendance").get_text(strip=True) == "1 session"
+
+
+def test_summary_flags_pain_getting_worse_in_plain_words(therapist_client, therapist):
+    client = make_client(therapist, medications="Warfarin 5 mg")
+    make_session(client, started_at=at(0), pain_before=8)
+    make_session(client, started_at=at(7), pain_before=9)
+    flag = summary_soup(therapist_client, client.id).select_one(".flag-worse")
+    assert flag.get_text(" ", strip=True) == (
+        "Pain is worse than at the first visit: 9/10 on arrival at the latest visit, up from 8/10 on 1 Mar 2026."
+    )
+
+
+def test_summary_does_not_flag_a_stable_or_improving_client(therapist_client, record):
+    assert summary_soup(therapist_client, record.id).select_one(".flag-worse") is None

@@ -934,3 +934,117 @@ def test_time_quick_choices_offer_now_the_end_of_the_last_session_and_hours(
     assert choices["After the last session (00:55)"] == "00:55"
     assert choices["08:00"] == "08:00" and choices["19:00"] == "19:00"
     assert any(label.startswith("Now (") for label in choices)
+
+
+# --- history ------------------------------------------------------------------------------------------
+
+
+def history_entries(html: str) -> list:
+    return BeautifulSoup(html, "html.parser").select("#history .history-entry")
+
+
+def test_session_page_shows_who_changed_what_and_when(therapist_client, own_client, db, other_therapist):
+    when = "2026-03-01T09:30"  # a fixed day in the past, whatever the host's and the clinic's zones
+    post_session(therapist_client, own_client.id, started_at=when)
+    saved = sessions(db)[0]
+    url = f"/clients/{own_client.id}/sessions/{saved.id}/edit"
+    _, hidden = form_page(therapist_client, url)
+    edit = session_data(
+        started_at=when,
+        pain_after="2",
+        pain_regions=["temple", "jaw"],
+        **{
+            "points-0-trigger_point": "levator-scapulae/1",  # the two rows swapped: not a change in itself
+            "points-0-side": "both",
+            "points-0-pressure_seconds": "45",
+            "points-0-pain": "5",  # was 6
+            "points-0-local_twitch": "y",
+            "points-0-release_felt": None,
+            "points-0-note": "Very tender",
+            "points-1-trigger_point": "masseter/1",  # upper trapezius removed, masseter added
+            "points-1-side": "left",
+            "points-1-pressure_seconds": "30",
+            "points-1-pain": "4",
+            "points-1-local_twitch": None,
+            "points-1-note": "",
+        },
+    )
+    assert therapist_client.post(url, data={**hidden, **edit}).status_code == 302
+    html = text(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}"))
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.select_one(".page-head a[href='#history']").get_text().startswith("last edited")
+    edited, created = history_entries(html)  # newest first
+    assert created.select_one(".edit-head").get_text(" ", strip=True).startswith("Created")
+    assert "by Maya Test" in created.select_one(".edit-head").get_text()
+    head = edited.select_one(".edit-head").get_text(" ", strip=True)
+    assert head.startswith("Edited") and head.endswith("by Maya Test")
+    lines = [li.get_text(" ", strip=True) for li in edited.select("ul.changes > li")]
+    assert "Pain after : 4/10 → 2/10" in lines
+    assert "Added Pain reported in : Jaw and chin" in lines
+    assert "Removed Pain reported in : Side of neck" in lines
+    assert "Changed Levator scapulae, point 1 (both) : compression pain 6/10 → 5/10" in lines
+    assert "Removed Upper trapezius, point 1 (right) : 60 s, pain 7/10, release felt" in lines
+    assert "Added Masseter, point 1 (left) : 30 s, pain 4/10" in lines
+    assert len(lines) == 6, lines
+    assert "[{" not in edited.get_text(), "no raw lists of point records"
+
+
+def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, therapist, app):
+    """Rows stored before readable history existed (two whole point lists, plain values) read the same way,
+    stored UTC times shown on the clinic's clock."""
+    app.config["CLINIC_TIMEZONE"] = "America/New_York"
+    saved = make_session(own_client)
+    record = {
+        "trigger_point": "upper-trapezius/1",
+        "side": "right",
+        "pressure_seconds": 60,
+        "pain": 6,
+        "release_felt": False,
+        "local_twitch": False,
+        "referral_reproduced": False,
+        "note": "",
+    }
+    db.session.add(
+        AuditEvent(
+            action="update",
+            user_id=therapist.id,
+            entity_type="session",
+            entity_id=saved.id,
+            client_id=own_client.id,
+            details={
+                "changes": {
+                    "started_at": ["2026-03-01T10:00:00+00:00", "2026-03-01T11:30:00+00:00"],
+                    "subjective": ["", "Better sleep."],
+                    "points": [[record], [{**record, "pressure_seconds": 90, "note": "released"}]],
+                }
+            },
+        )
+    )
+    db.session.commit()
+    [entry] = history_entries(text(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}")))
+    lines = [li.get_text(" ", strip=True) for li in entry.select("ul.changes > li")]
+    assert lines == [
+        "Date and time : 1 Mar 2026, 05:00 → 1 Mar 2026, 06:30",
+        "Subjective : (empty) → Better sleep.",
+        "Changed Upper trapezius, point 1 (right) : pressure 60 s → 90 s note (empty) → released",
+    ]
+
+
+def test_session_history_is_escaped_and_needs_access(client, own_client, other_therapist, therapist, db):
+    saved = make_session(own_client)
+    db.session.add(
+        AuditEvent(
+            action="update",
+            user_id=therapist.id,
+            entity_type="session",
+            entity_id=saved.id,
+            client_id=own_client.id,
+            details={"changes": {"plan": ["", "<script>alert(1)</script>"]}},
+        )
+    )
+    db.session.commit()
+    login_fast(client, therapist)
+    html = text(client.get(f"/clients/{own_client.id}/sessions/{saved.id}"))
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    login_fast(client, other_therapist)
+    assert client.get(f"/clients/{own_client.id}/sessions/{saved.id}").status_code == 404

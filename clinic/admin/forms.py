@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from clinic.admin.services import email_taken
@@ -48,3 +48,18 @@ class AuditFilterForm(FlaskForm):
         ),
     )
     client = SelectField("Client", coerce=int, validators=[Optional()])
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+
+    def validate_date_to(self, field) -> None:
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The end date is before the start date.")
+
+
+class ClinicForm(FlaskForm):
+    name = StringField("Clinic name", validators=[DataRequired(), Length(max=120)])
+    address = TextAreaField(
+        "Address", validators=[Optional(), Length(max=255)], description="As it should appear on letters."
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    submit = SubmitField("Save")

@@ -1,5 +1,6 @@
 """Account management and the audit log query."""
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,6 +10,7 @@ from clinic import audit
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, Role, User
 from clinic.models.user import new_session_token, normalise_email
+from clinic.periods import utc_bounds
 from clinic.throttle import clear_failures
 
 
@@ -72,7 +74,13 @@ def list_users() -> list[User]:
     return list(db.session.scalars(sa.select(User).order_by(User.active.desc(), User.name)))
 
 
-def audit_events(user_id: int | None = None, action: str | None = None, client_id: int | None = None) -> sa.Select:
+def audit_events(
+    user_id: int | None = None,
+    action: str | None = None,
+    client_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> sa.Select:
     query = (
         sa.select(AuditEvent)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
@@ -84,6 +92,11 @@ def audit_events(user_id: int | None = None, action: str | None = None, client_i
         query = query.where(AuditEvent.action == action)
     if client_id:
         query = query.where(AuditEvent.client_id == client_id)
+    start, end = utc_bounds(date_from, date_to)
+    if start:
+        query = query.where(AuditEvent.at >= start)
+    if end:
+        query = query.where(AuditEvent.at <= end)
     return query
 
 

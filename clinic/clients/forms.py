@@ -2,6 +2,7 @@ from datetime import date
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     HiddenField,
@@ -69,6 +70,8 @@ class ClientForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=10000)], filters=_strip)
     # Optimistic locking: the version the person started editing from.
     version = HiddenField()
+    # Shown only when a client with the same name and date of birth exists: ticking it adds the client anyway.
+    add_anyway = BooleanField("This is a different person: add them anyway")
     submit = SubmitField("Save client")
 
     def validate_consent_date(self, field) -> None:
@@ -87,6 +90,21 @@ class SharingForm(FlaskForm):
         coerce=int,
         validators=[Optional()],
         description="These therapists can see and edit this client too.",
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+    submit = SubmitField("Save sharing")
+
+
+class ShareForm(FlaskForm):
+    """A therapist shares their own client: with whom, not to whom it belongs."""
+
+    shared_with = SelectMultipleField(
+        "Share with",
+        coerce=int,
+        validators=[Optional()],
+        description="These colleagues can see this client, log and edit sessions, for example while covering "
+        "for you. Untick a name to take the client back.",
         widget=ListWidget(prefix_label=False),
         option_widget=CheckboxInput(),
     )

@@ -4,10 +4,11 @@ from flask_login import current_user, login_required
 from clinic.access import get_client_for
 from clinic.booking import client_visits, next_visits
 from clinic.clients import bp
-from clinic.clients.forms import AdminClientForm, ClientForm, SharingForm
+from clinic.clients.forms import AdminClientForm, ClientForm, ShareForm, SharingForm
 from clinic.clients.services import (
     archive_client,
     create_client,
+    possible_duplicates,
     record_view,
     search_clients,
     set_sharing,
@@ -19,10 +20,10 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import first_session, newest_first, sessions_in_period
+from clinic.history import last_visits, newest_first, sessions_in_period
 from clinic.kb import knowledge_base
 from clinic.models import User
-from clinic.outcomes import progress
+from clinic.outcomes import client_progress
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.views import archived_refusal
 
@@ -31,6 +32,9 @@ from clinic.views import archived_refusal
 @login_required
 def require_login():
     """Every client URL needs a login."""
+
+
+ARCHIVED_MATCHES = 10  # archived clients listed under the results of a search
 
 
 @bp.route("/")
@@ -42,14 +46,32 @@ def index():
         per_page=current_app.config["CLIENTS_PER_PAGE"],
         error_out=False,
     )
-    visits = next_visits(client.id for client in page.items)
-    return render_template("clients/index.html", page=page, q=text, archived=archived, next_visits=visits)
+    # A search of active clients also finds archived ones, listed apart, as the search hint says.
+    also_archived = (
+        list(db.session.scalars(search_clients(current_user, text, archived=True).limit(ARCHIVED_MATCHES)))
+        if text.strip() and not archived
+        else []
+    )
+    listed = [client.id for client in [*page.items, *also_archived]]
+    return render_template(
+        "clients/index.html",
+        page=page,
+        q=text,
+        archived=archived,
+        also_archived=also_archived,
+        visits=last_visits(listed),
+        next_visits=next_visits(listed),
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
 def create():
     form = _client_form()
     if form.validate_on_submit():
+        duplicates = possible_duplicates(current_user, form.full_name.data, form.date_of_birth.data)
+        if duplicates and not form.add_anyway.data:
+            # A warning, not a refusal: twins and namesakes exist. Nothing typed is lost.
+            return render_template("clients/form.html", form=form, client=None, duplicates=duplicates), 409
         therapist = _chosen_therapist(form) if current_user.is_admin else current_user
         client = create_client(form.data, therapist)
         db.session.commit()
@@ -63,15 +85,18 @@ def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
     db.session.commit()
-    sessions = db.paginate(newest_first(client), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False)
     try:
         date_from, date_to = parse_period(request.args)
         period_error = ""
     except PeriodError as error:
         date_from = date_to = None
         period_error = str(error)
+    # The period applies to every part of the page: the table, the figures and the charts.
+    sessions = db.paginate(
+        newest_first(client, date_from, date_to), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
+    )
     history = sessions_in_period(client, date_from, date_to)
-    first_visit = first_session(client)
+    state = client_progress(client, history)
     kb = knowledge_base()
     return render_template(
         "clients/detail.html",
@@ -85,9 +110,9 @@ def detail(client_id: int):
             "raw": request.args,
             "args": period_args(date_from, date_to),
         },
-        progress=progress(history, first_visit),
+        progress=state,
         history_count=len(history),
-        figures=figures(history, kb, first_visit),
+        figures=figures(history, kb, state),
         visits=client_visits(client),
     )
 
@@ -145,19 +170,23 @@ def unarchive(client_id: int):
 
 @bp.route("/<int:client_id>/sharing", methods=["GET", "POST"])
 def sharing(client_id: int):
-    if not current_user.is_admin:
-        abort(404)
+    """The owner assigns any client and shares it; a therapist shares their own client with colleagues (to
+    cover for them) and takes it back. A colleague the client is only shared with may not pass it on."""
     client = get_client_for(current_user, client_id)
-    form = SharingForm(obj=client)
-    choices = as_choices((user.id, f"{user.name} ({user.email})") for user in therapists())
-    form.therapist_id.choices = choices
+    if not current_user.is_admin and client.therapist_id != current_user.id:
+        abort(403)
+    form = SharingForm(obj=client) if current_user.is_admin else ShareForm()
+    colleagues = [user for user in therapists() if current_user.is_admin or user.id != current_user.id]
+    choices = as_choices((user.id, f"{user.name} ({user.email})") for user in colleagues)
     form.shared_with.choices = choices
+    if current_user.is_admin:
+        form.therapist_id.choices = as_choices((user.id, f"{user.name} ({user.email})") for user in therapists())
     if request.method == "GET":
         form.shared_with.data = [user.id for user in client.shared_with]
         record_view(client)
         db.session.commit()
     if form.validate_on_submit():
-        therapist = db.session.get(User, form.therapist_id.data)
+        therapist = db.session.get(User, form.therapist_id.data) if current_user.is_admin else client.therapist
         shared = [db.session.get(User, user_id) for user_id in form.shared_with.data]
         changes = set_sharing(client, therapist, shared)
         db.session.commit()

@@ -1,6 +1,7 @@
 """Finding clients and changing them, each change written to the audit log (who may see a client: clinic.access)."""
 
-from datetime import date
+import re
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,16 +18,70 @@ from clinic.precautions import known
 NULLABLE_FIELDS = {"consent_date"}
 
 
+# Dates of birth as people type them: as the app shows them (12 Apr 1988), ISO, and the month spelled out.
+DATE_FORMATS = ("%Y-%m-%d", "%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y")
+MIN_PHONE_DIGITS = 4  # fewer digits than this are more likely part of a name or a date than of a phone number
+
+
 def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Select:
+    """The user's clients, active or archived, matching what was typed: every word of a name in any order,
+    a date of birth (ISO or as the app shows it), part of a phone number (spaces, dashes and brackets ignored)
+    or of an email address."""
     query = visible_clients(user).where(Client.archived_at.is_not(None) if archived else Client.archived_at.is_(None))
-    text = text.strip()
-    if text:
-        condition = Client.full_name.ilike(f"%{_escape_like(text)}%", escape="\\")
-        born = _parse_date(text)
-        if born is not None:
-            condition = sa.or_(condition, Client.date_of_birth == born)
+    condition = search_condition(text)
+    if condition is not None:
         query = query.where(condition)
     return query.order_by(sa.func.lower(Client.full_name), Client.id).options(selectinload(Client.therapist))
+
+
+def search_condition(text: str):
+    """What `search_clients` matches, as one SQL condition (None for an empty search)."""
+    text = " ".join(text.split())
+    if not text:
+        return None
+    conditions = []
+    born = parse_birth_date(text)
+    if born is not None:
+        conditions.append(Client.date_of_birth == born)
+    words = [_escape_like(word) for word in text.replace(",", " ").split()]
+    conditions.append(sa.and_(*(Client.full_name.ilike(f"%{word}%", escape="\\") for word in words)))
+    if "@" in text or "." in text:
+        conditions.append(Client.email.ilike(f"%{_escape_like(text)}%", escape="\\"))
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= MIN_PHONE_DIGITS and re.fullmatch(r"[\d\s()+./-]+", text):
+        conditions.append(_phone_digits(Client.phone).like(f"%{digits}%"))
+    return sa.or_(*conditions)
+
+
+def _phone_digits(column):
+    """The phone column without the separators people type, so '555 0142' finds '(555) 01-42'."""
+    for separator in (" ", "-", "(", ")", ".", "+", "/"):
+        column = sa.func.replace(column, separator, "")
+    return column
+
+
+def parse_birth_date(text: str) -> date | None:
+    for pattern in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def possible_duplicates(user: User, full_name: str, born: date | None, exclude_id: int | None = None) -> list[Client]:
+    """Clients this user can see (archived too) with the same name, ignoring case and spacing, and the same
+    date of birth. Only those the user may see: a warning must not reveal another therapist's client."""
+    if not full_name or born is None:
+        return []
+    name = " ".join(full_name.split()).lower()
+    query = visible_clients(user).where(
+        Client.date_of_birth == born,
+        sa.func.lower(sa.func.trim(Client.full_name)) == name,
+    )
+    if exclude_id is not None:
+        query = query.where(Client.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Client.id)))
 
 
 def therapists() -> list[User]:
@@ -101,10 +156,3 @@ def _editable(data: dict[str, Any]) -> dict[str, Any]:
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _parse_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None

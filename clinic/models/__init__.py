@@ -3,6 +3,7 @@
 from clinic.models.appointment import Appointment, AppointmentStatus
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
+from clinic.models.clinic import ClinicSettings
 from clinic.models.draft import SessionDraft
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
@@ -13,6 +14,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Client",
+    "ClinicSettings",
     "LoginFailure",
     "OverloadCause",
     "PointTreatment",

@@ -43,6 +43,13 @@ class User(UserMixin, db.Model):
     # The private calendar feed: only the SHA-256 of its random token is kept (clinic.booking makes it).
     calendar_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     calendar_token_created_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The therapist's professional profile, printed on the physician summary and in the FHIR Practitioner.
+    credentials: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
+    registration_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
+    phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+
+    # What a person edits on their own profile (and the owner on anyone's); audited as [old, new].
+    PROFILE_FIELDS = ("name", "credentials", "registration_number", "phone")
 
     @validates("email")
     def _normalise_email(self, _key: str, value: str) -> str:

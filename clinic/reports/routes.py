@@ -11,6 +11,10 @@ from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.reports import bp
 from clinic.reports.services import (
+    FHIR_MIMETYPE,
+    FHIR_RELEASE,
+    covered_period,
+    export_filename,
     fhir_bundle,
     record_export,
     record_summary_view,
@@ -59,14 +63,11 @@ def summary_printed(client_id: int):
 def export_csv(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
     sessions = sessions_in_period(client, date_from, date_to)
-    body = sessions_csv(sessions, knowledge_base())
+    body = sessions_csv(client, sessions, knowledge_base())
     record_export(client, "csv", len(sessions), period_args(date_from, date_to))
     db.session.commit()
-    return Response(
-        body,
-        mimetype="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-sessions.csv"'},
-    )
+    name = export_filename(client, *covered_period(sessions, date_from, date_to), "sessions.csv")
+    return Response(body, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": attachment(name)})
 
 
 @bp.route("/clients/<int:client_id>/export.fhir.json")
@@ -76,8 +77,14 @@ def export_fhir(client_id: int):
     bundle = fhir_bundle(client, sessions, knowledge_base())
     record_export(client, "fhir", len(sessions), period_args(date_from, date_to))
     db.session.commit()
+    name = export_filename(client, *covered_period(sessions, date_from, date_to), f"fhir-{FHIR_RELEASE}.json")
     return Response(
         json.dumps(bundle, indent=2),
-        mimetype="application/fhir+json",
-        headers={"Content-Disposition": f'attachment; filename="knotwork-client-{client.id}-fhir.json"'},
+        content_type=FHIR_MIMETYPE,
+        headers={"Content-Disposition": attachment(name)},
     )
+
+
+def attachment(filename: str) -> str:
+    """A download header; export_filename() makes names of ASCII letters, digits, '-', '_' and '.' only."""
+    return f'attachment; filename="{filename}"'

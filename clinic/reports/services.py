@@ -1,21 +1,25 @@
 """The physician summary's content, and the CSV and FHIR exports."""
 
 import csv
+import html
 import io
+import re
+import unicodedata
 import uuid
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from clinic import audit
-from clinic.clock import clinic_zone, to_local
+from clinic.clock import to_local
 from clinic.db_types import utcnow
 from clinic.figures import pain_figure
-from clinic.history import first_session
 from clinic.kb import KnowledgeBase, sides
-from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession
-from clinic.outcomes import muscle_counts, progress
+from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession, User
+from clinic.outcomes import attendance, client_progress, muscle_counts, note_changes
 from clinic.periods import period_args
+from clinic.profiles import clinic_settings
+from clinic.rules import is_worsening
 
 # --- physician summary ---------------------------------------------------------------------------
 
@@ -30,15 +34,15 @@ def summary_context(
     client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, date_from: date | None, date_to: date | None
 ) -> dict[str, Any]:
     muscles = muscle_counts(sessions, kb)
-    first_visit = first_session(client)
-    therapists = list(dict.fromkeys(session.therapist.name for session in sessions)) or [client.therapist.name]
+    state = client_progress(client, sessions)
+    therapists = list(dict.fromkeys(session.therapist for session in sessions)) or [client.therapist]
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
     return {
         "client": client,
         "sessions": sessions,
-        "period_start": date_from or (to_local(sessions[0].started_at).date() if sessions else None),
-        "period_end": date_to or (to_local(sessions[-1].started_at).date() if sessions else None),
-        "progress": progress(sessions, first_visit),
+        "period_start": covered_period(sessions, date_from, date_to)[0],
+        "period_end": covered_period(sessions, date_from, date_to)[1],
+        "progress": state,
         "complaints": complaint_regions(sessions),
         "muscles": muscles,
         "responses": {
@@ -48,9 +52,24 @@ def summary_context(
         },
         "response_labels": PointTreatment.RESPONSES,
         "latest_plan": latest_plan,
+        "findings": {
+            "objective": note_changes(sessions, "objective"),
+            "assessment": note_changes(sessions, "assessment"),
+        },
+        "attendance": attendance(sessions),
+        "worsening": is_worsening(state.baseline, state.latest),
+        "clinic": clinic_settings(),
         "therapists": therapists,
-        "figures": {"pain": pain_figure(sessions, first_visit)} if sessions else {},
+        "figures": {"pain": _summary_chart(pain_figure(sessions, state))} if sessions else {},
     }
+
+
+SUMMARY_CHART_HEIGHT = 280  # px: the printed chart's whole height, legend included (summary.css leaves it be)
+
+
+def _summary_chart(figure: dict) -> dict:
+    figure["layout"]["height"] = SUMMARY_CHART_HEIGHT
+    return figure
 
 
 def record_summary_view(client: Client, date_from: date | None, date_to: date | None, printed: bool = False) -> None:
@@ -65,12 +84,26 @@ def record_summary_view(client: Client, date_from: date | None, date_to: date | 
 
 # --- CSV -------------------------------------------------------------------------------------------
 
+VITAL_COLUMNS = [
+    "stress_before",
+    "stress_after",
+    "heart_rate_before",
+    "heart_rate_after",
+    "systolic_before",
+    "diastolic_before",
+    "systolic_after",
+    "diastolic_after",
+]
 CSV_COLUMNS = [
+    "client_name",
+    "client_date_of_birth",
     "session_id",
     "date",
+    "time",
     "length_minutes",
     "pain_before",
     "pain_after",
+    *VITAL_COLUMNS,
     "pain_regions",
     "overload_cause",
     "therapist",
@@ -98,19 +131,25 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
-    """One row per treated point (a session without points still gets one row). UTF-8 with a BOM, so
-    spreadsheet programs read accents correctly."""
+def sessions_csv(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
+    """One row per treated point (a session without points still gets one row), each naming the client and
+    their date of birth. Dates are YYYY-MM-DD and times HH:MM on the clinic's clock, in separate columns, which
+    spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for session in sessions:
+        local = to_local(session.started_at)
         shared = {
+            "client_name": client.full_name,
+            "client_date_of_birth": client.date_of_birth.isoformat(),
             "session_id": session.id,
-            "date": session.started_at.astimezone(clinic_zone()).isoformat(timespec="minutes"),
+            "date": local.date().isoformat(),
+            "time": local.strftime("%H:%M"),
             "length_minutes": session.length_minutes,
             "pain_before": session.pain_before,
             "pain_after": session.pain_after,
+            **{column: _blank_if_none(getattr(session, column)) for column in VITAL_COLUMNS},
             "pain_regions": "; ".join(sides.labels(session.pain_regions, kb.region_names)),
             "overload_cause": session.overload_cause,
             "therapist": session.therapist.name,
@@ -138,145 +177,303 @@ def sessions_csv(sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
     return "\ufeff" + buffer.getvalue()
 
 
-# --- FHIR R4 ---------------------------------------------------------------------------------------
+def _blank_if_none(value: Any) -> Any:
+    return "" if value is None else value
 
+
+def export_filename(client: Client, start: date | None, end: date | None, kind: str) -> str:
+    """e.g. `ana-lopez_2026-03-01_to_2026-04-30_sessions.csv`: the client and the dates the file covers."""
+    name = slugify(client.full_name) or f"client-{client.id}"
+    span = f"{start.isoformat()}_to_{end.isoformat()}" if start and end else "no-sessions"
+    return f"{name}_{span}_{kind}"
+
+
+def slugify(text: str) -> str:
+    """ASCII letters and digits joined by hyphens (accents dropped to their base letter)."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")
+
+
+def covered_period(sessions: list[TreatmentSession], date_from: date | None, date_to: date | None):
+    """The dates an export or summary covers: the period asked for, its open ends closed by the sessions."""
+    start = date_from or (to_local(sessions[0].started_at).date() if sessions else None)
+    end = date_to or (to_local(sessions[-1].started_at).date() if sessions else None)
+    return start, end
+
+
+# --- FHIR R4B ---------------------------------------------------------------------------------------
+# The bundle is FHIR R4B (4.3.0); every resource and element used here is the same in R4 (4.0.1), so R4
+# systems read it too. tests/test_reports.py validates it with fhir.resources' R4B models.
+
+FHIR_VERSION = "4.3.0"
+FHIR_RELEASE = "R4B"
+FHIR_MIMETYPE = "application/fhir+json; fhirVersion=4.3"
+
+LOINC = "http://loinc.org"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 PAIN_SEVERITY = {
-    "system": "http://loinc.org",
+    "system": LOINC,
     "code": "72514-3",
     "display": "Pain severity - 0-10 verbal numeric rating [Score] - Reported",
 }
+HEART_RATE = {"system": LOINC, "code": "8867-4", "display": "Heart rate"}
+BLOOD_PRESSURE = {"system": LOINC, "code": "85354-9", "display": "Blood pressure panel with all children optional"}
+SYSTOLIC = {"system": LOINC, "code": "8480-6", "display": "Systolic blood pressure"}
+DIASTOLIC = {"system": LOINC, "code": "8462-4", "display": "Diastolic blood pressure"}
+# No LOINC code says "perceived stress, 0-10 numeric rating": the app's own code system names it.
+OBSERVATION_SYSTEM = "https://knotwork.example/fhir/CodeSystem/observation"
+STRESS = {"system": OBSERVATION_SYSTEM, "code": "perceived-stress", "display": "Perceived stress (0-10)"}
+# The session's SOAP notes, a Composition per session: a progress note with one section per letter.
+PROGRESS_NOTE = {"system": LOINC, "code": "11506-3", "display": "Progress note"}
+SOAP_SECTIONS = (
+    ("subjective", "Subjective", {"system": LOINC, "code": "61150-9", "display": "Subjective Narrative"}),
+    ("objective", "Objective", {"system": LOINC, "code": "61149-1", "display": "Objective Narrative"}),
+    ("assessment", "Assessment", {"system": LOINC, "code": "51848-0", "display": "Evaluation note"}),
+    ("plan", "Plan", {"system": LOINC, "code": "18776-5", "display": "Plan of care note"}),
+)
+# Laterality of a treated point, coded with SNOMED CT qualifier values.
+LATERALITY = {
+    "left": {"system": SNOMED, "code": "7771000", "display": "Left"},
+    "right": {"system": SNOMED, "code": "24028007", "display": "Right"},
+    "both": {"system": SNOMED, "code": "51440002", "display": "Right and left"},
+}
+LATERALITY_EXTENSION = "https://knotwork.example/fhir/StructureDefinition/laterality"
 REGION_SYSTEM = "https://knotwork.example/fhir/CodeSystem/body-region"
 TRIGGER_POINT_SYSTEM = "https://knotwork.example/fhir/CodeSystem/trigger-point"
+PRACTITIONER_SYSTEM = "https://knotwork.example/fhir/practitioner-id"
 
 
 def _urn(kind: str, key: Any) -> str:
     return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'knotwork/{kind}/{key}')}"
 
 
+def _human_name(full_name: str) -> dict[str, Any]:
+    given, _, family = full_name.rpartition(" ")
+    return {"text": full_name, "family": family or full_name, **({"given": given.split()} if given else {})}
+
+
+def _telecom(phone: str, email: str) -> dict[str, Any]:
+    telecom = [{"system": kind, "value": value} for kind, value in (("phone", phone), ("email", email)) if value]
+    return {"telecom": telecom} if telecom else {}
+
+
+def _narrative(text: str) -> dict[str, str]:
+    lines = "<br/>".join(html.escape(line) for line in text.splitlines())
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>'}
+
+
+def _practitioner(user: User) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Practitioner",
+        "identifier": [{"system": PRACTITIONER_SYSTEM, "value": str(user.id)}],
+        "name": [_human_name(user.name)],
+        **_telecom(user.phone, user.email),
+    }
+    if user.credentials or user.registration_number:
+        registration = {"identifier": [{"value": user.registration_number}]} if user.registration_number else {}
+        resource["qualification"] = [{"code": {"text": user.credentials or "Massage therapist"}, **registration}]
+    return resource
+
+
 def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, Any]:
-    """A FHIR R4 collection Bundle: the Patient, an Encounter per session, pain Observations (LOINC 72514-3)
-    before and after with the reported body sites, and a Procedure per treated trigger point."""
+    """A FHIR R4B collection Bundle (see FHIR_VERSION): the Patient; a Practitioner per treating therapist; per
+    session an Encounter, pain Observations before and after (LOINC 72514-3) with the reported body sites,
+    stress and vital-sign Observations where recorded (heart rate 8867-4; blood pressure panel 85354-9 with
+    systolic 8480-6 and diastolic 8462-4), a Composition holding the SOAP notes, and a Procedure per treated
+    trigger point with its laterality coded in SNOMED CT. The therapist is the performer throughout."""
     patient_ref = _urn("patient", client.id)
-    given, _, family = client.full_name.rpartition(" ")
-    entries = [
+    entries: list[dict[str, Any]] = [
         {
             "fullUrl": patient_ref,
             "resource": {
                 "resourceType": "Patient",
                 "identifier": [{"system": "https://knotwork.example/fhir/client-id", "value": str(client.id)}],
-                "name": [
-                    {
-                        "text": client.full_name,
-                        "family": family or client.full_name,
-                        **({"given": given.split()} if given else {}),
-                    }
-                ],
+                "name": [_human_name(client.full_name)],
                 "birthDate": client.date_of_birth.isoformat(),
-                **(
-                    {
-                        "telecom": [
-                            t
-                            for t in (
-                                {"system": "phone", "value": client.phone} if client.phone else None,
-                                {"system": "email", "value": client.email} if client.email else None,
-                            )
-                            if t
-                        ]
-                    }
-                    if client.phone or client.email
-                    else {}
-                ),
+                **_telecom(client.phone, client.email),
             },
         }
     ]
+    practitioners: dict[int, str] = {}
     for session in sessions:
-        encounter_ref = _urn("encounter", session.id)
-        start = session.started_at
-        end = start + timedelta(minutes=session.length_minutes)
-        entries.append(
-            {
-                "fullUrl": encounter_ref,
-                "resource": {
-                    "resourceType": "Encounter",
-                    "status": "finished",
-                    "class": {
-                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
-                        "code": "AMB",
-                        "display": "ambulatory",
-                    },
-                    "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
-                    "subject": {"reference": patient_ref},
-                    "period": {"start": start.isoformat(), "end": end.isoformat()},
-                },
-            }
-        )
-        body_site = {
-            "coding": [
-                {"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
-                for region in sides.region_ids(session.pain_regions)
-            ],
-            "text": ", ".join(sides.labels(session.pain_regions, kb.region_names)) or "Not recorded",
-        }
-        for when, moment, value in (("before", start, session.pain_before), ("after", end, session.pain_after)):
+        if session.therapist_id not in practitioners:
+            practitioners[session.therapist_id] = _urn("practitioner", session.therapist_id)
             entries.append(
-                {
-                    "fullUrl": _urn(f"pain-{when}", session.id),
-                    "resource": {
-                        "resourceType": "Observation",
-                        "status": "final",
-                        "category": [
-                            {
-                                "coding": [
-                                    {
-                                        "system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                        "code": "survey",
-                                        "display": "Survey",
-                                    }
-                                ]
-                            }
-                        ],
-                        "code": {"coding": [PAIN_SEVERITY], "text": f"Pain severity {when} treatment"},
-                        "subject": {"reference": patient_ref},
-                        "encounter": {"reference": encounter_ref},
-                        "effectiveDateTime": moment.isoformat(),
-                        "valueInteger": value,
-                        "bodySite": body_site,
-                    },
-                }
+                {"fullUrl": practitioners[session.therapist_id], "resource": _practitioner(session.therapist)}
             )
-        for point in session.points:
-            found = kb.point(point.trigger_point_id)
-            label = found.name if found else point.trigger_point_id
-            responses = point.responses
-            entries.append(
-                {
-                    "fullUrl": _urn("procedure", point.id),
-                    "resource": {
-                        "resourceType": "Procedure",
-                        "status": "completed",
-                        "code": {"text": "Ischemic compression of a myofascial trigger point"},
-                        "subject": {"reference": patient_ref},
-                        "encounter": {"reference": encounter_ref},
-                        "performedDateTime": start.isoformat(),
-                        "bodySite": [
-                            {
-                                "coding": [
-                                    {"system": TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id, "display": label}
-                                ],
-                                "text": f"{label} ({point.side})",
-                            }
-                        ],
-                        "note": [
-                            {
-                                "text": f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
-                                + (f"; {', '.join(responses)}" if responses else "")
-                                + (f". {point.note}" if point.note else "")
-                            }
-                        ],
-                    },
-                }
-            )
+    for session in sessions:
+        entries.extend(_session_entries(session, patient_ref, practitioners[session.therapist_id], kb))
     return {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat(), "entry": entries}
+
+
+def _observation(
+    key: str, code: dict, category: str, refs: dict, moment: datetime, text: str, **value: Any
+) -> dict[str, Any]:
+    return {
+        "fullUrl": _urn(key, refs["session"]),
+        "resource": {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": OBSERVATION_CATEGORY,
+                            "code": category,
+                            "display": category.replace("-", " ").title(),
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [code], "text": text},
+            "subject": {"reference": refs["patient"]},
+            "encounter": {"reference": refs["encounter"]},
+            "performer": [{"reference": refs["practitioner"]}],
+            "effectiveDateTime": moment.isoformat(),
+            **value,
+        },
+    }
+
+
+def _quantity(value: int, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+def _session_entries(session: TreatmentSession, patient_ref: str, practitioner_ref: str, kb: KnowledgeBase):
+    encounter_ref = _urn("encounter", session.id)
+    refs = {"session": session.id, "patient": patient_ref, "encounter": encounter_ref, "practitioner": practitioner_ref}
+    start = session.started_at
+    end = start + timedelta(minutes=session.length_minutes)
+    yield {
+        "fullUrl": encounter_ref,
+        "resource": {
+            "resourceType": "Encounter",
+            "status": "finished",
+            "class": {
+                "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                "code": "AMB",
+                "display": "ambulatory",
+            },
+            "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
+            "subject": {"reference": patient_ref},
+            "participant": [{"individual": {"reference": practitioner_ref}}],
+            "period": {"start": start.isoformat(), "end": end.isoformat()},
+        },
+    }
+    body_site = {
+        "coding": [
+            {"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
+            for region in sides.region_ids(session.pain_regions)
+        ],
+        "text": ", ".join(sides.labels(session.pain_regions, kb.region_names)) or "Not recorded",
+    }
+    for when, moment in (("before", start), ("after", end)):
+        pain = getattr(session, f"pain_{when}")
+        yield _observation(
+            f"pain-{when}",
+            PAIN_SEVERITY,
+            "survey",
+            refs,
+            moment,
+            f"Pain severity {when} treatment",
+            valueInteger=pain,
+            bodySite=body_site,
+        )
+        stress = getattr(session, f"stress_{when}")
+        if stress is not None:
+            yield _observation(
+                f"stress-{when}",
+                STRESS,
+                "survey",
+                refs,
+                moment,
+                f"Perceived stress {when} treatment",
+                valueInteger=stress,
+            )
+        heart_rate = getattr(session, f"heart_rate_{when}")
+        if heart_rate is not None:
+            yield _observation(
+                f"heart-rate-{when}",
+                HEART_RATE,
+                "vital-signs",
+                refs,
+                moment,
+                f"Heart rate {when} treatment",
+                valueQuantity=_quantity(heart_rate, "beats/minute", "/min"),
+            )
+        systolic, diastolic = getattr(session, f"systolic_{when}"), getattr(session, f"diastolic_{when}")
+        if systolic is not None or diastolic is not None:
+            components = [
+                {"code": {"coding": [code]}, "valueQuantity": _quantity(value, "mmHg", "mm[Hg]")}
+                for code, value in ((SYSTOLIC, systolic), (DIASTOLIC, diastolic))
+                if value is not None
+            ]
+            yield _observation(
+                f"blood-pressure-{when}",
+                BLOOD_PRESSURE,
+                "vital-signs",
+                refs,
+                moment,
+                f"Blood pressure {when} treatment",
+                component=components,
+            )
+    sections = [
+        {"title": title, "code": {"coding": [code]}, "text": _narrative(getattr(session, field))}
+        for field, title, code in SOAP_SECTIONS
+        if getattr(session, field).strip()
+    ]
+    if sections:
+        yield {
+            "fullUrl": _urn("notes", session.id),
+            "resource": {
+                "resourceType": "Composition",
+                "status": "final",
+                "type": {"coding": [PROGRESS_NOTE], "text": "SOAP notes"},
+                "subject": {"reference": patient_ref},
+                "encounter": {"reference": encounter_ref},
+                "date": (session.updated_at or start).isoformat(),
+                "author": [{"reference": practitioner_ref}],
+                "title": f"Manual therapy session notes, {to_local(start).date().isoformat()}",
+                "section": sections,
+            },
+        }
+    for point in session.points:
+        found = kb.point(point.trigger_point_id)
+        label = found.name if found else point.trigger_point_id
+        responses = point.responses
+        yield {
+            "fullUrl": _urn("procedure", point.id),
+            "resource": {
+                "resourceType": "Procedure",
+                "status": "completed",
+                "code": {"text": "Ischemic compression of a myofascial trigger point"},
+                "subject": {"reference": patient_ref},
+                "encounter": {"reference": encounter_ref},
+                "performedDateTime": start.isoformat(),
+                "performer": [{"actor": {"reference": practitioner_ref}}],
+                "bodySite": [
+                    {
+                        "extension": [
+                            {
+                                "url": LATERALITY_EXTENSION,
+                                "valueCodeableConcept": {"coding": [LATERALITY[point.side]], "text": point.side},
+                            }
+                        ],
+                        "coding": [{"system": TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id, "display": label}],
+                        "text": f"{label} ({point.side})",
+                    }
+                ],
+                "note": [
+                    {
+                        "text": f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
+                        + (f"; {', '.join(responses)}" if responses else "")
+                        + (f". {point.note}" if point.note else "")
+                    }
+                ],
+            },
+        }
 
 
 def record_export(client: Client, export_format: str, sessions: int, period: dict[str, str]) -> None:

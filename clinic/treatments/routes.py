@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from clinic.access import get_client_for
 from clinic.booking import appointment_to_log, complete_with_session
+from clinic.changes import readable, record_history
 from clinic.clock import clinic_today, local_now, to_local, to_utc
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
@@ -151,7 +152,8 @@ def detail(client_id: int, session_id: int):
     record_view(session)
     db.session.commit()
     kb = knowledge_base()
-    return render_template("treatments/detail.html", client=client, session=session, kb=kb)
+    history = [(event, readable(event, kb)) for event in record_history("session", session.id)]
+    return render_template("treatments/detail.html", client=client, session=session, kb=kb, history=history)
 
 
 @bp.route("/<int:session_id>/edit", methods=["GET", "POST"])

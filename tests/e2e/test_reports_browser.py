@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from clinic.extensions import db
-from clinic.models import AuditEvent, User
+from clinic.models import AuditEvent, ClinicSettings, User
 from tests.e2e.conftest import SCREENSHOTS, log_in, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 
@@ -22,6 +22,14 @@ POINTS = ["upper-trapezius/1", "levator-scapulae/1", "suboccipitals/1", "tempora
 def dozen_sessions(live_app):
     with live_app.app_context():
         therapist = db.session.scalar(sa.select(User).where(User.email == "maya@clinic.example"))
+        therapist.credentials, therapist.registration_number, therapist.phone = "RMT", "CMTO-4411", "555-0142"
+        if db.session.get(ClinicSettings, 1) is None:
+            db.session.add(
+                ClinicSettings(
+                    id=1, name="Riverside Myotherapy", address="12 Mill Lane, Leeds LS1 4AB", phone="0113 555 0100"
+                )
+            )
+        db.session.commit()
         client = make_client(
             therapist,
             full_name="Petra Printwell",
@@ -38,6 +46,16 @@ def dozen_sessions(live_app):
                 pain_after=max(1, 6 - week // 2),
                 pain_regions=["temple", "side-of-neck", "occiput"],
                 plan="Fortnightly; chin tucks at the desk.",
+                objective="Taut bands in both upper trapezius; neck rotation limited to the right."
+                if week < 6
+                else "Bands softer; rotation full both ways.",
+                assessment="Active trigger points in the neck and jaw muscles, referring to the temples."
+                if week < 8
+                else "Improving; headaches twice a month.",
+                stress_before=6,
+                heart_rate_before=78,
+                systolic_before=128,
+                diastolic_before=84,
                 points=[
                     {
                         "trigger_point_id": point,
@@ -66,6 +84,11 @@ def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_s
     page.goto(f"{live_server}/clients/{dozen_sessions}/summary")
     page.wait_for_selector("body[data-charts-ready]")
     assert page.locator("[data-chart=pain] svg.main-svg").count() >= 1
+    # On screen the chart stays inside its box: nothing covers the heading and first row below it.
+    chart = page.locator("[data-chart=pain]").bounding_box()
+    svg = page.locator("[data-chart=pain] svg.main-svg").first.bounding_box()
+    heading = page.get_by_role("heading", name="Muscles treated").bounding_box()
+    assert svg["y"] + svg["height"] <= chart["y"] + chart["height"] + 1 <= heading["y"]
     screenshot(page, "summary-screen")
 
     page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
@@ -87,9 +110,23 @@ def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_s
             "Migraine with aura",
             "Pain before and after each session",
             "not a diagnosis",
-            "Maya Browser, massage therapist",
+            "Maya Browser (RMT), massage therapist",
+            "Riverside Myotherapy",
+            "Reg. no. CMTO-4411",
+            "Bands softer; rotation full both ways.",
+            "Improving; headaches twice a month.",
+            "on average every 7 days",
         ]:
             assert expected in words, (paper, expected)
+        first_page = " ".join(
+            subprocess.run(
+                ["pdftotext", "-f", "1", "-l", "1", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout.split()
+        )
+        # Page 1 is filled before the muscle table breaks: it starts there, its first row included.
+        assert "Muscles treated".upper() in first_page.upper() and "Levator scapulae" in first_page, paper
+        # The date ticks carry their year on the same line: nothing under them to clip.
+        assert re.search(r"\b\d{1,2} (Jun|Jul|Aug) 2026\b", first_page), paper
     subprocess.run(
         [
             "pdftoppm",
