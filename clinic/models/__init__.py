@@ -3,6 +3,7 @@
 from clinic.models.appointment import Appointment, AppointmentStatus
 from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
+from clinic.models.intake import Intake, IntakeLink, IntakeMiss
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
@@ -12,6 +13,9 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "Client",
+    "Intake",
+    "IntakeLink",
+    "IntakeMiss",
     "LoginFailure",
     "OverloadCause",
     "PointTreatment",
