@@ -37,17 +37,15 @@ class PsfsItemForm(Form):
     """One activity of the Patient-Specific Functional Scale (free to use: Stratford et al. 1995)."""
 
     activity = StringField("Activity", validators=[Optional(), Length(max=120)], filters=[_strip])
-    score = IntegerField(
-        "How well can you do it now?",
-        validators=[Optional(), NumberRange(*PAIN_RANGE, message=SCALE_MESSAGE)],
-    )
+    score = IntegerField("How well can you do it now?")
 
     def validate_score(self, field) -> None:
-        if field.raw_data and field.raw_data[0].strip() and field.data is None:
+        sent = field.raw_data[0].strip() if field.raw_data else ""
+        if sent and (field.data is None or not PAIN_RANGE[0] <= field.data <= PAIN_RANGE[1]):
             raise ValidationError(SCALE_MESSAGE)
-        if self.activity.data and field.data is None:
+        if self.activity.data and not sent:
             raise ValidationError("Choose how well you can do this activity now.")
-        if field.data is not None and not self.activity.data:
+        if sent and not self.activity.data:
             raise ValidationError("Name the activity this score is for.")
 
 
