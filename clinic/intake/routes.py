@@ -1,4 +1,5 @@
 import base64
+import io
 import smtplib
 
 import segno
@@ -58,8 +59,9 @@ def make(client_id: int):
 
 def _qr_data_uri(url: str) -> str:
     """The link as a QR code: an SVG made here, offline, shown as a data: image (the CSP allows those)."""
-    svg = segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#1f2a30", light="#ffffff")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, dark="#1f2a30", light="#ffffff")
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _intake_for(client_id: int, intake_id: int) -> Intake:
