@@ -82,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from clinic.auth import bp as auth_bp
     from clinic.charts import bp as charts_bp
     from clinic.clients import bp as clients_bp
+    from clinic.intake import bp as intake_bp
     from clinic.knowledge import bp as knowledge_bp
     from clinic.reports import bp as reports_bp
     from clinic.treatments import bp as treatments_bp
@@ -96,6 +97,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(appointments_bp)
+    app.register_blueprint(intake_bp)
 
 
 def register_security(app: Flask) -> None:

@@ -69,6 +69,13 @@ class Config:
         self.CLINIC_TIMEZONE = environ.get("CLINIC_TIMEZONE") or "UTC"
         # How many proxies in front of the app set X-Forwarded-For (0: none, use the connection's address).
         self.TRUSTED_PROXY_HOPS = _whole_number(environ, "TRUSTED_PROXY_HOPS", 0)
+        # SMTP for sending intake links by email; without MAIL_SERVER the link is copied or shown as a QR code.
+        self.MAIL_SERVER = environ.get("MAIL_SERVER", "").strip()
+        self.MAIL_PORT = _whole_number(environ, "MAIL_PORT", 25)
+        self.MAIL_USE_TLS = environ.get("MAIL_USE_TLS", "").strip().lower() in ("1", "true", "yes")
+        self.MAIL_USERNAME = environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = environ.get("MAIL_PASSWORD", "")
+        self.MAIL_FROM = environ.get("MAIL_FROM") or "knotwork@localhost"
 
     def secret_key(self, environ: Mapping[str, str]) -> str:
         return environ.get("SECRET_KEY") or "dev-only-not-secret"

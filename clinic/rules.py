@@ -82,3 +82,22 @@ SLOT_MINUTES = 30  # free time is offered in steps of this many minutes
 REBOOK_DAYS = 7  # "book the next visit" suggests this many days after the last session, unless the plan says
 FEED_PAST_DAYS = 30  # the calendar feed carries appointments from this many days back
 FEED_AHEAD_DAYS = 366  # ... to this many days ahead
+
+# Client intake before the visit (DESIGN 11).
+INTAKE_LINK_HOURS = 72  # a one-time intake link works this long after it is made
+INTAKE_TOKEN_BYTES = 32  # 256 bits of randomness (DESIGN 11 asks for at least 128)
+INTAKE_MISSES_PER_ADDRESS = 20  # wrong intake links from one address within the window before it is refused
+INTAKE_MISS_WINDOW_MINUTES = 15
+PSFS_ACTIVITIES = 3  # the Patient-Specific Functional Scale: up to three activities, each 0-10
+INTAKE_TEXT_MAX = 2000  # characters in a free-text answer on the intake form
+# Minimal detectable change of the PSFS: about 2 points for the mean of the activity scores and about 3 for
+# a single activity (Stratford P, Gill C, Westaway M, Binkley J. Assessing disability and change on individual
+# patients: a report of a patient specific measure. Physiotherapy Canada 1995;47:258-263; reviewed in Horn KK
+# et al. The Patient-Specific Functional Scale: psychometrics, clinimetrics, and application as a clinical
+# outcome measure. J Orthop Sports Phys Ther 2012;42(1):30-42). A smaller change may be measurement noise.
+PSFS_MDC_MEAN = 2.0
+PSFS_MDC_SOURCE = "Stratford et al., Physiotherapy Canada 1995; Horn et al., JOSPT 2012"
+# Trigger point status from the compression pain of its treatments (the 0-10 scale): below this it is no
+# longer tender.
+TENDER_FROM = 3
+RESOLVED_VISITS = 2  # resolved: neither tender nor reproducing the referral across this many last visits

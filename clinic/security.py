@@ -40,6 +40,11 @@ PUBLIC_ENDPOINTS = {
 }
 
 
+# Pages anyone may open that must still never be cached: the client's intake form (its URL is a one-time
+# credential, and what is typed into it is health data). Not public knowledge pages: never cacheable.
+NEVER_CACHED_PUBLIC = {"intake.client_form"}
+
+
 def init_security(app: Flask) -> None:
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
@@ -53,8 +58,9 @@ def init_security(app: Flask) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "DENY"
-        public = request.endpoint in STATIC_ENDPOINTS or (
-            request.endpoint in PUBLIC_ENDPOINTS and not current_user.is_authenticated
+        public = request.endpoint not in NEVER_CACHED_PUBLIC and (
+            request.endpoint in STATIC_ENDPOINTS
+            or (request.endpoint in PUBLIC_ENDPOINTS and not current_user.is_authenticated)
         )
         if not public:
             response.headers["Cache-Control"] = "no-store"

@@ -1,5 +1,6 @@
 """Failed logins, counted in the database so every worker and host sees the same count: per typed email
-(whether or not an account has it, so a lock reveals nothing) and per address."""
+(whether or not an account has it, so a lock reveals nothing) and per address. Wrong intake links likewise,
+per address, so the intake tokens cannot be guessed."""
 
 from datetime import timedelta
 
@@ -8,8 +9,9 @@ from flask import current_app
 
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.models import LoginFailure
+from clinic.models import IntakeMiss, LoginFailure
 from clinic.models.user import normalise_email
+from clinic.rules import INTAKE_MISS_WINDOW_MINUTES, INTAKE_MISSES_PER_ADDRESS
 
 
 def recent_failures(*, email: str | None = None, address: str | None = None) -> int:
@@ -46,3 +48,24 @@ def clear_failures(email: str) -> None:
     db.session.execute(
         sa.delete(LoginFailure).where(sa.or_(LoginFailure.email == normalise_email(email), LoginFailure.at < oldest))
     )
+
+
+def intake_misses(address: str) -> int:
+    """Intake URLs with a token naming no usable link, from this address within the window."""
+    since = utcnow() - timedelta(minutes=INTAKE_MISS_WINDOW_MINUTES)
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(IntakeMiss).where(IntakeMiss.address == address, IntakeMiss.at >= since)
+    )
+
+
+def intake_guessing(address: str) -> bool:
+    """True once an address has tried too many wrong intake links: it is refused until the window passes."""
+    return intake_misses(address) >= INTAKE_MISSES_PER_ADDRESS
+
+
+def record_intake_miss(address: str) -> None:
+    """Count a wrong intake link; rows older than the window are pruned on the way."""
+    oldest = utcnow() - timedelta(minutes=INTAKE_MISS_WINDOW_MINUTES)
+    db.session.execute(sa.delete(IntakeMiss).where(IntakeMiss.at < oldest))
+    db.session.add(IntakeMiss(address=address))
+    db.session.flush()

@@ -26,7 +26,20 @@ POSTGRES_SERVER = os.environ.get("KNOTWORK_TEST_POSTGRES")
 # The app's settings that a developer's or a server's shell may have exported. Each test starts without them
 # (a test that is about one sets it itself); CLINIC_TIMEZONE stays, since ./test.sh runs the suite in a
 # far-off zone on purpose.
-APP_SETTINGS = ("DATABASE_URL", "SECRET_KEY", "KNOTWORK_CONFIG", "KNOWLEDGE_DIR", "TRUSTED_PROXY_HOPS", "FLASK_APP")
+APP_SETTINGS = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "KNOTWORK_CONFIG",
+    "KNOWLEDGE_DIR",
+    "TRUSTED_PROXY_HOPS",
+    "FLASK_APP",
+    "MAIL_SERVER",
+    "MAIL_PORT",
+    "MAIL_USE_TLS",
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_FROM",
+)
 
 
 @pytest.fixture(autouse=True)

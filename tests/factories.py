@@ -100,3 +100,58 @@ def make_appointment(client: Client, therapist: User | None = None, **fields):
     db.session.add(appointment)
     db.session.commit()
     return appointment
+
+
+def make_intake_link(client: Client, token: str | None = None, **fields):
+    """A one-time intake link; returns (link, token). `created_at`/`expires_at` default to now / now + 72 h."""
+    from datetime import timedelta
+
+    from clinic.db_types import utcnow
+    from clinic.intakes import token_hash
+    from clinic.models import IntakeLink
+
+    n = next(_sequence)
+    token = token or f"test-token-{n}-abcdefghijklmnopqrstuvwxyz"
+    now = utcnow()
+    values = {
+        "client": client,
+        "created_by": client.therapist,
+        "token_hash": token_hash(token),
+        "created_at": now,
+        "expires_at": now + timedelta(hours=72),
+    }
+    values.update(fields)
+    link = IntakeLink(**values)
+    db.session.add(link)
+    db.session.commit()
+    return link, token
+
+
+def make_intake(client: Client, **fields):
+    """A stored intake (with its spent link); `submitted_at` is an aware UTC datetime (default now)."""
+    from clinic.db_types import utcnow
+    from clinic.models import Intake
+
+    submitted = fields.pop("submitted_at", None) or utcnow()
+    link, _ = make_intake_link(client, used_at=submitted)
+    values = {
+        "client_id": client.id,
+        "link_id": link.id,
+        "submitted_at": submitted,
+        "consent_at": submitted,
+        "regions": [{"region": "temple", "side": "right", "intensity": 6}],
+        "pain_now": 6,
+        "pain_usual": 5,
+        "pain_worst": 8,
+        "psfs": [{"activity": "Read for an hour", "score": 4}],
+        "stress": 5,
+        "health_changes": "",
+        "medications": "",
+        "precautions": [],
+        "consent_name": client.full_name,
+    }
+    values.update(fields)
+    intake = Intake(**values)
+    db.session.add(intake)
+    db.session.commit()
+    return intake

@@ -59,7 +59,8 @@ def test_pain_history_contract(therapist_client, record):
     response = therapist_client.get(f"/clients/{record.id}/pain-history.json")
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     body = response.get_json()
-    assert set(body) == {"client_id", "sessions"} and body["client_id"] == record.id
+    assert set(body) == {"client_id", "sessions", "intakes"} and body["client_id"] == record.id
+    assert body["intakes"] == []  # DESIGN 11: no intakes yet (tests/test_intake.py covers them)
     assert [s["pain_before"] for s in body["sessions"]] == [8, 5], "oldest first"
     session = body["sessions"][0]
     assert set(session) == {"id", "date", "pain_before", "pain_after", "points"}
@@ -81,6 +82,7 @@ def test_pain_history_for_a_client_without_sessions(therapist_client, record):
     assert therapist_client.get(f"/clients/{record.id}/pain-history.json").get_json() == {
         "client_id": record.id,
         "sessions": [],
+        "intakes": [],
     }
 
 

@@ -7,6 +7,7 @@ from clinic.charts import bp
 from clinic.charts.services import pain_history
 from clinic.extensions import db
 from clinic.history import sessions_in_period
+from clinic.intakes import intakes_in_period
 from clinic.kb import knowledge_base
 from clinic.models import AuditAction
 from clinic.periods import PeriodError, parse_period, period_args
@@ -23,7 +24,7 @@ def history(client_id: int):
     except PeriodError as error:
         return jsonify(error="Bad Request", message=str(error)), 400
     sessions = sessions_in_period(client, date_from, date_to)
-    body = pain_history(client, sessions, knowledge_base())
+    body = pain_history(client, sessions, knowledge_base(), intakes_in_period(client, date_from, date_to))
     audit.record(
         AuditAction.VIEW,
         client=client,

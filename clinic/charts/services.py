@@ -3,11 +3,15 @@
 from typing import Any
 
 from clinic.clock import clinic_zone
+from clinic.intakes import intake_history
 from clinic.kb import KnowledgeBase
-from clinic.models import Client, TreatmentSession
+from clinic.models import Client, Intake, TreatmentSession
 
 
-def pain_history(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, Any]:
+def pain_history(
+    client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, intakes: list[Intake] = ()
+) -> dict[str, Any]:
+    """DESIGN 7, with the client's intakes of DESIGN 11 (oldest first) beside the sessions."""
     return {
         "client_id": client.id,
         "sessions": [
@@ -29,4 +33,5 @@ def pain_history(client: Client, sessions: list[TreatmentSession], kb: Knowledge
             }
             for session in sessions
         ],
+        "intakes": intake_history(list(intakes)),
     }

@@ -21,6 +21,7 @@ from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
 from clinic.history import last_visits, newest_first, sessions_in_period
+from clinic.intakes import client_panel
 from clinic.kb import knowledge_base
 from clinic.models import User
 from clinic.outcomes import client_progress
@@ -114,6 +115,7 @@ def detail(client_id: int):
         history_count=len(history),
         figures=figures(history, kb, state),
         visits=client_visits(client),
+        intake_panel=client_panel(client, history, kb, date_from, date_to),
     )
 
 

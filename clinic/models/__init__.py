@@ -5,6 +5,7 @@ from clinic.models.audit import AuditAction, AuditEvent
 from clinic.models.client import Client, client_shares
 from clinic.models.clinic import ClinicSettings
 from clinic.models.draft import SessionDraft
+from clinic.models.intake import Intake, IntakeLink, IntakeMiss
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
 from clinic.models.user import LoginFailure, Role, User
 
@@ -15,6 +16,9 @@ __all__ = [
     "AuditEvent",
     "Client",
     "ClinicSettings",
+    "Intake",
+    "IntakeLink",
+    "IntakeMiss",
     "LoginFailure",
     "OverloadCause",
     "PointTreatment",

@@ -7,6 +7,7 @@ from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
 from clinic.history import sessions_in_period
+from clinic.intakes import outcomes
 from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.reports import bp
@@ -42,11 +43,16 @@ def _client_and_period(client_id: int):
 def summary(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
     sessions = sessions_in_period(client, date_from, date_to)
-    context = summary_context(client, sessions, knowledge_base(), date_from, date_to)
+    kb = knowledge_base()
+    context = summary_context(client, sessions, kb, date_from, date_to)
     record_summary_view(client, date_from, date_to)
     db.session.commit()
     return render_template(
-        "reports/summary.html", period=period_args(date_from, date_to), today=clinic_today(), **context
+        "reports/summary.html",
+        period=period_args(date_from, date_to),
+        today=clinic_today(),
+        outcomes=outcomes(client, sessions, kb, date_from, date_to),
+        **context,
     )
 
 

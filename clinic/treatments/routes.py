@@ -13,9 +13,11 @@ from clinic.clock import clinic_today, local_now, to_local, to_utc
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.history import last_session
+from clinic.intakes import newest_since_last_session, session_pain_regions
 from clinic.kb import knowledge_base
 from clinic.models import Appointment, Client, TreatmentSession
 from clinic.models.draft import NEW_SESSION
+from clinic.templating import format_datetime
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
@@ -111,6 +113,21 @@ def _prefill_new(form: SessionForm, client: Client, appointment: Appointment | N
         repeat_points(form, previous)
         form.pain_regions.data = list(previous.pain_regions)
         flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info")
+    _prefill_from_intake(form, client)
+
+
+def _prefill_from_intake(form: SessionForm, client: Client) -> None:
+    """The client's intake sent since the last session starts the form: where it hurts and the pain before."""
+    intake = newest_since_last_session(client)
+    if intake is None:
+        return
+    form.pain_regions.data = session_pain_regions(intake)
+    form.pain_before.data = intake.pain_now
+    flash(
+        f"Pain before and the areas are filled in from the client's intake of {format_datetime(intake.submitted_at)}; "
+        "check them with the client.",
+        "info",
+    )
 
 
 def _store_new(form: SessionForm, client: Client, appointment: Appointment | None = None):
