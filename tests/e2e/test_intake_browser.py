@@ -40,6 +40,18 @@ def no_sideways_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
+def tap_region(phone, view: str, region: str) -> None:
+    """On a touch screen the first tap zooms the figure in on that spot; the second chooses the area."""
+    figure = phone.locator("[data-intake-figure]")
+    zoom_out = figure.locator("[data-zoom-out]")
+    if zoom_out.count() and zoom_out.is_visible():
+        zoom_out.tap()
+    target = figure.locator(f'svg[data-view="{view}"] .region[data-region="{region}"] path').first
+    target.tap()
+    figure.locator(f'svg[data-view="{view}"].is-zoomed').wait_for()
+    target.tap()
+
+
 def test_a_client_fills_the_form_on_a_phone_by_tapping(phone, live_server, live_app, link):
     client_id, token = link
     phone.goto(f"{live_server}/intake/{token}")
@@ -48,13 +60,13 @@ def test_a_client_fills_the_form_on_a_phone_by_tapping(phone, live_server, live_
     screenshot(phone, "intake-phone-empty")
 
     # where it hurts: tap the temple on the front figure, then its side and intensity
-    phone.locator('[data-intake-figure] svg[data-view="front"] .region[data-region="temple"] path').first.tap()
+    tap_region(phone, "front", "temple")
     row = phone.locator('[data-region-row="temple"]')
     assert row.is_visible()
     row.locator("label.pill", has_text="Right").tap()
     row.locator("select").select_option("6")
     # a second region from the back view
-    phone.locator('[data-intake-figure] svg[data-view="back"] .region[data-region="back-of-neck"] path').first.tap()
+    tap_region(phone, "back", "back-of-neck")
     neck = phone.locator('[data-region-row="back-of-neck"]')
     neck.locator("label.pill", has_text="Both").tap()
     neck.locator("select").select_option("4")
@@ -90,7 +102,7 @@ def test_a_client_fills_the_form_on_a_phone_by_tapping(phone, live_server, live_
 def test_the_form_shows_errors_on_a_phone_and_keeps_what_was_typed(phone, live_server, link):
     _, token = link
     phone.goto(f"{live_server}/intake/{token}")
-    phone.locator('[data-intake-figure] svg[data-view="front"] .region[data-region="temple"] path').first.tap()
+    tap_region(phone, "front", "temple")
     phone.get_by_label("Type your full name to consent").fill("Tamsin Phoneworth")
     phone.get_by_role("button", name="Send to my therapist").tap()
     phone.wait_for_selector(".alert-error")

@@ -99,8 +99,11 @@ def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_s
         path = SCREENSHOTS / f"summary-{paper}.pdf"
         path.write_bytes(pdf)
         assert 1 <= pdf_pages(pdf) <= 2, paper
+        # -raw: in the order the page writes it, so two columns side by side are not interleaved line by line
         words = " ".join(
-            subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split()
+            subprocess.run(
+                ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
+            ).stdout.split()
         )
         for expected in [
             "Petra Printwell",
