@@ -1,6 +1,8 @@
 """Browser tests: Playwright for Python driving Debian's chromium against a live server on a temp SQLite file."""
 
 import os
+import re
+import subprocess
 import threading
 from pathlib import Path
 
@@ -78,3 +80,21 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{base_url}/")  # the day: today's appointments
+
+
+def pdf_pages(pdf: bytes) -> int:
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
+def printed(page, name: str):
+    """Print the open page on Letter and A4 as its print button would: for each paper, (paper, page count, the
+    words as printed in page order, the PDF's path). pdftotext -raw keeps two columns from interleaving."""
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    page.wait_for_timeout(300)
+    page.emulate_media(media="print")
+    for paper in ("Letter", "A4"):
+        pdf = page.pdf(format=paper, print_background=True)
+        path = SCREENSHOTS / f"{name}-{paper}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
+        yield paper, pdf_pages(pdf), " ".join(text.split()), path

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import Intake, User
-from tests.e2e.conftest import log_in, screenshot
+from tests.e2e.conftest import log_in, printed, screenshot
 from tests.factories import PASSWORD, make_client, make_intake_link, make_session
 
 pytestmark = pytest.mark.e2e
@@ -134,11 +134,9 @@ def test_the_therapist_makes_a_link_and_reads_the_intake(browser, live_server, l
 
 def test_the_summary_with_outcomes_still_prints_on_two_pages_at_most(page, live_server, live_app):
     import shutil
-    import subprocess
     from datetime import UTC, datetime, timedelta
 
-    from tests.e2e.conftest import SCREENSHOTS
-    from tests.e2e.test_reports_browser import POINTS, pdf_pages
+    from tests.e2e.test_reports_browser import POINTS
     from tests.factories import make_intake
 
     assert shutil.which("pdftotext"), "poppler-utils is needed (apt-get install poppler-utils)"
@@ -182,17 +180,8 @@ def test_the_summary_with_outcomes_still_prints_on_two_pages_at_most(page, live_
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{client_id}/summary")
     page.wait_for_selector("body[data-charts-ready]")
-    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-    page.wait_for_timeout(300)
-    page.emulate_media(media="print")
-    for paper in ("Letter", "A4"):
-        pdf = page.pdf(format=paper, print_background=True)
-        path = SCREENSHOTS / f"summary-outcomes-{paper}.pdf"
-        path.write_bytes(pdf)
-        assert 1 <= pdf_pages(pdf) <= 2, paper
-        words = " ".join(
-            subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout.split()
-        )
+    for paper, pages, words, _ in printed(page, "summary-outcomes"):
+        assert 1 <= pages <= 2, paper
         for expected in [
             "OUTCOMES OVER TIME",  # headings print in capitals
             "(≥ MDC)",

@@ -7,13 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.kb import knowledge_base
-from tests.e2e.conftest import SCREENSHOTS, TABLET, screenshot
+from tests.e2e.conftest import SCREENSHOTS, TABLET, pdf_pages, screenshot
 
 pytestmark = pytest.mark.e2e
-
-
-def pdf_page_count(pdf: bytes) -> int:
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 
 
 def test_clicking_the_figure_ranks_muscles_without_a_reload(page, live_server):
@@ -68,7 +64,7 @@ def test_muscle_page_looks_right_and_prints_on_one_page(page, live_server):
     for paper in ("Letter", "A4"):
         pdf = page.pdf(format=paper, print_background=True)
         (SCREENSHOTS / f"muscle-infraspinatus-{paper}.pdf").write_bytes(pdf)
-        assert pdf_page_count(pdf) == 1, paper
+        assert pdf_pages(pdf) == 1, paper
     assert page.console_errors == [], page.console_errors
 
 
@@ -90,4 +86,4 @@ def test_the_longest_second_edition_pages_still_print_on_one_page(page, live_ser
     for slug in [muscle.slug for muscle in longest]:
         page.goto(f"{live_server}/knowledge/{slug}")
         for paper in ("Letter", "A4"):
-            assert pdf_page_count(page.pdf(format=paper, print_background=True)) == 1, (slug, paper)
+            assert pdf_pages(page.pdf(format=paper, print_background=True)) == 1, (slug, paper)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import AuditEvent, ClinicSettings, User
-from tests.e2e.conftest import SCREENSHOTS, log_in, screenshot
+from tests.e2e.conftest import SCREENSHOTS, log_in, printed, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 
 pytestmark = pytest.mark.e2e
@@ -72,10 +72,6 @@ def dozen_sessions(live_app):
     return client_id
 
 
-def pdf_pages(pdf: bytes) -> int:
-    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
-
-
 def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_server, live_app, dozen_sessions):
     assert shutil.which("pdftotext") and shutil.which("pdftoppm"), (
         "poppler-utils is needed (apt-get install poppler-utils)"
@@ -91,20 +87,8 @@ def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_s
     assert svg["y"] + svg["height"] <= chart["y"] + chart["height"] + 1 <= heading["y"]
     screenshot(page, "summary-screen")
 
-    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
-    page.wait_for_timeout(300)
-    page.emulate_media(media="print")
-    for paper in ("Letter", "A4"):
-        pdf = page.pdf(format=paper, print_background=True)
-        path = SCREENSHOTS / f"summary-{paper}.pdf"
-        path.write_bytes(pdf)
-        assert 1 <= pdf_pages(pdf) <= 2, paper
-        # -raw: in the order the page writes it, so two columns side by side are not interleaved line by line
-        words = " ".join(
-            subprocess.run(
-                ["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True
-            ).stdout.split()
-        )
+    for paper, pages, words, path in printed(page, "summary"):
+        assert 1 <= pages <= 2, paper
         for expected in [
             "Petra Printwell",
             "Dr. Okoye",
@@ -149,11 +133,11 @@ def test_summary_prints_on_two_pages_at_most_with_chart_and_figures(page, live_s
     assert page.console_errors == [], page.console_errors
 
     with live_app.app_context():
-        printed = db.session.scalars(
+        prints = db.session.scalars(
             sa.select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.client_id == dozen_sessions)
         ).all()
         # One entry per print; the PDF renderer may print on its own as well, so at least the one we asked for.
-        assert printed and all(event.details["printed"] for event in printed)
+        assert prints and all(event.details["printed"] for event in prints)
         db.session.remove()
 
 
