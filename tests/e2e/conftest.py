@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -57,14 +58,23 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=LAPTOP)
+@contextmanager
+def open_page(browser, **context_options):
+    """A page in a fresh context (viewport, touch, ...) that keeps the console's errors in `page.console_errors`."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.console_errors = []
     page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    yield page
-    context.close()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def page(browser):
+    with open_page(browser, viewport=LAPTOP) as laptop:
+        yield laptop
 
 
 def screenshot(page, name: str) -> Path:

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from clinic.extensions import db
 from clinic.models import Intake, User
-from tests.e2e.conftest import log_in, printed, screenshot
+from tests.e2e.conftest import log_in, open_page, printed, screenshot
 from tests.factories import PASSWORD, make_client, make_intake_link, make_session
 
 pytestmark = pytest.mark.e2e
@@ -16,12 +16,8 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def phone(browser):
-    context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    yield page
-    context.close()
+    with open_page(browser, viewport=PHONE, has_touch=True, is_mobile=True, device_scale_factor=2) as page:
+        yield page
 
 
 @pytest.fixture

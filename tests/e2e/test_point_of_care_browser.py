@@ -9,7 +9,7 @@ from clinic.extensions import db
 from clinic.kb import knowledge_base
 from clinic.kb.search import search_points
 from clinic.models import SessionDraft, TreatmentSession, User
-from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, log_in, screenshot
+from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, log_in, open_page, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 from tests.test_knowledge import TOP_RESULT
 
@@ -22,12 +22,8 @@ TARGET = 44
 
 @pytest.fixture
 def tablet(browser):
-    context = browser.new_context(viewport=TABLET, has_touch=True)
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
-    yield page
-    context.close()
+    with open_page(browser, viewport=TABLET, has_touch=True) as page:
+        yield page
 
 
 @pytest.fixture
