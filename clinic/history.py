@@ -35,11 +35,12 @@ def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> s
 def sessions_in_period(
     client: Client, date_from: date | None = None, date_to: date | None = None
 ) -> list[TreatmentSession]:
-    """The client's sessions, oldest first, with their points: two queries however many there are."""
+    """The client's sessions, oldest first, with their points and therapist: two queries however many there
+    are."""
     query = (
         sa.select(TreatmentSession)
         .where(TreatmentSession.client_id == client.id)
-        .options(selectinload(TreatmentSession.points))
+        .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
     return list(db.session.scalars(_within(query, date_from, date_to)))

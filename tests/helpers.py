@@ -2,6 +2,7 @@
 with an HTML parser (never a regex over the markup)."""
 
 import contextvars
+from contextlib import contextmanager
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -176,3 +177,39 @@ def clinic_today() -> date:
 def clinic_zone() -> ZoneInfo:
     """The clinic's time zone (CLINIC_TIMEZONE) as the app reads it. Needs an app context."""
     return clock.clinic_zone()
+
+
+# --- counting SQL statements ----------------------------------------------------------------------------
+
+
+class QueryCount:
+    """The SQL statements run while the `count_queries` block was open (`count`, and `statements` to print)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(app):
+    """Count the statements the app's engine runs inside the block (a SQLAlchemy `before_cursor_execute`
+    listener), so a test can assert that a page's query count does not grow with the data it shows."""
+    from sqlalchemy import event
+
+    from clinic.extensions import db
+
+    counted = QueryCount()
+
+    def listener(_conn, _cursor, statement, _parameters, _context, _executemany):
+        counted.statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.extensions import db
@@ -84,7 +84,7 @@ def audit_events(
     query = (
         sa.select(AuditEvent)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .options(selectinload(AuditEvent.user), selectinload(AuditEvent.client))
+        .options(joinedload(AuditEvent.user), joinedload(AuditEvent.client))
     )
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)

@@ -42,11 +42,12 @@ def _client_and_period(client_id: int):
 @bp.route("/clients/<int:client_id>/summary")
 def summary(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
+    # The audit row is committed before the history is loaded, so the commit expires nothing the page reads.
+    record_summary_view(client, date_from, date_to)
+    db.session.commit()
     sessions = sessions_in_period(client, date_from, date_to)
     kb = knowledge_base()
     context = summary_context(client, sessions, kb, date_from, date_to)
-    record_summary_view(client, date_from, date_to)
-    db.session.commit()
     return render_template(
         "reports/summary.html",
         period=period_args(date_from, date_to),
