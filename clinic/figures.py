@@ -4,8 +4,6 @@ them. The client page shows all four; the physician summary the pain trend alone
 from collections import defaultdict
 from datetime import timedelta
 
-import plotly.graph_objects as go
-
 from clinic.clock import to_local
 from clinic.kb import KnowledgeBase
 from clinic.models import TreatmentSession
@@ -17,7 +15,8 @@ MOST_TREATED = 10  # bars in the most-treated chart
 
 
 def figures(sessions: list[TreatmentSession], kb: KnowledgeBase, state: Progress | None = None) -> dict[str, dict]:
-    """Plotly figures as JSON-ready dicts, built here so the page script only draws them. Each figure carries
+    """Plotly figures as JSON-ready dicts (plain dicts and lists, no Plotly figure objects: those cost far
+    more than the drawing data), built here so the page script only draws them. Each figure carries
     its title beside `data` and `layout` (`title`): pages show it as a caption above the chart, where the
     chart's toolbar can never cover it."""
     if not sessions:
@@ -37,11 +36,52 @@ def pain_figure(sessions: list[TreatmentSession], state: Progress | None = None)
     return _titled(_pain_figure(sessions, state or progress(sessions)))
 
 
-def _titled(figure: go.Figure) -> dict:
-    """The figure as JSON with its title moved out of the drawing into `title`."""
-    body = figure.to_plotly_json()
-    body["title"] = body["layout"].pop("title", {}).get("text", "")
-    return body
+def _titled(figure: dict) -> dict:
+    """The figure with its title moved out of the drawing into `title`."""
+    figure["title"] = figure["layout"].pop("title", {}).get("text", "")
+    return figure
+
+
+# The parts of Plotly's default template these charts rely on (the colours of the lines, the text colour, the
+# axes without grid lines), written out: the whole template is many kilobytes in every figure.
+TEMPLATE = {
+    "layout": {
+        "colorway": [
+            "#636efa",
+            "#EF553B",
+            "#00cc96",
+            "#ab63fa",
+            "#FFA15A",
+            "#19d3f3",
+            "#FF6692",
+            "#B6E880",
+            "#FF97FF",
+            "#FECB52",
+        ],
+        "font": {"color": "#2a3f5f"},
+        "hoverlabel": {"align": "left"},
+        **{
+            axis: {
+                "gridcolor": "white",
+                "linecolor": "white",
+                "ticks": "",
+                "title": {"standoff": 15},
+                "zerolinecolor": "white",
+                "automargin": True,
+                "zerolinewidth": 2,
+            }
+            for axis in ("xaxis", "yaxis")
+        },
+    }
+}
+
+
+def _figure(layout: dict, traces: list[dict] | None = None) -> dict:
+    return {"data": traces or [], "layout": {**layout, "template": TEMPLATE}}
+
+
+def _scatter(**fields) -> dict:
+    return {**fields, "type": "scatter"}
 
 
 def _layout(title: str, **extra) -> dict:
@@ -93,9 +133,9 @@ def _time_axis(sessions: list[TreatmentSession]) -> dict:
     }
 
 
-def _flat_line(x_range: tuple[str, str], y: float, name: str, **line) -> go.Scatter:
+def _flat_line(x_range: tuple[str, str], y: float, name: str, **line) -> dict:
     """A reference level drawn as a legend entry, so its label never sits on the data."""
-    return go.Scatter(
+    return _scatter(
         x=list(x_range), y=[y, y], name=name, mode="lines", line={"width": 1, "dash": "dot", **line}, hoverinfo="skip"
     )
 
@@ -117,24 +157,25 @@ def _monthly(points: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
     return [f"{key}-15" for key in keys], [round(sum(months[key]) / len(months[key]), 2) for key in keys]
 
 
-def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure:
+def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
     """Pain before and after each session against the baseline, with the level that counts as a clinically
     meaningful improvement and a marker at the first session that reached it. Each session's markers carry
     its id (customdata[0]), so a click can open it."""
     dates = _dates(sessions)
     x_range = time_range(sessions)
     threshold = meaningful_threshold(state.baseline)
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             "Pain before and after each session",
             xaxis=_time_axis(sessions),
             yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
             height=380,  # room for its longer legend
         )
     )
+    traces = figure["data"]
     if threshold >= 0:
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            _scatter(
                 x=[x_range[0], x_range[1], x_range[1], x_range[0], x_range[0]],
                 y=[-0.3, -0.3, threshold, threshold, -0.3],
                 fill="toself",
@@ -145,29 +186,30 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
                 hoverinfo="skip",
             )
         )
-    figure.add_trace(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
+    traces.append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     many = len(sessions) > MANY_SESSIONS
-    raw = {"opacity": 0.3, "line_width": 1} if many else {}
-    figure.add_trace(
-        go.Scatter(
+    width = 1 if many else 2  # many sessions: faint raw lines under the monthly average
+    raw = {"opacity": 0.3} if many else {}
+    traces.append(
+        _scatter(
             x=dates,
             y=[s.pain_before for s in sessions],
             name="Pain before",
             mode=_mode(sessions),
-            line={"color": "#a8271f", "width": 2},
+            line={"color": "#a8271f", "width": width},
             marker={"size": 8},
             customdata=[[s.id, s.pain_before - state.baseline] for s in sessions],
             hovertemplate="%{x|%d %b %Y}: %{y}/10 before (%{customdata[1]:+d} from first visit)<extra></extra>",
             **raw,
         )
     )
-    figure.add_trace(
-        go.Scatter(
+    traces.append(
+        _scatter(
             x=dates,
             y=[s.pain_after for s in sessions],
             name="Pain after",
             mode=_mode(sessions),
-            line={"color": "#2f6f73", "width": 2, "dash": "dot"},
+            line={"color": "#2f6f73", "width": width, "dash": "dot"},
             marker={"size": 8},
             customdata=[[s.id] for s in sessions],
             hovertemplate="%{x|%d %b %Y}: %{y}/10 after<extra></extra>",
@@ -176,8 +218,8 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
     )
     if many:
         months, averages = _monthly(list(zip(dates, [s.pain_before for s in sessions], strict=True)))
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            _scatter(
                 x=months,
                 y=averages,
                 name="Pain before, monthly average",
@@ -188,8 +230,8 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
         )
     first = state.first_meaningful
     if first is not None and any(s.id == first.id for s in sessions):
-        figure.add_trace(
-            go.Scatter(
+        traces.append(
+            _scatter(
                 x=[to_local(first.started_at).isoformat()],
                 y=[first.pain_before],
                 name="First meaningful improvement",
@@ -202,7 +244,7 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> go.Figure
     return figure
 
 
-def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> go.Figure:
+def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> dict:
     top = [entry["name"] for entry in counts[:TOP_MUSCLES]]
     series: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
     for session, when in zip(sessions, _dates(sessions), strict=True):
@@ -214,19 +256,20 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
                 series[name].append((when, round(sum(pains) / len(pains), 1), session.id))
     many = len(sessions) > MANY_SESSIONS
     title = "Compression pain per muscle (most treated" + (", monthly average)" if many else ")")
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             title,
             xaxis=_time_axis(sessions),
             yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.5], "dtick": 2, "fixedrange": True},
         )
     )
+    traces = figure["data"]
     for name in top:
         points = series[name]
         if many:
             x, y = _monthly([(p[0], p[1]) for p in points])
-            figure.add_trace(
-                go.Scatter(
+            traces.append(
+                _scatter(
                     x=x,
                     y=y,
                     name=name,
@@ -235,8 +278,8 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
                 )
             )
         else:
-            figure.add_trace(
-                go.Scatter(
+            traces.append(
+                _scatter(
                     x=[p[0] for p in points],
                     y=[p[1] for p in points],
                     name=name,
@@ -246,7 +289,7 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
                     hovertemplate=f"{name}, %{{x|%d %b %Y}}: %{{y}}/10<extra></extra>",
                 )
             )
-    figure.add_trace(
+    traces.append(
         _flat_line(
             time_range(sessions), COMPRESSION_PAIN_TARGET, f"Target about {COMPRESSION_PAIN_TARGET}/10", color="#8a4b00"
         )
@@ -254,18 +297,11 @@ def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, cou
     return figure
 
 
-def _counts_figure(counts: list[dict]) -> go.Figure:
+def _counts_figure(counts: list[dict]) -> dict:
     counts = counts[:MOST_TREATED]
     most = max((entry["points"] for entry in counts), default=0)
-    return go.Figure(
-        go.Bar(
-            x=[entry["points"] for entry in counts][::-1],
-            y=[entry["name"] for entry in counts][::-1],
-            orientation="h",
-            marker={"color": "#2f6f73"},
-            hovertemplate="%{y}: %{x} points<extra></extra>",
-        ),
-        layout=_layout(
+    return _figure(
+        _layout(
             "Most treated muscles",
             # Whole points only: a step of one up to ten, Plotly's whole-number steps beyond.
             xaxis={
@@ -278,10 +314,20 @@ def _counts_figure(counts: list[dict]) -> go.Figure:
             yaxis={"automargin": True, "fixedrange": True},
             margin={"l": 16, "r": 16, "t": 16, "b": 40},
         ),
+        [
+            {
+                "x": [entry["points"] for entry in counts][::-1],
+                "y": [entry["name"] for entry in counts][::-1],
+                "orientation": "h",
+                "marker": {"color": "#2f6f73"},
+                "hovertemplate": "%{y}: %{x} points<extra></extra>",
+                "type": "bar",
+            }
+        ],
     )
 
 
-def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.Figure:
+def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict:
     inside, outside = ([], [], []), ([], [], [])
     for session, when in zip(sessions, _dates(sessions), strict=True):
         for point in session.points:
@@ -290,21 +336,35 @@ def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> go.
             target[1].append(point.pressure_seconds)
             target[2].append([session.id, kb.muscle_name(point.trigger_point_id)])
     top = max([ADVISED_PRESSURE[1] + 10, *inside[1], *outside[1]])
-    figure = go.Figure(
-        layout=_layout(
+    figure = _figure(
+        _layout(
             f"Pressure holds (usual {ADVISED_PRESSURE[0]}-{ADVISED_PRESSURE[1]} s shaded)",
             xaxis=_time_axis(sessions),
             # Zero a little above the axis, so it never sits on the date labels.
             yaxis={"title": {"text": "Seconds"}, "range": [-top * 0.04, top * 1.05], "fixedrange": True},
+            # The usual range shaded across the whole width, under the markers.
+            shapes=[
+                {
+                    "type": "rect",
+                    "xref": "x domain",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": "y",
+                    "y0": ADVISED_PRESSURE[0],
+                    "y1": ADVISED_PRESSURE[1],
+                    "fillcolor": "#e3f0ef",
+                    "line": {"width": 0},
+                    "layer": "below",
+                }
+            ],
         )
     )
-    figure.add_hrect(y0=ADVISED_PRESSURE[0], y1=ADVISED_PRESSURE[1], fillcolor="#e3f0ef", line_width=0, layer="below")
     for (x, y, data), name, marker in (
         (inside, "Within range", {"color": "#2f6f73", "size": 7}),
         (outside, "Outside range", {"color": "#a8271f", "size": 9, "symbol": "diamond"}),
     ):
-        figure.add_trace(
-            go.Scatter(
+        figure["data"].append(
+            _scatter(
                 x=x,
                 y=y,
                 customdata=data,

@@ -1,12 +1,13 @@
 """A client's session record read back, for the pages, charts and reports that show it."""
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
-from clinic.models import Client, TreatmentSession
+from clinic.models import Client, TreatmentSession, User
 from clinic.periods import utc_bounds
 from clinic.rules import meaningful_threshold
 
@@ -44,6 +45,65 @@ def sessions_in_period(
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
     return list(db.session.scalars(_within(query, date_from, date_to)))
+
+
+EXPORT_BATCH = 500  # sessions read at a time by a streamed export
+
+
+def in_batches(
+    client: Client, date_from: date | None = None, date_to: date | None = None, size: int = EXPORT_BATCH
+) -> Iterator[TreatmentSession]:
+    """The client's sessions in a period, oldest first, read `size` at a time (keyset on start and id, each
+    batch with its points and therapists), so an export holds one batch in memory however long the record."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        query = (
+            sa.select(TreatmentSession)
+            .where(TreatmentSession.client_id == client.id)
+            .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
+            .order_by(TreatmentSession.started_at, TreatmentSession.id)
+            .limit(size)
+        )
+        if after is not None:
+            started, last_id = after
+            query = query.where(
+                sa.or_(
+                    TreatmentSession.started_at > started,
+                    sa.and_(TreatmentSession.started_at == started, TreatmentSession.id > last_id),
+                )
+            )
+        batch = list(db.session.scalars(_within(query, date_from, date_to)))
+        yield from batch
+        if len(batch) < size:
+            return
+        after = (batch[-1].started_at, batch[-1].id)
+        for session in batch:  # done with: out of the session's identity map, with its points
+            db.session.expunge(session)
+
+
+def span(client: Client, date_from: date | None = None, date_to: date | None = None):
+    """How many sessions the period holds and the first and last start (None, None without sessions): one query."""
+    query = sa.select(
+        sa.func.count(TreatmentSession.id),
+        sa.func.min(TreatmentSession.started_at),
+        sa.func.max(TreatmentSession.started_at),
+    ).where(TreatmentSession.client_id == client.id)
+    count, first, last = db.session.execute(_within(query, date_from, date_to)).one()
+    return count, _aware(first) if first else None, _aware(last) if last else None
+
+
+def therapists_of(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[User]:
+    """The therapists who treated the client in the period, in the order of their first session there."""
+    firsts = _within(
+        sa.select(TreatmentSession.therapist_id, sa.func.min(TreatmentSession.started_at).label("first"))
+        .where(TreatmentSession.client_id == client.id)
+        .group_by(TreatmentSession.therapist_id),
+        date_from,
+        date_to,
+    ).subquery()
+    return list(
+        db.session.scalars(sa.select(User).join(firsts, firsts.c.therapist_id == User.id).order_by(firsts.c.first))
+    )
 
 
 def first_session(client: Client) -> TreatmentSession | None:

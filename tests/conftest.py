@@ -53,7 +53,15 @@ class IsolatedClient(FlaskClient):
     database session, instead of sharing the one the test holds open."""
 
     def open(self, *args, **kwargs):
-        return contextvars.Context().run(super().open, *args, **kwargs)
+        return contextvars.Context().run(self._open_and_read, *args, **kwargs)
+
+    def _open_and_read(self, *args, **kwargs):
+        # A streamed body (the exports) runs inside the request's context while it is read: a server reads it
+        # in the same thread, so read it here, in the context the request ran in.
+        response = super().open(*args, **kwargs)
+        if response.is_streamed:
+            response.make_sequence()
+        return response
 
 
 def build_app(database_url: str, **overrides):

@@ -1,12 +1,10 @@
-import json
-
-from flask import Response, abort, jsonify, render_template, request
+from flask import Response, abort, jsonify, render_template, request, stream_with_context
 from flask_login import current_user, login_required
 
 from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
-from clinic.history import sessions_in_period
+from clinic.history import in_batches, sessions_in_period, span, therapists_of
 from clinic.intakes import outcomes
 from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
@@ -14,7 +12,7 @@ from clinic.reports import bp
 from clinic.reports.services import (
     FHIR_MIMETYPE,
     FHIR_RELEASE,
-    covered_period,
+    covered_span,
     export_filename,
     fhir_bundle,
     record_export,
@@ -69,24 +67,29 @@ def summary_printed(client_id: int):
 @bp.route("/clients/<int:client_id>/export.csv")
 def export_csv(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
-    sessions = sessions_in_period(client, date_from, date_to)
-    body = sessions_csv(client, sessions, knowledge_base())
-    record_export(client, "csv", len(sessions), period_args(date_from, date_to))
-    db.session.commit()
-    name = export_filename(client, *covered_period(sessions, date_from, date_to), "sessions.csv")
-    return Response(body, mimetype="text/csv; charset=utf-8", headers={"Content-Disposition": attachment(name)})
+    count, first, last = span(client, date_from, date_to)
+    record_export(client, "csv", count, period_args(date_from, date_to))
+    db.session.commit()  # the export is on record before any of it leaves
+    name = export_filename(client, *covered_span(first, last, date_from, date_to), "sessions.csv")
+    body = sessions_csv(client, in_batches(client, date_from, date_to), knowledge_base())
+    return Response(
+        stream_with_context(body),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": attachment(name)},
+    )
 
 
 @bp.route("/clients/<int:client_id>/export.fhir.json")
 def export_fhir(client_id: int):
     client, date_from, date_to = _client_and_period(client_id)
-    sessions = sessions_in_period(client, date_from, date_to)
-    bundle = fhir_bundle(client, sessions, knowledge_base())
-    record_export(client, "fhir", len(sessions), period_args(date_from, date_to))
-    db.session.commit()
-    name = export_filename(client, *covered_period(sessions, date_from, date_to), f"fhir-{FHIR_RELEASE}.json")
+    count, first, last = span(client, date_from, date_to)
+    record_export(client, "fhir", count, period_args(date_from, date_to))
+    db.session.commit()  # the export is on record before any of it leaves
+    name = export_filename(client, *covered_span(first, last, date_from, date_to), f"fhir-{FHIR_RELEASE}.json")
+    therapists = therapists_of(client, date_from, date_to)
+    body = fhir_bundle(client, therapists, in_batches(client, date_from, date_to), knowledge_base())
     return Response(
-        json.dumps(bundle, indent=2),
+        stream_with_context(body),
         content_type=FHIR_MIMETYPE,
         headers={"Content-Disposition": attachment(name)},
     )

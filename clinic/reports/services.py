@@ -3,10 +3,12 @@
 import csv
 import html
 import io
+import json
 import re
 import unicodedata
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -131,50 +133,64 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def sessions_csv(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> str:
+def sessions_csv(client: Client, sessions: Iterable[TreatmentSession], kb: KnowledgeBase) -> Iterator[str]:
     """One row per treated point (a session without points still gets one row), each naming the client and
     their date of birth. Dates are YYYY-MM-DD and times HH:MM on the clinic's clock, in separate columns, which
-    spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly."""
+    spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly. Yielded a
+    session at a time (the header with the BOM first), so a long record streams."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
     writer.writerow(CSV_COLUMNS)
     for session in sessions:
-        local = to_local(session.started_at)
-        shared = {
-            "client_name": client.full_name,
-            "client_date_of_birth": client.date_of_birth.isoformat(),
-            "session_id": session.id,
-            "date": local.date().isoformat(),
-            "time": local.strftime("%H:%M"),
-            "length_minutes": session.length_minutes,
-            "pain_before": session.pain_before,
-            "pain_after": session.pain_after,
-            **{column: _blank_if_none(getattr(session, column)) for column in VITAL_COLUMNS},
-            "pain_regions": "; ".join(sides.labels(session.pain_regions, kb.region_names)),
-            "overload_cause": session.overload_cause,
-            "therapist": session.therapist.name,
-            "subjective": session.subjective,
-            "objective": session.objective,
-            "assessment": session.assessment,
-            "plan": session.plan,
-        }
-        for point in session.points or [None]:
-            row = dict(shared)
-            if point is not None:
-                muscle = kb.muscle_of(point.trigger_point_id)
-                row.update(
-                    {
-                        "trigger_point": point.trigger_point_id,
-                        "muscle": muscle.name if muscle else "",
-                        "side": point.side,
-                        "pressure_seconds": point.pressure_seconds,
-                        "compression_pain": point.pain,
-                        **{field: "yes" if getattr(point, field) else "no" for field, _ in point.RESPONSES},
-                        "point_note": point.note,
-                    }
-                )
-            writer.writerow([neutralise(row.get(column, "")) for column in CSV_COLUMNS])
-    return "\ufeff" + buffer.getvalue()
+        _write_session_rows(writer, client, session, kb)
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _write_session_rows(writer, client: Client, session: TreatmentSession, kb: KnowledgeBase) -> None:
+    local = to_local(session.started_at)
+    shared = {
+        "client_name": client.full_name,
+        "client_date_of_birth": client.date_of_birth.isoformat(),
+        "session_id": session.id,
+        "date": local.date().isoformat(),
+        "time": local.strftime("%H:%M"),
+        "length_minutes": session.length_minutes,
+        "pain_before": session.pain_before,
+        "pain_after": session.pain_after,
+        **{column: _blank_if_none(getattr(session, column)) for column in VITAL_COLUMNS},
+        "pain_regions": "; ".join(sides.labels(session.pain_regions, kb.region_names)),
+        "overload_cause": session.overload_cause,
+        "therapist": session.therapist.name,
+        "subjective": session.subjective,
+        "objective": session.objective,
+        "assessment": session.assessment,
+        "plan": session.plan,
+    }
+    for point in session.points or [None]:
+        row = dict(shared)
+        if point is not None:
+            muscle = kb.muscle_of(point.trigger_point_id)
+            row.update(
+                {
+                    "trigger_point": point.trigger_point_id,
+                    "muscle": muscle.name if muscle else "",
+                    "side": point.side,
+                    "pressure_seconds": point.pressure_seconds,
+                    "compression_pain": point.pain,
+                    **{field: "yes" if getattr(point, field) else "no" for field, _ in point.RESPONSES},
+                    "point_note": point.note,
+                }
+            )
+        writer.writerow([neutralise(row.get(column, "")) for column in CSV_COLUMNS])
 
 
 def _blank_if_none(value: Any) -> Any:
@@ -196,8 +212,15 @@ def slugify(text: str) -> str:
 
 def covered_period(sessions: list[TreatmentSession], date_from: date | None, date_to: date | None):
     """The dates an export or summary covers: the period asked for, its open ends closed by the sessions."""
-    start = date_from or (to_local(sessions[0].started_at).date() if sessions else None)
-    end = date_to or (to_local(sessions[-1].started_at).date() if sessions else None)
+    first = sessions[0].started_at if sessions else None
+    last = sessions[-1].started_at if sessions else None
+    return covered_span(first, last, date_from, date_to)
+
+
+def covered_span(first: datetime | None, last: datetime | None, date_from: date | None, date_to: date | None):
+    """covered_period() from the first and last session's start (history.span reads them in one query)."""
+    start = date_from or (to_local(first).date() if first else None)
+    end = date_to or (to_local(last).date() if last else None)
     return start, end
 
 
@@ -277,14 +300,20 @@ def _practitioner(user: User) -> dict[str, Any]:
     return resource
 
 
-def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict[str, Any]:
-    """A FHIR R4B collection Bundle (see FHIR_VERSION): the Patient; a Practitioner per treating therapist; per
-    session an Encounter, pain Observations before and after (LOINC 72514-3) with the reported body sites,
-    stress and vital-sign Observations where recorded (heart rate 8867-4; blood pressure panel 85354-9 with
-    systolic 8480-6 and diastolic 8462-4), a Composition holding the SOAP notes, and a Procedure per treated
-    trigger point with its laterality coded in SNOMED CT. The therapist is the performer throughout."""
+def fhir_bundle(
+    client: Client, therapists: list[User], sessions: Iterable[TreatmentSession], kb: KnowledgeBase
+) -> Iterator[str]:
+    """A FHIR R4B collection Bundle (see FHIR_VERSION) as compact JSON text, yielded a session at a time so a
+    long record streams: the Patient; a Practitioner per treating therapist (`therapists`, in the order of
+    their first session); per session an Encounter, pain Observations before and after (LOINC 72514-3) with
+    the reported body sites, stress and vital-sign Observations where recorded (heart rate 8867-4; blood
+    pressure panel 85354-9 with systolic 8480-6 and diastolic 8462-4), a Composition holding the SOAP notes,
+    and a Procedure per treated trigger point with its laterality coded in SNOMED CT. The therapist is the
+    performer throughout."""
     patient_ref = _urn("patient", client.id)
-    entries: list[dict[str, Any]] = [
+    head = {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat()}
+    yield _compact(head)[:-1] + ',"entry":['
+    yield _compact(
         {
             "fullUrl": patient_ref,
             "resource": {
@@ -295,17 +324,25 @@ def fhir_bundle(client: Client, sessions: list[TreatmentSession], kb: KnowledgeB
                 **_telecom(client.phone, client.email),
             },
         }
-    ]
+    )
     practitioners: dict[int, str] = {}
+    for user in therapists:
+        practitioners[user.id] = _urn("practitioner", user.id)
+        yield "," + _compact({"fullUrl": practitioners[user.id], "resource": _practitioner(user)})
     for session in sessions:
-        if session.therapist_id not in practitioners:
+        if session.therapist_id not in practitioners:  # a session saved after the list was read
             practitioners[session.therapist_id] = _urn("practitioner", session.therapist_id)
-            entries.append(
+            yield "," + _compact(
                 {"fullUrl": practitioners[session.therapist_id], "resource": _practitioner(session.therapist)}
             )
-    for session in sessions:
-        entries.extend(_session_entries(session, patient_ref, practitioners[session.therapist_id], kb))
-    return {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat(), "entry": entries}
+        entries = _session_entries(session, patient_ref, practitioners[session.therapist_id], kb)
+        yield "".join("," + _compact(entry) for entry in entries)
+    yield "]}"
+
+
+def _compact(value: Any) -> str:
+    # Compact separators keep the C encoder (indent forces the slow pure-Python one) and the file small.
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _observation(
