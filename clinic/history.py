@@ -2,12 +2,13 @@
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from clinic.extensions import db
-from clinic.models import Client, TreatmentSession, User
+from clinic.models import Client, PointTreatment, TreatmentSession, User
 from clinic.periods import utc_bounds
 from clinic.rules import meaningful_threshold
 
@@ -33,18 +34,61 @@ def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> s
     return query
 
 
+class PointRecord:
+    """A treated point read for display: the row's values and the model's read-only properties, without an ORM
+    object (thousands of those cost far more than the query that reads them)."""
+
+    RESPONSES = PointTreatment.RESPONSES
+    pressure_warning = property(PointTreatment.pressure_warning.fget)
+    pain_warning = property(PointTreatment.pain_warning.fget)
+    responses = property(PointTreatment.responses.fget)
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+class SessionRecord:
+    """A session read for display (see PointRecord): its columns, its points and its therapist (one object per
+    therapist, shared by their sessions)."""
+
+    pain_change = property(TreatmentSession.pain_change.fget)
+
+    def __init__(self, values: dict[str, Any], therapist: User) -> None:
+        self.__dict__.update(values)
+        self.therapist = therapist
+        self.points: list[PointRecord] = []
+
+
+_SESSION_COLUMNS = list(TreatmentSession.__table__.columns)
+_POINT_COLUMNS = list(PointTreatment.__table__.columns)
+
+
 def sessions_in_period(
     client: Client, date_from: date | None = None, date_to: date | None = None
-) -> list[TreatmentSession]:
-    """The client's sessions, oldest first, with their points and therapist: two queries however many there
-    are."""
+) -> list[SessionRecord]:
+    """The client's sessions, oldest first, with their points and therapists, as read-only records: three
+    queries however many there are (the sessions' columns, their points', the therapists)."""
     query = (
-        sa.select(TreatmentSession)
+        sa.select(*_SESSION_COLUMNS)
         .where(TreatmentSession.client_id == client.id)
-        .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
-    return list(db.session.scalars(_within(query, date_from, date_to)))
+    query = _within(query, date_from, date_to)
+    rows = db.session.execute(query).mappings().all()
+    if not rows:
+        return []
+    therapist_ids = {row["therapist_id"] for row in rows}
+    therapists = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(therapist_ids)))}
+    sessions = {row["id"]: SessionRecord(dict(row), therapists[row["therapist_id"]]) for row in rows}
+    in_period = query.with_only_columns(TreatmentSession.id).order_by(None).scalar_subquery()
+    points = db.session.execute(
+        sa.select(*_POINT_COLUMNS)
+        .where(PointTreatment.session_id.in_(in_period))
+        .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
+    ).mappings()
+    for point in points:
+        sessions[point["session_id"]].points.append(PointRecord(dict(point)))
+    return list(sessions.values())
 
 
 EXPORT_BATCH = 500  # sessions read at a time by a streamed export
