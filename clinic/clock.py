@@ -23,8 +23,9 @@ def to_utc(local: datetime) -> datetime:
     return local.replace(tzinfo=clinic_zone()).astimezone(UTC)
 
 
-def to_local(moment: datetime) -> datetime:
-    return moment.astimezone(clinic_zone()).replace(tzinfo=None)
+def to_local(moment: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """`zone`: the clinic's zone read once by a caller converting many times (reading it costs a context look-up)."""
+    return moment.astimezone(zone or clinic_zone()).replace(tzinfo=None)
 
 
 def exists_locally(local: datetime) -> bool:

@@ -4,7 +4,7 @@ them. The client page shows all four; the physician summary the pain trend alone
 from collections import defaultdict
 from datetime import timedelta
 
-from clinic.clock import to_local
+from clinic.clock import clinic_zone, to_local
 from clinic.kb import KnowledgeBase
 from clinic.models import TreatmentSession
 from clinic.outcomes import Progress, muscle_counts, progress
@@ -100,7 +100,8 @@ def _layout(title: str, **extra) -> dict:
 
 
 def _dates(sessions: list[TreatmentSession]) -> list[str]:
-    return [to_local(s.started_at).isoformat() for s in sessions]
+    zone = clinic_zone()
+    return [to_local(s.started_at, zone).isoformat() for s in sessions]
 
 
 DAY_MS = 86_400_000

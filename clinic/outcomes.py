@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from clinic.clock import to_local
+from clinic.clock import clinic_zone, to_local
 from clinic.history import first_meaningful_session, first_session
 from clinic.kb import KnowledgeBase
 from clinic.models import Client, TreatmentSession
@@ -99,7 +99,8 @@ class Attendance:
 
 def attendance(sessions: list[TreatmentSession]) -> Attendance:
     """How often the client came in the period: the count, the span, the usual interval and the longest gap."""
-    days = [to_local(s.started_at).date() for s in sessions]
+    zone = clinic_zone()
+    days = [to_local(s.started_at, zone).date() for s in sessions]
     if not days:
         return Attendance(0, None, None, 0, None, None)
     gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]

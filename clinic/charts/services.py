@@ -12,12 +12,13 @@ def pain_history(
     client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, intakes: list[Intake] = ()
 ) -> dict[str, Any]:
     """DESIGN 7, with the client's intakes of DESIGN 11 (oldest first) beside the sessions."""
+    zone = clinic_zone()
     return {
         "client_id": client.id,
         "sessions": [
             {
                 "id": session.id,
-                "date": session.started_at.astimezone(clinic_zone()).isoformat(),
+                "date": session.started_at.astimezone(zone).isoformat(),
                 "pain_before": session.pain_before,
                 "pain_after": session.pain_after,
                 "points": [
