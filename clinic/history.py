@@ -95,10 +95,11 @@ EXPORT_BATCH = 500  # sessions read at a time by a streamed export
 
 
 def in_batches(
-    client: Client, date_from: date | None = None, date_to: date | None = None, size: int = EXPORT_BATCH
+    client: Client, date_from: date | None = None, date_to: date | None = None, size: int | None = None
 ) -> Iterator[TreatmentSession]:
     """The client's sessions in a period, oldest first, read `size` at a time (keyset on start and id, each
     batch with its points and therapists), so an export holds one batch in memory however long the record."""
+    size = size or EXPORT_BATCH
     after: tuple[datetime, int] | None = None
     while True:
         query = (

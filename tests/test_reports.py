@@ -472,3 +472,28 @@ def test_summary_flags_pain_getting_worse_in_plain_words(therapist_client, thera
 
 def test_summary_does_not_flag_a_stable_or_improving_client(therapist_client, record):
     assert summary_soup(therapist_client, record.id).select_one(".flag-worse") is None
+
+
+def test_exports_stream_in_batches_each_session_once_after_the_audit_row(therapist_client, therapist, db, monkeypatch):
+    """Read a few sessions at a time (two share a start time: the keyset must neither skip nor repeat one);
+    each export is recorded with its session count (counted in SQL, not from the stream); FHIR is compact JSON."""
+    from clinic import history
+
+    monkeypatch.setattr(history, "EXPORT_BATCH", 2)
+    person = make_client(therapist, full_name="Long Record")
+    starts = [at(0), at(1), at(1), at(2), at(3)]
+    made = [
+        make_session(person, started_at=start, points=[{"trigger_point_id": "upper-trapezius/1"}]) for start in starts
+    ]
+    expected = sorted((session.started_at, session.id) for session in made)
+    response = therapist_client.get(f"/clients/{person.id}/export.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [int(row["session_id"]) for row in rows] == [session_id for _, session_id in expected]
+
+    fhir = therapist_client.get(f"/clients/{person.id}/export.fhir.json")
+    body = fhir.get_data(as_text=True)
+    assert "\n" not in body and ", " not in body.split('"div"')[0]
+    encounters = [e for e in json.loads(body)["entry"] if e["resource"]["resourceType"] == "Encounter"]
+    assert len(encounters) == len(made)
+    exports = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert [(event.details["format"], event.details["sessions"]) for event in exports] == [("csv", 5), ("fhir", 5)]

@@ -54,6 +54,14 @@ class KnowledgeBase:
     # Problems a valid base may have while it is being written (set by the loader; `flask kb check` reports them).
     coverage_problems: list = field(default_factory=list)
     _points: dict[str, MusclePoint] = field(init=False, repr=False)
+    # Page data built from the base once per process and kept with it (see `built_once`): a reload is a new base.
+    _built: dict = field(init=False, repr=False, compare=False, default_factory=dict)
+
+    def built_once(self, key: str, build):
+        """`build()`'s result, made on first use and kept for this base's lifetime (the base never changes)."""
+        if key not in self._built:
+            self._built[key] = build()
+        return self._built[key]
 
     def __post_init__(self) -> None:
         self._points = {

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask import url_for
 
+from clinic.kb.base import KnowledgeBase
 from clinic.kb.figure import focus_viewbox
 from clinic.kb.schema import Muscle
 
@@ -18,3 +19,8 @@ def muscle_card(muscle: Muscle) -> dict[str, Any]:
         "secondary": secondary,
         "viewBox": focus_viewbox(primary + secondary),
     }
+
+
+def muscle_cards(kb: KnowledgeBase) -> dict[str, dict[str, Any]]:
+    """Every muscle's card, built once per base (the pages that use them share it: do not change it)."""
+    return kb.built_once("muscle_cards", lambda: {slug: muscle_card(muscle) for slug, muscle in kb.muscles.items()})

@@ -4,6 +4,7 @@ Inline rather than <img> so regions can be shaded, clicked and focused; rendered
 pages read correctly without JavaScript. The SVG files are this project's own, so their markup is trusted."""
 
 import copy
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from functools import lru_cache
@@ -49,8 +50,37 @@ def render_figure(
     point_names: dict[str, str] | None = None,
 ) -> Markup:
     """One view of the figure. `interactive` keeps regions focusable buttons; otherwise it is a picture.
-    With `point_names` (trigger point id -> name), the trigger point dots become buttons instead."""
-    primary, secondary, selected = set(primary), set(secondary), set(sides.region_ids(selected))
+    With `point_names` (trigger point id -> name), the trigger point dots become buttons instead. The same
+    arguments give the same markup, so it is built once per process and kept (the last FIGURE_CACHE kinds)."""
+    primary, secondary, selected = frozenset(primary), frozenset(secondary), frozenset(sides.region_ids(selected))
+    points = tuple(points)
+    key = (
+        view,
+        primary,
+        secondary,
+        selected,
+        tuple((p.id, p.number, p.location, p.position.view, p.position.x, p.position.y) for p in points),
+        interactive,
+        css_class,
+        viewbox,
+        tuple(sorted(point_names.items())) if point_names else None,
+    )
+    markup = _rendered.get(key)
+    if markup is None:
+        markup = _render(view, primary, secondary, selected, points, interactive, css_class, viewbox, point_names)
+        with _rendered_lock:  # threads of one worker share the cache
+            if len(_rendered) >= FIGURE_CACHE:
+                _rendered.pop(next(iter(_rendered)))  # the oldest
+            _rendered[key] = markup
+    return markup
+
+
+FIGURE_CACHE = 256
+_rendered: dict[tuple, Markup] = {}
+_rendered_lock = threading.Lock()
+
+
+def _render(view, primary, secondary, selected, points, interactive, css_class, viewbox, point_names) -> Markup:
     root = copy.deepcopy(_template(view))
     root.set("class", " ".join(filter(None, [root.get("class", "body-figure"), css_class])))
     if viewbox:

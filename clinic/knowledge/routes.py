@@ -3,7 +3,7 @@
 from flask import abort, render_template, request, url_for
 
 from clinic.kb import knowledge_base
-from clinic.kb.cards import muscle_card
+from clinic.kb.cards import muscle_cards
 from clinic.kb.checker import UnknownRegionError, parse_regions, rank_candidates, red_flags, search_muscles
 from clinic.kb.schema import REGION_GROUPS
 from clinic.knowledge import bp
@@ -54,7 +54,7 @@ def symptom_checker():
         region_groups=REGION_GROUPS,
         region_names=kb.region_names,
         page_data={
-            "muscles": {slug: muscle_card(muscle) for slug, muscle in kb.muscles.items()},
+            "muscles": muscle_cards(kb),
             "regionNames": kb.region_names,
             "api": url_for("api.symptom_checker"),
         },

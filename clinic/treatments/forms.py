@@ -4,6 +4,7 @@ inside a request or not."""
 from datetime import date, datetime
 
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -21,7 +22,7 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
 from clinic.forms import as_choices
 from clinic.kb import KnowledgeBase, sides
@@ -48,10 +49,30 @@ def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> Inte
     return IntegerField(label, validators=[Optional(), _range(*bounds, unit)])
 
 
+class ChosenOnlySelect(Select):
+    """A select holding only its empty choice and the chosen one: the page carries the whole list of trigger
+    points once (`point_options`, a <template>) and the script copies it into each row, instead of every row
+    repeating ~160 options. The field's name, value and validation are those of any select."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        kwargs["data-point-options"] = ""
+        render = type(self)._dispatch_render_option()
+        options = [render(choice) for choice in field._iter_choices_normalized() if choice.selected or not choice.value]
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
+
+
+def point_options(choices) -> Markup:
+    """The whole list of trigger points (grouped by muscle) as one select, for the page's <template>."""
+    field = SelectField(choices=choices, validate_choice=False).bind(Form(), "point_options")
+    field.process(None)
+    return Select()(field, id="point-options-list")
+
+
 class PointForm(Form):
     """One treated trigger point. A row left entirely empty is ignored, not an error."""
 
-    trigger_point = SelectField("Trigger point", validate_choice=False)
+    trigger_point = SelectField("Trigger point", validate_choice=False, widget=ChosenOnlySelect())
     side = RadioField(
         "Side",
         choices=as_choices((side.value, side.value.capitalize()) for side in Side),

@@ -7,13 +7,13 @@ from flask import url_for
 
 from clinic.clock import local_now
 from clinic.kb import KnowledgeBase, sides
-from clinic.kb.cards import muscle_card
+from clinic.kb.cards import muscle_cards
 from clinic.kb.checker import rank_candidates
 from clinic.kb.search import search_index
 from clinic.models import Client, User
 from clinic.rules import ADVISED_PRESSURE, QUICK_HOURS, SUGGESTIONS, for_pages
 from clinic.safety import script_safety, session_safety
-from clinic.treatments.forms import PointForm, SessionForm
+from clinic.treatments.forms import PointForm, SessionForm, point_options
 from clinic.treatments.queries import end_of, therapists_last_today
 
 
@@ -25,6 +25,7 @@ def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, 
         "kb": kb,
         "suggestions": rank_candidates(kb, regions)[:SUGGESTIONS],
         "blank_row": blank_row,
+        "point_options": kb.built_once("point_options", lambda: point_options(form.point_choices)),
         "point_names": {point.id: point.name for point in kb.points()},
         "safety": session_safety(
             kb, [entry.form.trigger_point.data for entry in form.points if entry.form.trigger_point.data], regions
@@ -49,13 +50,13 @@ def time_choices(user: User) -> list[tuple[str, str]]:
     return choices
 
 
-def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]:
-    """Every muscle (as the symptom checker shows it, with its points and the names the search knows), every
-    point's number and place, and where drafts go."""
+def _knowledge_data(kb: KnowledgeBase) -> dict[str, Any]:
+    """The part of the form's script data that is the knowledge base's alone: built once per base."""
     names = search_index(kb)
+    cards = muscle_cards(kb)
     return {
         "muscles": {
-            slug: {**muscle_card(muscle), "points": [point.id for point in muscle.trigger_points], "names": names[slug]}
+            slug: {**cards[slug], "points": [point.id for point in muscle.trigger_points], "names": names[slug]}
             for slug, muscle in kb.muscles.items()
         },
         "points": {
@@ -63,6 +64,14 @@ def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]
             for point in kb.points()
         },
         "pointOrder": [point.id for point in kb.points()],  # the base's order (JSON objects come sorted)
+    }
+
+
+def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]:
+    """Every muscle (as the symptom checker shows it, with its points and the names the search knows), every
+    point's number and place, and where drafts go."""
+    return {
+        **kb.built_once("session_form_data", lambda: _knowledge_data(kb)),
         "regionNames": kb.region_names,
         "api": url_for("api.symptom_checker"),
         "draft": {

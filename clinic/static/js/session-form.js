@@ -64,6 +64,7 @@
   var rows = form.querySelector("[data-point-rows]");
   var rowTemplate = document.getElementById("point-row-template");
   var miniTemplate = document.getElementById("mini-figures");
+  var optionsTemplate = document.getElementById("point-options");
   var nextIndex = rows.querySelectorAll("[data-point-row]").length;
 
   function changed() { form.dispatchEvent(new CustomEvent("knotwork:changed")); scheduleDraft(); markDots(); }
@@ -292,10 +293,25 @@
     });
   }
 
+  /* Each row's select arrives with only its chosen point; the page carries the whole list once. */
+  function fillOptions(select) {
+    if (!select.hasAttribute("data-point-options")) { return; }
+    var chosen = select.value;
+    var list = optionsTemplate.content.firstElementChild.cloneNode(true);
+    select.replaceChildren.apply(select, Array.from(list.children));
+    Array.from(select.options).forEach(function (option) {
+      option.defaultSelected = option.value === chosen;
+    });
+    select.value = chosen;
+    select.removeAttribute("data-point-options");
+  }
+  rows.querySelectorAll("select[data-point-options]").forEach(fillOptions);
+
   function newRow() {
     var holder = document.createElement("div");
     holder.innerHTML = rowTemplate.innerHTML.replace(/__index__/g, String(nextIndex++));
     var row = holder.firstElementChild;
+    fillOptions(row.querySelector("select[data-point-options]"));
     rows.appendChild(row);
     showScales(row);
     row.querySelector("[data-timer]").hidden = false;
