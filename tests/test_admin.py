@@ -1,5 +1,6 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from clinic.models import AuditEvent, User
@@ -162,20 +163,84 @@ def test_audit_log_pages_newest_first(admin_client, admin, app, db):
         rows = [words(row.select("td")[0]) for row in page.select("table.audit tbody tr")]
         pager = element(page, "nav.pager")
         links = {link["rel"][0]: link["href"] for link in pager.select("a[rel]")}
-        return rows, words(pager.find("span")), links
+        return rows, links
 
     def shown(n):  # each event's time, as the page writes it on the clinic's clock
         return format_datetime(start + timedelta(minutes=n))
 
-    rows, where, links = audit_page("/admin/audit")
+    # Keyset paging: older and newer from the last and first event shown; the log is never counted.
+    rows, links = audit_page("/admin/audit")
     assert rows == [shown(n) for n in range(per_page + 3, 3, -1)]
-    assert where == "Page 1 of 2" and links == {"next": "/admin/audit?page=2"}
-    rows, where, links = audit_page(links["next"])
+    oldest_shown = per_page + 3 - per_page + 1  # entity (and id) of the page's last row
+    assert links == {"next": f"/admin/audit?before={oldest_shown}"}
+    rows, links = audit_page(links["next"])
     assert rows == [shown(3), shown(2), shown(1)]
-    assert where == "Page 2 of 2" and links == {"prev": "/admin/audit?page=1"}
+    assert links == {"prev": "/admin/audit?after=3"}
+    rows, links = audit_page(links["prev"])
+    assert rows == [shown(n) for n in range(per_page + 3, 3, -1)]
+    assert links == {"next": f"/admin/audit?before={oldest_shown}"}
     # The filters travel with the pager links.
-    _, _, links = audit_page(f"/admin/audit?action=view&user={admin.id}")
-    assert links == {"next": f"/admin/audit?page=2&user={admin.id}&action=view"}
+    _, links = audit_page(f"/admin/audit?action=view&user={admin.id}")
+    assert links == {"next": f"/admin/audit?before={oldest_shown}&user={admin.id}&action=view"}
+
+
+def test_audit_log_pages_events_of_the_same_moment_without_skipping_or_repeating(admin_client, admin, app, db):
+    """Events stored in one instant are ordered by id: paging through them shows each exactly once."""
+    app.config["AUDIT_PER_PAGE"] = 3
+    moment = datetime(2026, 3, 1, 9, tzinfo=UTC)
+    db.session.add_all(
+        AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=n, at=moment) for n in range(8)
+    )
+    db.session.commit()
+    seen, url, pages = [], "/admin/audit?action=view", 0
+    while url:
+        page = parse(admin_client.get(url))
+        seen += [words(row.select("td")[3]) for row in page.select("table.audit tbody tr")]
+        older = page.select_one('nav.pager a[rel="next"]')
+        url, pages = (older["href"] if older else None), pages + 1
+    assert pages == 3 and len(seen) == 8
+
+
+@pytest.mark.parametrize("cursor", ["before=abc", "before=999999", "after=-4", "before=99999999999999999999"])
+def test_audit_log_with_a_bad_or_unknown_page_cursor_shows_the_newest(admin_client, admin, db, cursor):
+    db.session.add(AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=1))
+    db.session.commit()
+    page = parse(admin_client.get(f"/admin/audit?{cursor}"))
+    assert len(page.select("table.audit tbody tr")) == 1
+
+
+def test_audit_log_client_filter_is_typed_not_a_list_of_every_client(admin_client, admin, therapist, db):
+    """No select of every client: a text field; the typed words filter, a chosen client (its id) too, and a
+    small JSON look-up offers matching names as one types."""
+    ana = make_client(therapist, full_name="Ana Lopez")
+    anabel = make_client(therapist, full_name="Anabel Ruiz")
+    bob = make_client(therapist, full_name="Bob Stone")
+    for person in (ana, anabel, bob):
+        db.session.add(AuditEvent(action="view", user_id=admin.id, entity_type="client", client_id=person.id))
+    db.session.commit()
+
+    def records(url):
+        return [words(row.select("td")[3]) for row in parse(admin_client.get(url)).select("table.audit tbody tr")]
+
+    page = parse(admin_client.get("/admin/audit"))
+    assert page.select("select[name=client]") == [] and page.select("option") != []
+    assert element(page, "input[name=client_name]")["list"] == "audit-client-matches"
+    assert records("/admin/audit?client_name=ana") == ["Anabel Ruiz", "Ana Lopez"]
+    assert records("/admin/audit?client_name=lopez+ana") == ["Ana Lopez"]
+    assert records("/admin/audit?client_name=nobody") == []
+    chosen = admin_client.get(f"/admin/audit?client={anabel.id}&client_name=Anabel+Ruiz")
+    assert [words(row.select("td")[3]) for row in parse(chosen).select("table.audit tbody tr")] == ["Anabel Ruiz"]
+    assert element(chosen, "input[name=client_name]")["value"] == "Anabel Ruiz"
+
+    found = admin_client.get("/admin/audit/clients.json?q=AN")
+    assert found.headers["Cache-Control"] == "no-store"
+    assert [c["name"] for c in found.get_json()["clients"]] == ["Ana Lopez", "Anabel Ruiz"]
+    assert admin_client.get("/admin/audit/clients.json?q=").get_json() == {"clients": []}
+
+
+def test_audit_client_look_up_is_for_the_owner_only(therapist_client, therapist):
+    make_client(therapist, full_name="Ana Lopez")
+    assert therapist_client.get("/admin/audit/clients.json?q=ana").status_code == 404
 
 
 def test_audit_log_ignores_bad_filter_values(admin_client):

@@ -1,6 +1,16 @@
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from clinic.admin.services import email_taken
 from clinic.forms import as_choices
@@ -47,7 +57,12 @@ class AuditFilterForm(FlaskForm):
             [("", "Any action")] + [(action.value, action.value.replace("_", " ")) for action in AuditAction]
         ),
     )
-    client = SelectField("Client", coerce=int, validators=[Optional()])
+    # The client is typed (a clinic has thousands): the name words filter on their own; choosing one of the
+    # suggestions (audit-filter.js) sets `client`, the chosen client's id, as the record links do.
+    client = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
+    client_name = StringField(
+        "Client", validators=[Optional(), Length(max=120)], description="Type part of a name to filter by client."
+    )
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
 

@@ -1,4 +1,4 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from clinic.admin import bp
@@ -6,16 +6,19 @@ from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, U
 from clinic.admin.services import (
     audit_events,
     audit_filter_choices,
+    audit_page,
     create_user,
     list_users,
+    matching_clients,
     reset_password,
     set_active,
+    with_client_name,
 )
 from clinic.changes import readable, user_names
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
-from clinic.models import User
+from clinic.models import Client, User
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
@@ -77,27 +80,49 @@ def password(user_id: int):
 @bp.route("/audit")
 def audit_log():
     form = AuditFilterForm(formdata=request.args)
-    choices = audit_filter_choices()
-    form.user.choices = as_choices(choices["user"])
-    form.client.choices = as_choices(choices["client"])
+    form.user.choices = as_choices(audit_filter_choices()["user"])
     valid = form.validate()
     dates = (form.date_from.data, form.date_to.data) if valid else (None, None)
-    page = db.paginate(
-        audit_events(form.user.data, form.action.data, form.client.data, *dates),
-        per_page=current_app.config["AUDIT_PER_PAGE"],
-        error_out=False,
-    )
+    client_id = form.client.data if valid and not form.client.errors else None
+    name = (form.client_name.data or "").strip() if valid else ""
+    chosen = db.session.get(Client, client_id) if client_id else None
+    if chosen is not None and name and name != chosen.full_name:
+        chosen = client_id = None  # the name was changed after choosing: the typed words filter
+    query = audit_events(form.user.data, form.action.data, client_id, *dates)
+    if name and chosen is None:
+        query = with_client_name(query, name)
+    elif chosen is not None:
+        form.client_name.data = chosen.full_name
+    page = audit_page(query, current_app.config["AUDIT_PER_PAGE"], _event_id("before"), _event_id("after"))
     kb = knowledge_base()
     shown = {event.id: readable(event, kb) for event in page.items}
     names = user_names(event.entity_id for event in page.items if event.entity_type == "user")
     filters = {
         "user": form.user.data or None,
         "action": form.action.data or None,
-        "client": form.client.data or None,
+        "client": client_id or None,
+        "client_name": name or None,
         "date_from": form.date_from.data.isoformat() if dates[0] else None,
         "date_to": form.date_to.data.isoformat() if dates[1] else None,
     }
     return render_template("admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters)
+
+
+def _event_id(name: str) -> int | None:
+    """An audit event id from the query string (paging), None when absent or not a stored id's size."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
+@bp.route("/audit/clients.json")
+def audit_clients():
+    """The client filter's suggestions as one types: a few names that hold every typed word."""
+    found = matching_clients(request.args.get("q", "")[:120])
+    return jsonify(
+        clients=[
+            {"id": client.id, "name": client.full_name, "born": client.date_of_birth.isoformat()} for client in found
+        ]
+    )
 
 
 @bp.route("/clinic", methods=["GET", "POST"])

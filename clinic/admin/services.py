@@ -1,5 +1,6 @@
 """Account management and the audit log query."""
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -101,9 +102,87 @@ def audit_events(
 
 
 def audit_filter_choices() -> dict[str, list[tuple[Any, str]]]:
+    """The user filter's choices (a clinic has tens of people; its clients, thousands, are typed: see
+    `matching_clients`)."""
     users = db.session.execute(sa.select(User.id, User.name).order_by(User.name))
-    clients = db.session.execute(sa.select(Client.id, Client.full_name).order_by(Client.full_name))
-    return {
-        "user": [(0, "Anyone")] + [(row.id, row.name) for row in users],
-        "client": [(0, "Any client")] + [(row.id, row.full_name) for row in clients],
-    }
+    return {"user": [(0, "Anyone")] + [(row.id, row.name) for row in users]}
+
+
+CLIENT_MATCHES = 10  # names the audit log's client filter offers as one types
+
+
+def _name_condition(text: str):
+    words = [word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for word in text.split()]
+    return sa.and_(*(Client.full_name.ilike(f"%{word}%", escape="\\") for word in words))
+
+
+def matching_clients(text: str, limit: int = CLIENT_MATCHES) -> list[Client]:
+    """Clients whose name holds every typed word, for the client filter's suggestions (archived ones too:
+    their records are in the log)."""
+    if not text.split():
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Client)
+            .where(_name_condition(text))
+            .order_by(sa.func.lower(Client.full_name), Client.id)
+            .limit(limit)
+        )
+    )
+
+
+def with_client_name(query: sa.Select, text: str) -> sa.Select:
+    """Events of the clients whose name holds every typed word (the filter typed without choosing one)."""
+    return query.where(AuditEvent.client_id.in_(sa.select(Client.id).where(_name_condition(text))))
+
+
+@dataclass
+class AuditPage:
+    """One page of the log, newest first, and where the neighbouring pages start: `older` and `newer` are the
+    ids to page from (None: nothing that way). Keyset paging: no count of the whole log, ever."""
+
+    items: list[AuditEvent]
+    older: int | None
+    newer: int | None
+
+
+def _newer_than(event_at, event_id):
+    return sa.or_(AuditEvent.at > event_at, sa.and_(AuditEvent.at == event_at, AuditEvent.id > event_id))
+
+
+def _older_than(event_at, event_id):
+    return sa.or_(AuditEvent.at < event_at, sa.and_(AuditEvent.at == event_at, AuditEvent.id < event_id))
+
+
+def audit_page(query: sa.Select, per_page: int, before: int | None = None, after: int | None = None) -> AuditPage:
+    """The page of `query` (newest first) older than event `before`, or newer than event `after`, or the
+    newest: per_page + 1 rows read, the extra one saying whether there is more that way."""
+    cursor_id = before or after
+    cursor = None
+    if cursor_id is not None:
+        cursor = db.session.execute(sa.select(AuditEvent.at, AuditEvent.id).where(AuditEvent.id == cursor_id)).first()
+    if cursor is None:
+        before = after = None
+    if after is not None:
+        rows = list(
+            db.session.scalars(
+                query.where(_newer_than(*cursor))
+                .order_by(None)
+                .order_by(AuditEvent.at, AuditEvent.id)
+                .limit(per_page + 1)
+            ).unique()
+        )
+        more_newer = len(rows) > per_page
+        items = rows[:per_page][::-1]
+        return AuditPage(items, items[-1].id if items else cursor.id, items[0].id if more_newer and items else None)
+    rows = list(
+        db.session.scalars((query.where(_older_than(*cursor)) if before else query).limit(per_page + 1)).unique()
+    )
+    items = rows[:per_page]
+    older = items[-1].id if len(rows) > per_page else None
+    newer = None
+    if before is not None:  # is anything that matches newer than the top of this page?
+        top = items[0] if items else cursor
+        newer_ids = query.order_by(None).with_only_columns(AuditEvent.id).where(_newer_than(top.at, top.id)).limit(1)
+        newer = top.id if db.session.scalar(newer_ids) is not None else None
+    return AuditPage(items, older, newer)

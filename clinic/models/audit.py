@@ -28,7 +28,13 @@ class AuditAction(StrEnum):
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
-    __table_args__ = (sa.CheckConstraint(one_of("action", AuditAction), name="action_valid"),)
+    __table_args__ = (
+        sa.CheckConstraint(one_of("action", AuditAction), name="action_valid"),
+        # The log is read newest first, a page at a time (keyset on time and id), alone or per user or client.
+        sa.Index("ix_audit_events_at_id", "at", "id"),
+        sa.Index("ix_audit_events_user_at", "user_id", "at", "id"),
+        sa.Index("ix_audit_events_client_at", "client_id", "at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -24,6 +24,8 @@ NOTHING_KNOWN = {"none", "none known", "none known.", "none.", "n/a", "no", "nil
 
 class Client(db.Model):
     __tablename__ = "clients"
+    # The client list is ordered by the lower-cased name (clients.services.search_clients).
+    __table_args__ = (sa.Index("ix_clients_lower_full_name", sa.func.lower(sa.text("full_name"))),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     full_name: Mapped[str] = mapped_column(sa.String(120), index=True)
