@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
+from clinic.clock import to_local
 from clinic.extensions import db
 from clinic.models import Client, PointTreatment, TreatmentSession, User
 from clinic.periods import utc_bounds
@@ -149,6 +150,19 @@ def therapists_of(client: Client, date_from: date | None = None, date_to: date |
     return list(
         db.session.scalars(sa.select(User).join(firsts, firsts.c.therapist_id == User.id).order_by(firsts.c.first))
     )
+
+
+def recent_start(client: Client, sessions: int) -> date | None:
+    """The clinic day of the client's `sessions`-th latest session when they have more than that many (the
+    start of a default period that holds them), else None: one query, served by the client-and-date index."""
+    rows = db.session.scalars(
+        sa.select(TreatmentSession.started_at)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
+        .offset(sessions - 1)
+        .limit(2)
+    ).all()
+    return to_local(_aware(rows[0])).date() if len(rows) == 2 else None
 
 
 def first_session(client: Client) -> TreatmentSession | None:

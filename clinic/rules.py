@@ -35,6 +35,9 @@ QUICK_HOURS = tuple(range(8, 20))
 
 SUGGESTIONS = 6  # muscles suggested on the session form from the reported pain regions
 SUMMARY_MUSCLES = 12  # rows in the physician summary's muscle table
+RECENT_SESSIONS = (
+    100  # a client page without a period shows the days of this many latest sessions ("All time" shows all)
+)
 
 
 def pressure_outside_advice(seconds: int) -> bool:

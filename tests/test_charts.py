@@ -382,3 +382,25 @@ def test_client_page_flags_pain_worse_than_the_first_visit(therapist_client, rec
     make_session(record, started_at=at(14), pain_before=8)
     soup = BeautifulSoup(text(therapist_client.get(f"/clients/{record.id}")), "html.parser")
     assert soup.select_one(".badge-bad") is None, "back to the first visit's level is not worse"
+
+
+def test_a_long_record_opens_on_its_latest_sessions_with_a_link_to_all_time(therapist_client, record, monkeypatch):
+    """Without a period the page shows the days of the latest RECENT_SESSIONS sessions (here 3 of 5), says so
+    in the period control, and "All time" shows every session."""
+    import clinic.clients.routes as client_routes
+
+    monkeypatch.setattr(client_routes, "RECENT_SESSIONS", 3)
+    for day in (0, 10, 20, 30, 40):
+        make_session(record, started_at=at(day))
+    page = therapist_client.get(f"/clients/{record.id}")
+    assert element_text(page, ".sessions-card .count") == "3"
+    assert element(page, "input#from")["value"] == (at(20).astimezone(clinic_zone())).date().isoformat()
+    assert "latest 3 sessions" in element_text(page, "[data-recent-period]")
+    everything = therapist_client.get(element(page, "a[data-all-time]")["href"])
+    assert element_text(everything, ".sessions-card .count") == "5"
+    assert not has_element(everything, "[data-recent-period]")
+    # A short record, or a period asked for, is shown as asked.
+    assert element_text(therapist_client.get(f"/clients/{record.id}?from=2026-01-01"), ".sessions-card .count") == "5"
+    monkeypatch.setattr(client_routes, "RECENT_SESSIONS", 5)
+    short = therapist_client.get(f"/clients/{record.id}")
+    assert element_text(short, ".sessions-card .count") == "5" and not has_element(short, "[data-recent-period]")

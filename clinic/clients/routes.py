@@ -20,12 +20,13 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import last_visits, newest_first, sessions_in_period
+from clinic.history import last_visits, newest_first, recent_start, sessions_in_period
 from clinic.intakes import client_panel
 from clinic.kb import knowledge_base
 from clinic.models import User
 from clinic.outcomes import client_progress
 from clinic.periods import PeriodError, parse_period, period_args
+from clinic.rules import RECENT_SESSIONS
 from clinic.views import archived_refusal
 
 
@@ -92,6 +93,11 @@ def detail(client_id: int):
     except PeriodError as error:
         date_from = date_to = None
         period_error = str(error)
+    # No period asked for: a long record opens on its latest RECENT_SESSIONS sessions ("All time" shows all).
+    recent = None
+    if date_from is None and date_to is None and not period_error and request.args.get("all") != "1":
+        recent = recent_start(client, RECENT_SESSIONS)
+        date_from = recent
     # The period applies to every part of the page: the table, the figures and the charts.
     sessions = db.paginate(
         newest_first(client, date_from, date_to), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
@@ -110,6 +116,7 @@ def detail(client_id: int):
             "error": period_error,
             "raw": request.args,
             "args": period_args(date_from, date_to),
+            "recent": {"sessions": RECENT_SESSIONS, "from": recent} if recent else None,
         },
         progress=state,
         history_count=len(history),
