@@ -1048,3 +1048,30 @@ def test_session_history_is_escaped_and_needs_access(client, own_client, other_t
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     login_fast(client, other_therapist)
     assert client.get(f"/clients/{own_client.id}/sessions/{saved.id}").status_code == 404
+
+
+def test_the_trigger_point_list_is_on_the_page_once_not_in_every_row(therapist_client, therapist):
+    """Repeating a six-point session: each filled row's select holds only its point (the script copies the
+    page's one list in); the empty row keeps the whole list, so the form works without JavaScript."""
+    person = make_client(therapist)
+    chosen = [
+        "upper-trapezius/1",
+        "levator-scapulae/1",
+        "masseter/1",
+        "soleus/1",
+        "sternocleidomastoid/1",
+        "temporalis/1",
+    ]
+    make_session(person, points=[{"trigger_point_id": point} for point in chosen])
+    page = parse(therapist_client.get(f"/clients/{person.id}/sessions/new?repeat=last"))
+    rows = [select for select in page.select("select[name$=trigger_point]") if select.find_parent("template") is None]
+    assert [len(select.select("option")) > 2 for select in rows] == [False] * len(chosen) + [True]  # the empty row
+    # (CSS selectors skip what a <template> holds: find_all reads it.)
+    every_point = page.find("template", id="point-options").find_all("option")
+    assert len(every_point) == len(rows[-1].select("option")) > 100
+    for index, point in enumerate(chosen):
+        select = page.find("select", id=f"points-{index}-trigger_point")
+        assert [option["value"] for option in select.select("option")] == ["", point]
+        assert selected_option(page, f"points-{index}-trigger_point") == point
+    template_row = page.find("template", id="point-row-template").find("select")
+    assert [option["value"] for option in template_row.find_all("option")] == [""]

@@ -50,11 +50,15 @@ def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> Inte
 
 
 class ChosenOnlySelect(Select):
-    """A select holding only its empty choice and the chosen one: the page carries the whole list of trigger
-    points once (`point_options`, a <template>) and the script copies it into each row, instead of every row
-    repeating ~160 options. The field's name, value and validation are those of any select."""
+    """A row's trigger-point select. A row with a chosen point (a repeated, edited or re-shown session) holds
+    only the empty choice and its point: the page carries the whole list once (`point_options`, a <template>)
+    and the script copies it in, instead of every row repeating ~160 options. An empty row keeps the whole
+    list, so the form still works without JavaScript; the script's row template (`compact`) does not. The
+    field's name, value and validation are those of any select."""
 
     def __call__(self, field, **kwargs):
+        if not (field.data or getattr(field, "compact", False)):
+            return super().__call__(field, **kwargs)
         kwargs.setdefault("id", field.id)
         kwargs["data-point-options"] = ""
         render = type(self)._dispatch_render_option()

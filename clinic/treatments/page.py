@@ -20,6 +20,7 @@ from clinic.treatments.queries import end_of, therapists_last_today
 def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, scope: str) -> dict[str, Any]:
     blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = form.point_choices
+    blank_row.trigger_point.compact = True  # the script fills it from the page's one list
     regions = [region for region in sides.region_ids(form.pain_regions.data or []) if region in kb.regions]
     return {
         "kb": kb,
