@@ -61,7 +61,7 @@ class AuditFilterForm(FlaskForm):
     # suggestions (audit-filter.js) sets `client`, the chosen client's id, as the record links do.
     client = IntegerField(widget=HiddenInput(), validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])
     client_name = StringField(
-        "Client", validators=[Optional(), Length(max=120)], description="Type part of a name to filter by client."
+        "Client", validators=[Optional(), Length(max=120)], render_kw={"placeholder": "Part of a name"}
     )
     date_from = DateField("From", validators=[Optional()])
     date_to = DateField("To", validators=[Optional()])
