@@ -74,17 +74,25 @@ def sessions_in_period(
         .where(TreatmentSession.client_id == client.id)
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
-    query = _within(query, date_from, date_to)
+    return _records(_within(query, date_from, date_to))
+
+
+def _records(query: sa.Select) -> list[SessionRecord]:
+    """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
     rows = db.session.execute(query).mappings().all()
     if not rows:
         return []
     therapist_ids = {row["therapist_id"] for row in rows}
     therapists = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(therapist_ids)))}
     sessions = {row["id"]: SessionRecord(dict(row), therapists[row["therapist_id"]]) for row in rows}
-    in_period = query.with_only_columns(TreatmentSession.id).order_by(None).scalar_subquery()
+    # A batch names its sessions; a long period selects them again (a list of thousands of ids is too many
+    # parameters for some drivers).
+    ids = (
+        list(sessions) if len(sessions) <= EXPORT_BATCH else query.with_only_columns(TreatmentSession.id).order_by(None)
+    )
     points = db.session.execute(
         sa.select(*_POINT_COLUMNS)
-        .where(PointTreatment.session_id.in_(in_period))
+        .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     ).mappings()
     for point in points:
@@ -97,16 +105,15 @@ EXPORT_BATCH = 500  # sessions read at a time by a streamed export
 
 def in_batches(
     client: Client, date_from: date | None = None, date_to: date | None = None, size: int | None = None
-) -> Iterator[TreatmentSession]:
-    """The client's sessions in a period, oldest first, read `size` at a time (keyset on start and id, each
-    batch with its points and therapists), so an export holds one batch in memory however long the record."""
+) -> Iterator[SessionRecord]:
+    """The client's sessions in a period, oldest first, as records (see sessions_in_period), read `size` at a
+    time (keyset on start and id), so an export holds one batch in memory however long the record."""
     size = size or EXPORT_BATCH
     after: tuple[datetime, int] | None = None
     while True:
         query = (
-            sa.select(TreatmentSession)
+            sa.select(*_SESSION_COLUMNS)
             .where(TreatmentSession.client_id == client.id)
-            .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
             .order_by(TreatmentSession.started_at, TreatmentSession.id)
             .limit(size)
         )
@@ -118,13 +125,11 @@ def in_batches(
                     sa.and_(TreatmentSession.started_at == started, TreatmentSession.id > last_id),
                 )
             )
-        batch = list(db.session.scalars(_within(query, date_from, date_to)))
+        batch = _records(_within(query, date_from, date_to))
         yield from batch
         if len(batch) < size:
             return
         after = (batch[-1].started_at, batch[-1].id)
-        for session in batch:  # done with: out of the session's identity map, with its points
-            db.session.expunge(session)
 
 
 def span(client: Client, date_from: date | None = None, date_to: date | None = None):
