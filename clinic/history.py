@@ -79,12 +79,14 @@ def sessions_in_period(
 
 def _records(query: sa.Select) -> list[SessionRecord]:
     """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
-    rows = db.session.execute(query).mappings().all()
+    result = db.session.execute(query)
+    names = list(result.keys())  # once: a row mapping works its keys out again for every row
+    rows = [dict(zip(names, row, strict=True)) for row in result]
     if not rows:
         return []
     therapist_ids = {row["therapist_id"] for row in rows}
     therapists = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(therapist_ids)))}
-    sessions = {row["id"]: SessionRecord(dict(row), therapists[row["therapist_id"]]) for row in rows}
+    sessions = {row["id"]: SessionRecord(row, therapists[row["therapist_id"]]) for row in rows}
     # A batch names its sessions; a long period selects them again (a list of thousands of ids is too many
     # parameters for some drivers).
     ids = (
@@ -94,9 +96,11 @@ def _records(query: sa.Select) -> list[SessionRecord]:
         sa.select(*_POINT_COLUMNS)
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
-    ).mappings()
+    )
+    names = list(points.keys())
     for point in points:
-        sessions[point["session_id"]].points.append(PointRecord(dict(point)))
+        values = dict(zip(names, point, strict=True))
+        sessions[values["session_id"]].points.append(PointRecord(values))
     return list(sessions.values())
 
 
