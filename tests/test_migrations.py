@@ -1,5 +1,7 @@
 """The schema exists only through migrations: they must build it on an empty database and match the models."""
 
+import re
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
@@ -54,3 +56,19 @@ def test_upgrade_keeps_existing_records(app, db):
     with db.engine.connect() as connection:
         assert connection.execute(sa.text("SELECT full_name, version FROM clients")).all() == [("Kept Client", 1)]
         assert connection.execute(sa.text("SELECT count(*) FROM audit_events")).scalar() == 1
+
+
+def test_the_client_name_index_is_on_the_lower_cased_name(app, db):
+    """Autogenerate cannot compare expression indexes on SQLite: check the functional index itself."""
+    import sqlalchemy as sa
+
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            sql = connection.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'ix_clients_lower_full_name'"))
+        else:
+            sql = connection.scalar(
+                sa.text("SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_clients_lower_full_name'")
+            )
+    assert sql is not None
+    # SQLite keeps the statement as written; PostgreSQL adds a cast: lower((full_name)::text).
+    assert re.search(r"lower\(\(?full_name\)?(::text)?\)", sql.lower().replace('"', "")), sql
