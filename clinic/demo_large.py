@@ -905,7 +905,8 @@ def _intakes(writer, ids, audit, rng, client_rows, now, kb, made) -> None:
 
 
 def _move_sequences(ids: Ids) -> None:
-    """PostgreSQL hands out ids from a sequence: move each past the ids written here."""
+    """PostgreSQL hands out ids from a sequence: move each past the ids written here; then gather the planner's
+    statistics, as autovacuum would a few minutes later, so a benchmark started at once sees the same plans."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
         return
@@ -914,3 +915,4 @@ def _move_sequences(ids: Ids) -> None:
             connection.execute(
                 sa.text("SELECT setval(pg_get_serial_sequence(:table, 'id'), :last)"), {"table": table, "last": last}
             )
+        connection.execute(sa.text("ANALYZE"))
