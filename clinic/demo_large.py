@@ -38,7 +38,6 @@ from clinic.models import (
     User,
     client_shares,
 )
-from clinic.models.user import _hasher
 
 BATCH = 5000
 # The generated therapists beyond the demo's two log in with this (the demo's own accounts keep theirs).
@@ -344,8 +343,10 @@ def _users(writer: Writer, ids: Ids, therapists: int, now: datetime, made: Made)
     hashes: dict[str, str] = {}
 
     def password_hash(password: str) -> str:
-        if password not in hashes:
-            hashes[password] = _hasher.hash(password)
+        if password not in hashes:  # hashed once per password (argon2 is slow on purpose), as the model does
+            user = User()
+            user.set_password(password)
+            hashes[password] = user.password_hash
         return hashes[password]
 
     admin = DEMO_USERS[0]
