@@ -4,9 +4,12 @@ This module is the composition root of the command line: it may import any featu
 `flask create-user` and `flask seed-demo`, the names before the groups, still work for one release.
 """
 
+import time
+
 import click
 from flask import Flask, current_app
 
+from clinic import demo_large
 from clinic.admin.cli import users_group
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
@@ -60,6 +63,40 @@ def demo_seed_command() -> None:
     click.echo("Demo logins:")
     for account in DEMO_USERS:
         click.echo(f"{account['email']} / {account['password']}")
+
+
+@demo_group.command("large")
+@click.option("--therapists", type=click.IntRange(1, 500), default=20, show_default=True)
+@click.option("--clients", type=click.IntRange(1, 100_000), default=4000, show_default=True)
+@click.option("--sessions", type=click.IntRange(0, 5_000_000), default=200_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same clinic (for the same day).")
+def demo_large_command(therapists: int, clients: int, sessions: int, seed: int) -> None:
+    """Fill an EMPTY database with a large generated clinic, for benchmarks (bench/). Prints the logins and
+    the ids of a 10-session and of the heaviest client."""
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("demo data (with published passwords) is not allowed in production")
+    started = time.perf_counter()
+
+    def progress(message: str) -> None:
+        click.echo(f"  {time.perf_counter() - started:6.1f} s  {message}")
+
+    try:
+        made = demo_large.generate(therapists, clients, sessions, seed=seed, progress=progress)
+    except demo_large.NotEmpty as error:
+        raise click.ClickException(str(error)) from error
+    seconds = time.perf_counter() - started
+    click.echo(
+        f"Large clinic in {seconds:.0f} s: {made.therapists} therapists, {made.clients} clients, "
+        f"{made.sessions} sessions, {made.points} treated points, {made.audit_events} audit events, "
+        f"{made.appointments} appointments, {made.intakes} intakes."
+    )
+    small = made.client_with(10)
+    large = max(made.per_client.items(), key=lambda item: (item[1][0], -item[0]))
+    click.echo(f"client_10={small[0]} sessions={small[1]} therapist={small[2]}")
+    click.echo(f"client_large={large[0]} sessions={large[1][0]} therapist={large[1][1]}")
+    click.echo("Logins:")
+    for email, password in made.logins:
+        click.echo(f"{email} / {password}")
 
 
 @click.group("kb")
