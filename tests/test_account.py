@@ -22,7 +22,13 @@ def test_account_page_has_sections_for_profile_and_password(therapist_client):
     response = therapist_client.get("/account")
     soup = soup_of(response)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    assert [h.get_text() for h in soup.select("section h2")] == ["Profile", "Password", "Calendar feed"]
+    assert [h.get_text() for h in soup.select("section h2")] == [
+        "Profile",
+        "Password",
+        "Two-factor login",
+        "Where you are logged in",
+        "Calendar feed",
+    ]
     assert soup.select_one("#name")["value"] == "Maya Test"
     assert soup.select_one(".site-header a.who")["href"] == "/account"
 

@@ -58,7 +58,7 @@ def test_users_create_with_options(runner, db):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Created admin kim@clinic.example\n"
+    assert result.stdout == "Created admin kim@clinic.example; they must choose their own password at first login.\n"
     db.session.rollback()
     user = db.session.scalar(sa.select(User))
     assert (user.email, user.role) == ("kim@clinic.example", "admin")
@@ -196,7 +196,9 @@ def test_create_user_alias_still_works_with_a_deprecation_note(runner, db):
     assert result.stderr == (
         "Note: `flask create-user` is deprecated and will be removed in the next release; use `flask users create`.\n"
     )
-    assert result.stdout == "Created therapist kim@clinic.example\n"
+    assert result.stdout == (
+        "Created therapist kim@clinic.example; they must choose their own password at first login.\n"
+    )
     assert db.session.scalar(sa.select(User)).check_password("long-enough-pw")
 
 

@@ -1,8 +1,9 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from clinic import two_factor
 from clinic.admin import bp
-from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, UserForm
+from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, TwoFactorPolicyForm, UserForm
 from clinic.admin.services import (
     audit_events,
     audit_filter_choices,
@@ -67,7 +68,7 @@ def password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        reset_password(user, form.password.data)
+        reset_password(user, form.password.data, by_someone_else=user.id != current_user.id)
         db.session.commit()
         flash(f"New password set for {user.name}; their other sessions were ended.", "success")
         return redirect(url_for("admin.users"))
@@ -109,7 +110,25 @@ def clinic():
         db.session.commit()
         flash("Clinic details saved." if changes else "Nothing had changed.", "success")
         return redirect(url_for("admin.clinic"))
-    return render_template("admin/clinic.html", form=form)
+    policy = TwoFactorPolicyForm(formdata=None, require_two_factor=two_factor.required())
+    return render_template("admin/clinic.html", form=form, policy=policy)
+
+
+@bp.route("/clinic/two-factor", methods=["POST"])
+def two_factor_policy():
+    """Require two-factor login of everyone: each person without it is sent to set it up at their next request."""
+    form = TwoFactorPolicyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    changed = two_factor.set_required(bool(form.require_two_factor.data))
+    db.session.commit()
+    if not changed:
+        flash("Nothing had changed.", "success")
+    elif form.require_two_factor.data:
+        flash("Two-factor login is now required of everyone.", "success")
+    else:
+        flash("Two-factor login is now optional.", "success")
+    return redirect(url_for("admin.clinic"))
 
 
 @bp.route("/users/<int:user_id>/profile", methods=["GET", "POST"])
