@@ -33,8 +33,8 @@ def _page(status=200, **forms):
             "account/index.html",
             profile_form=forms.get("profile_form") or ProfileForm(obj=user, formdata=None),
             password_form=forms.get("password_form") or ChangePasswordForm(formdata=None),
-            disable_form=forms.get("disable_form") or DisableTwoFactorForm(formdata=None),
-            codes_form=forms.get("codes_form") or RecoveryCodesForm(formdata=None),
+            disable_form=forms.get("disable_form") or DisableTwoFactorForm(formdata=None, prefix="disable"),
+            codes_form=forms.get("codes_form") or RecoveryCodesForm(formdata=None, prefix="codes"),
             feed_form=ConfirmForm(formdata=None),
             session_form=ConfirmForm(formdata=None),
             sessions=logins.live_sessions(user),
@@ -137,7 +137,7 @@ def two_factor_enable():
 
 @bp.route("/two-factor/disable", methods=["POST"])
 def two_factor_disable():
-    form = DisableTwoFactorForm()
+    form = DisableTwoFactorForm(prefix="disable")
     if not _me().two_factor_enabled:
         return redirect(url_for("account.index"))
     if not form.validate_on_submit():
@@ -153,7 +153,7 @@ def two_factor_disable():
 
 @bp.route("/two-factor/recovery-codes", methods=["POST"])
 def recovery_codes():
-    form = RecoveryCodesForm()
+    form = RecoveryCodesForm(prefix="codes")
     if not _me().two_factor_enabled:
         return redirect(url_for("account.index"))
     if not form.validate_on_submit():
