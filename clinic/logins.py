@@ -20,7 +20,7 @@ SESSION_KEY = "login_session"  # the key in Flask's session cookie
 # What a person who must change their password, or must set up two-factor login, may still reach.
 PASSWORD_PAGES = {"account.password_page", "account.password"}
 TWO_FACTOR_PAGES = {"account.two_factor", "account.two_factor_enable"}
-ALWAYS_OPEN = {"static", "auth.logout", "auth.form_token", "auth.login"}
+ALWAYS_OPEN = {"auth.logout", "auth.form_token", "auth.login"}
 
 
 def absolute_lifetime() -> timedelta:
@@ -96,6 +96,27 @@ def _touch(record_id: int, now: datetime) -> None:
         current_app.logger.warning("could not note that login session %s was seen", record_id)
 
 
+BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"), ("Safari/", "Safari"))
+SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "Mac"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_name(user_agent: str) -> str:
+    """A browser's self-description read as a person says it: "Firefox on Linux"."""
+    browser = next((name for mark, name in BROWSERS if mark in user_agent), "")
+    system = next((name for mark, name in SYSTEMS if mark in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or "Unknown browser"
+
+
 def live_sessions(user: User) -> list[LoginSession]:
     now = db_types.utcnow()
     rows = db.session.scalars(
@@ -152,7 +173,10 @@ def init_gate(app: Flask) -> None:
     def keep_to_the_required_page():
         """A person whose password was set by someone else, or who has no second factor where the clinic requires
         one, reaches only the page that puts it right (and logging out) until it is done."""
-        if request.endpoint in ALWAYS_OPEN or not current_user.is_authenticated:
+        if request.endpoint == "static":
+            return None
+        # Loading the user here, first thing, also notes the session as seen before the view writes anything.
+        if not current_user.is_authenticated or request.endpoint in ALWAYS_OPEN:
             return None
         if current_user.must_change_password:
             if request.endpoint in PASSWORD_PAGES:

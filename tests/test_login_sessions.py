@@ -11,7 +11,9 @@ from clinic.rules import SESSION_ABSOLUTE_HOURS
 from tests.factories import PASSWORD
 from tests.helpers import flashes, login_fast, login_via_form, parse, submit
 
-PHONE = {"HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile Safari"}
+PHONE = {
+    "HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Version/18.0 Mobile/15E148 Safari/604.1"
+}
 LAPTOP = {"HTTP_USER_AGENT": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "REMOTE_ADDR": "192.0.2.44"}
 
 
@@ -56,8 +58,8 @@ def test_account_lists_active_sessions_and_marks_this_one(app, therapist, db):
     shown = listed(laptop.get("/account"))
     assert len(shown) == 2
     [this] = [s for s in shown if s["this"]]
-    assert "Firefox" in this["text"] and "192.0.2.44" in this["text"] and "(this device)" in this["text"]
-    assert any("iPhone" in s["text"] and not s["this"] for s in shown)
+    assert "Firefox on Linux" in this["text"] and "192.0.2.44" in this["text"] and "(this device)" in this["text"]
+    assert any("Safari on iPhone" in s["text"] and not s["this"] for s in shown)
 
 
 def test_ending_another_session_refuses_it_on_the_next_request(app, therapist, db):

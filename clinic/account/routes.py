@@ -38,6 +38,7 @@ def _page(status=200, **forms):
             feed_form=ConfirmForm(formdata=None),
             session_form=ConfirmForm(formdata=None),
             sessions=logins.live_sessions(user),
+            device_name=logins.device_name,
             this_session=logins.current_key(),
             codes_left=tfa.recovery_codes_left(user) if user.two_factor_enabled else 0,
             two_factor_required=tfa.required(),
