@@ -303,3 +303,16 @@ def test_only_the_owner_sets_the_requirement(therapist_client, db):
 def test_the_owner_page_shows_the_setting(admin_client):
     page = admin_client.get("/admin/clinic")
     assert element(page, "#two-factor-policy input#require_two_factor").get("checked") is None
+
+
+def test_the_owner_reads_two_factor_and_session_events_in_the_audit_log(app, therapist, admin, enrolled, db):
+    secret, codes = enrolled
+    browser = app.test_client()
+    login_via_form(browser, therapist.email, PASSWORD)
+    submit(browser, "/login/code", {"code": codes[0]})
+    owner = app.test_client()
+    login_fast(owner, admin)
+    page = owner.get("/admin/audit")
+    assert page.status_code == 200
+    shown = text(page)
+    assert "Two factor" in shown and "Recovery code" in shown
