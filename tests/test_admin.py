@@ -110,7 +110,7 @@ def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db, app)
     assert response.status_code == 302
     db.session.refresh(therapist)
     assert therapist.check_password("fresh-password-1")
-    assert status_of(admin_client, therapist) == "Active"
+    assert status_of(admin_client, therapist) == "Active Must change password"
     assert login_via_form(therapist_browser, therapist.email, "fresh-password-1").status_code == 302
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
     assert event.details == {"changes": {"password": "reset"}} and event.entity_id == therapist.id

@@ -318,3 +318,26 @@ def test_the_owner_reads_two_factor_and_session_events_in_the_audit_log(app, the
     assert page.status_code == 200
     shown = text(page)
     assert "Two factor" in shown and "Recovery code" in shown
+
+
+def test_the_owner_turns_off_a_persons_two_factor_login_when_both_are_lost(admin_client, app, therapist, enrolled, db):
+    page = admin_client.get(f"/admin/users/{therapist.id}/password")
+    assert element(page, "#reset-two-factor form")["action"] == f"/admin/users/{therapist.id}/two-factor/reset"
+    assert admin_client.post(f"/admin/users/{therapist.id}/two-factor/reset").status_code == 400, "CSRF"
+    assert committed(db, therapist).two_factor_enabled
+    response = submit(admin_client, "/admin/users", {}, action=f"/admin/users/{therapist.id}/two-factor/reset")
+    assert response.status_code == 302
+    assert not committed(db, therapist).two_factor_enabled
+    browser = app.test_client()
+    assert login_via_form(browser, therapist.email, PASSWORD).headers["Location"] == "/"
+
+
+def test_flask_users_reset_two_factor(runner, therapist, enrolled, db):
+    assert committed(db, therapist).two_factor_enabled  # (and the test's session sees what the pages stored)
+    result = runner.invoke(args=["users", "reset-two-factor", "--email", therapist.email])
+    assert result.exit_code == 0 and "is off" in result.stdout
+    user = committed(db, therapist)
+    assert not user.two_factor_enabled
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(RecoveryCode)) == 0
+    again = runner.invoke(args=["users", "reset-two-factor", "--email", therapist.email])
+    assert "nothing to do" in again.stdout

@@ -17,6 +17,7 @@ from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import User
+from clinic.models.user import new_session_token
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
@@ -72,7 +73,23 @@ def password(user_id: int):
         db.session.commit()
         flash(f"New password set for {user.name}; their other sessions were ended.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/password.html", form=form, user=user)
+    return render_template("admin/password.html", form=form, user=user, two_factor_form=ConfirmForm(formdata=None))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def reset_two_factor(user_id: int):
+    """For a person who lost both their phone and their recovery codes: two-factor login off (and their sessions
+    ended); they set it up again at their next login where the clinic requires it."""
+    user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.two_factor_enabled:
+        two_factor.disable(user)
+        user.session_token = new_session_token()
+        db.session.commit()
+        flash(f"Two-factor login of {user.name} is off; they were logged out everywhere.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/audit")
