@@ -101,9 +101,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from clinic.logins import init_gate
     from clinic.security import init_security
 
     init_security(app)
+    init_gate(app)
 
 
 def register_error_handlers(app: Flask) -> None:

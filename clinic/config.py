@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from clinic.rules import SESSION_ABSOLUTE_HOURS
+
 DEFAULT_DATABASE_URL = "sqlite:///knotwork.sqlite3"  # relative to the instance folder
 DEFAULT_KNOWLEDGE_DIR = str(Path(__file__).resolve().parent.parent / "knowledge")
 
@@ -51,11 +53,9 @@ class Config:
     # Idle timeout: the permanent session is refreshed on each request and expires after this.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_REFRESH_EACH_REQUEST = True
+    # However active, a login ends this long after it began (clinic.logins checks it on every request).
+    SESSION_ABSOLUTE_LIFETIME = timedelta(hours=SESSION_ABSOLUTE_HOURS)
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
-    LOGIN_MAX_FAILURES_PER_ADDRESS = 20
-    LOGIN_ADDRESS_WINDOW_MINUTES = 15
     DEMO_DATA_ALLOWED = True
     CLIENTS_PER_PAGE = 25
     SESSIONS_PER_PAGE = 10

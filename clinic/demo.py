@@ -236,7 +236,10 @@ def seed_demo() -> int:
     created = 0
     for account in DEMO_USERS:
         if find_user_by_email(account["email"]) is None:
-            user = create_user(account["email"], account["name"], account["password"], account["role"])
+            # The demo logins are published and the demo stays one command: no forced change for them.
+            user = create_user(
+                account["email"], account["name"], account["password"], account["role"], must_change_password=False
+            )
             user.credentials = account.get("credentials", "")
             user.registration_number = account.get("registration_number", "")
             created += 1

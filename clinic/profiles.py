@@ -4,7 +4,7 @@ summary and the FHIR export read them here."""
 
 from typing import Any
 
-from clinic import audit
+from clinic import audit, logins
 from clinic.extensions import db
 from clinic.models import AuditAction, ClinicSettings, User
 
@@ -36,9 +36,14 @@ def update_profile(user: User, values: dict[str, Any]) -> dict[str, list]:
     return changes
 
 
-def change_password(user: User) -> None:
-    """Audit a password change (User.set_password has set it, and ended the person's other sessions)."""
+def change_password(user: User, password: str) -> int:
+    """The person's own new password: set (a new session token logs every other device out, and their session
+    records end), no longer one someone else chose, and audited. Returns how many other sessions ended."""
+    user.set_password(password)
+    user.must_change_password = False
+    ended = logins.end_others(user, "password changed")
     audit.record(
         AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "changed"}}
     )
     db.session.flush()
+    return ended

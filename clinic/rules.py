@@ -104,3 +104,22 @@ PSFS_MDC_SOURCE = "Stratford et al., Physiotherapy Canada 1995; Horn et al., JOS
 # longer tender.
 TENDER_FROM = 3
 RESOLVED_VISITS = 2  # resolved: neither tender nor reproducing the referral across this many last visits
+
+# Accounts (DESIGN 9).
+PASSWORD_MIN_LENGTH = 10
+PASSWORD_MAX_LENGTH = 200
+# Failed logins slow down, they never lock: within the window, the failures beyond the free ones make each
+# next attempt wait 2^(n - free) seconds after the last failure, at most the cap. One account gets few free
+# failures; an address (perhaps a whole clinic behind one router) many more.
+LOGIN_FAILURE_WINDOW_MINUTES = 60
+LOGIN_FREE_FAILURES_PER_ACCOUNT = 5
+LOGIN_FREE_FAILURES_PER_ADDRESS = 50
+LOGIN_MAX_DELAY_SECONDS = 60
+# Two-factor login (TOTP, RFC 6238): 6 digits every 30 s; a code of the step before or after is accepted.
+TOTP_DIGITS = 6
+TOTP_VALID_WINDOW = 1
+RECOVERY_CODES = 10
+TWO_FACTOR_STEP_MINUTES = 5  # between the password and the code; then the password is asked again
+# A login lasts at most this long however active it is (the idle timeout is the config's 30 minutes).
+SESSION_ABSOLUTE_HOURS = 12
+SESSION_TOUCH_SECONDS = 60  # how stale a session's "last seen" may get before it is written again

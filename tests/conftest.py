@@ -5,6 +5,7 @@ import contextvars
 import os
 import shutil
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -175,3 +176,27 @@ def admin_client(client, admin):
 def today(app):
     """Today on the clinic's clock (CLINIC_TIMEZONE), as the app reckons it: never the host's date."""
     return clinic_today()
+
+
+class FrozenClock:
+    """The app's UTC clock (clinic.db_types.utcnow) held still, moved only by `advance`."""
+
+    def __init__(self, now):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """Freeze the time the login delays, session lifetimes and TOTP codes are reckoned by, so a test of a
+    1-second delay does not depend on how fast the machine is."""
+    from clinic import db_types
+
+    clock = FrozenClock(db_types.utcnow())
+    monkeypatch.setattr(db_types, "utcnow", clock)
+    return clock

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup, Tag
 from flask import session
 from flask.testing import FlaskClient
-from flask_login import login_user
 
-from clinic import clock
+from clinic import clock, logins
+from clinic.extensions import db
 from clinic.models import User
 
 
@@ -148,15 +148,16 @@ def login_via_form(client: FlaskClient, email: str, password: str, **kwargs):
 
 
 def login_fast(client: FlaskClient, user: User) -> None:
-    """Log in without the form (tested in test_auth): Flask-Login's own `login_user` fills a session in a
+    """Log in without the form (tested in test_auth): the app's own `logins.begin` fills a session in a
     request built like the client's (same address and user agent, which session protection checks), and that
     session is stored in the client's cookie. It runs in a context of its own, so nothing it sets (`g`, the
     current user) leaks into the test's app context."""
 
     def logged_in_session() -> dict:
         with client.application.test_request_context(environ_base=client.environ_base):
-            session.permanent = True  # as the login view does: the idle timeout applies
-            assert login_user(user), f"{user.email} is not active"
+            assert user.active, f"{user.email} is not active"
+            logins.begin(db.session.merge(user))  # as the login view does: a session record, the idle timeout
+            db.session.commit()
             return dict(session)
 
     values = contextvars.Context().run(logged_in_session)

@@ -2,10 +2,11 @@
 
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
-from clinic.models import AuditEvent, ClinicSettings
+from clinic.models import AuditEvent, ClinicSettings, LoginSession, User
 from tests.factories import PASSWORD
 from tests.helpers import login_fast, login_via_form, submit, text
 
@@ -22,7 +23,13 @@ def test_account_page_has_sections_for_profile_and_password(therapist_client):
     response = therapist_client.get("/account")
     soup = soup_of(response)
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
-    assert [h.get_text() for h in soup.select("section h2")] == ["Profile", "Password", "Calendar feed"]
+    assert [h.get_text() for h in soup.select("section h2")] == [
+        "Profile",
+        "Password",
+        "Two-factor login",
+        "Where you are logged in",
+        "Calendar feed",
+    ]
     assert soup.select_one("#name")["value"] == "Maya Test"
     assert soup.select_one(".site-header a.who")["href"] == "/account"
 
@@ -156,3 +163,101 @@ def test_account_page_makes_and_revokes_the_calendar_feed(therapist_client, ther
     assert page.select_one("[data-calendar-feed] [data-feed-state]")["data-feed-state"] == "active"
     db.session.refresh(therapist)
     assert therapist.calendar_token_hash is not None
+
+
+# --- a password someone else chose must be changed; no common passwords ---------------------------------------
+
+
+def test_an_account_the_owner_made_must_change_its_password_and_reaches_nothing_else(admin_client, app, db):
+    new_user = {"name": "Nora New", "email": "nora@clinic.example", "role": "therapist"}
+    response = submit(
+        admin_client, "/admin/users/new", {**new_user, "password": "owner-chose-this", "confirm": "owner-chose-this"}
+    )
+    assert response.status_code == 302
+    nora = db.session.scalar(sa.select(User).where(User.email == "nora@clinic.example"))
+    assert nora.must_change_password
+    browser = app.test_client()
+    response = login_via_form(browser, "nora@clinic.example", "owner-chose-this")
+    assert browser.get(response.headers["Location"]).headers["Location"] == "/account/password"
+    for page in ("/", "/clients/", "/account", "/account/two-factor/setup", "/admin/users"):
+        answer = browser.get(page)
+        assert answer.status_code == 302 and answer.headers["Location"] == "/account/password", page
+    page = browser.get("/account/password")
+    assert page.status_code == 200 and "set by someone else" in text(page)
+    # A refused change keeps the person on the page, with the reason beside the field.
+    response = submit(
+        browser,
+        "/account/password",
+        {"current": "owner-chose-this", "password": "qwertyuiop", "confirm": "qwertyuiop"},
+    )
+    assert response.status_code == 400
+    assert soup_of(response).select_one("#password-error").get_text(strip=True).startswith("This password is on a list")
+    response = submit(
+        browser,
+        "/account/password",
+        {"current": "owner-chose-this", "password": "only-nora-knows", "confirm": "only-nora-knows"},
+    )
+    assert response.status_code == 302
+    assert browser.get("/clients/").status_code == 200
+    db.session.refresh(nora)
+    assert not nora.must_change_password and nora.check_password("only-nora-knows")
+
+
+def test_a_reset_by_the_owner_forces_a_change_but_not_the_owners_own(admin_client, admin, therapist, db):
+    for user in (therapist, admin):
+        page = f"/admin/users/{user.id}/password"
+        assert (
+            submit(admin_client, page, {"password": "reset-by-owner", "confirm": "reset-by-owner"}).status_code == 302
+        )
+    db.session.rollback()
+    assert db.session.get(User, therapist.id).must_change_password
+    assert not db.session.get(User, admin.id).must_change_password
+
+
+def test_a_reset_ends_the_persons_session_records(admin_client, app, therapist, db):
+    browser = app.test_client()
+    login_fast(browser, therapist)
+    page = f"/admin/users/{therapist.id}/password"
+    submit(admin_client, page, {"password": "reset-by-owner", "confirm": "reset-by-owner"})
+    db.session.rollback()
+    assert all(
+        record.ended_at is not None
+        for record in db.session.scalars(sa.select(LoginSession)).all()
+        if record.user_id == therapist.id
+    )
+    assert browser.get("/clients/").status_code == 302
+
+
+@pytest.mark.parametrize("common", ["1234567890", "QwertyUiop", "password123", " iloveyou123 "])
+def test_common_passwords_are_refused_on_every_password_form(admin_client, admin, therapist, db, common):
+    mine = submit(
+        admin_client,
+        "/account",
+        {"current": PASSWORD, "password": common, "confirm": common},
+        action="/account/password",
+    )
+    new_account = submit(
+        admin_client,
+        "/admin/users/new",
+        {"name": "X", "email": "x@clinic.example", "role": "therapist", "password": common, "confirm": common},
+    )
+    reset = submit(admin_client, f"/admin/users/{therapist.id}/password", {"password": common, "confirm": common})
+    for response in (mine, new_account, reset):
+        assert response.status_code in (200, 400)
+        assert soup_of(response).select_one("#password-error").get_text(strip=True) == (
+            "This password is on a list of commonly used passwords; choose another."
+        )
+    db.session.rollback()
+    assert db.session.get(User, admin.id).check_password(PASSWORD)
+    assert db.session.get(User, therapist.id).check_password(PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 2
+
+
+def test_the_password_rule_is_one_function():
+    from clinic.passwords import common_passwords, password_problem
+
+    assert len(common_passwords()) > 19_000
+    assert password_problem("short") == "The password needs at least 10 characters."
+    assert password_problem("x" * 201) == "The password may have at most 200 characters."
+    assert password_problem("Password123") is not None
+    assert password_problem("tender-knot-at-the-scapula") is None

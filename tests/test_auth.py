@@ -4,8 +4,11 @@ import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup
 
-from clinic.db_types import utcnow
+from clinic import db_types
 from clinic.models import AuditEvent, LoginFailure
+from clinic.rules import LOGIN_FAILURE_WINDOW_MINUTES, LOGIN_FREE_FAILURES_PER_ADDRESS, LOGIN_MAX_DELAY_SECONDS
+from clinic.rules import LOGIN_FREE_FAILURES_PER_ACCOUNT as FREE
+from clinic.throttle import delay_after, failures_of
 from tests.factories import PASSWORD, make_user
 from tests.helpers import (
     csrf_token,
@@ -79,95 +82,139 @@ def test_inactive_account_cannot_log_in(client, db):
     assert response.status_code == 401
 
 
-def test_account_locks_after_repeated_failures(client, therapist, app, db):
-    limit = app.config["LOGIN_MAX_FAILURES"]
-    for _ in range(limit - 1):
-        assert "incorrect" in text(login_via_form(client, therapist.email, "wrong-password"))
-    assert "Too many failed attempts" in text(login_via_form(client, therapist.email, "wrong-password"))
-    # Even the right password is refused while locked.
-    response = login_via_form(client, therapist.email, PASSWORD)
-    assert response.status_code == 401 and "Too many failed attempts" in text(response)
-
-
-def test_lock_expires(client, therapist, app, db):
-    old = utcnow() - timedelta(minutes=app.config["LOGIN_LOCK_MINUTES"], seconds=1)
+def add_failures(db, count: int, *, email: str = "", address: str = "127.0.0.1", ago: timedelta = timedelta()):
+    at = db_types.utcnow() - ago
     db.session.add_all(
-        [
-            LoginFailure(email=therapist.email, address="10.1.1.1", at=old)
-            for _ in range(app.config["LOGIN_MAX_FAILURES"])
-        ]
+        [LoginFailure(email=email or f"guess{n}@clinic.example", address=address, at=at) for n in range(count)]
     )
     db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "failures, seconds",
+    [(0, 0), (FREE - 1, 0), (FREE, 1), (FREE + 1, 2), (FREE + 2, 4), (FREE + 5, 32), (FREE + 6, 60), (FREE + 40, 60)],
+)
+def test_delay_doubles_after_the_free_failures_up_to_a_minute(failures, seconds):
+    assert delay_after(failures, FREE) == seconds
+
+
+def test_failures_slow_down_and_the_right_password_works_after_the_delay(client, therapist, db, frozen_clock):
+    for _ in range(FREE):
+        response = login_via_form(client, therapist.email, "wrong-password")
+        assert flashes(response) == ["Email or password is incorrect."]
+    # The next attempt waits 1 s, then 2 s after the next failure: answered without checking the password.
+    response = login_via_form(client, therapist.email, PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    assert flashes(response) == ["Too many failed attempts. Try again in 1 s."]
+    frozen_clock.advance(1)
+    assert login_via_form(client, therapist.email, "wrong-password").status_code == 401
+    response = login_via_form(client, therapist.email, PASSWORD)
+    assert response.status_code == 429 and flashes(response) == ["Too many failed attempts. Try again in 2 s."]
+    frozen_clock.advance(1)
+    assert login_via_form(client, therapist.email, PASSWORD).status_code == 429, "1 s of the 2 s left"
+    frozen_clock.advance(1)
+    response = login_via_form(client, therapist.email, PASSWORD)
+    assert response.status_code == 302, "the right password is never locked out for long"
+    assert client.get("/clients/").status_code == 200
+
+
+def test_the_delay_is_capped_at_a_minute_however_many_failures(client, therapist, db, frozen_clock):
+    add_failures(db, FREE + 30, email=therapist.email, address="198.51.100.7")
+    response = login_via_form(client, therapist.email, PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"] == str(LOGIN_MAX_DELAY_SECONDS) == "60"
+    frozen_clock.advance(LOGIN_MAX_DELAY_SECONDS)
     assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
 
 
-def test_lock_lives_in_the_database(client, therapist, app, db):
-    """A second worker (a new app on the same database) sees the lock too."""
+def test_failures_older_than_the_window_are_forgotten(client, therapist, db):
+    old = timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES, seconds=1)
+    add_failures(db, FREE + 10, email=therapist.email, ago=old)
+    add_failures(db, LOGIN_FREE_FAILURES_PER_ADDRESS + 10, ago=old)
+    assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
+
+
+def test_the_delay_lives_in_the_database(client, therapist, db, app, frozen_clock):
+    """A second worker (a new app on the same database) sees the delay too."""
     from tests.conftest import build_app
 
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _ in range(FREE):
         login_via_form(client, therapist.email, "wrong-password")
     other_worker = build_app(app.config["SQLALCHEMY_DATABASE_URI"]).test_client()
     response = login_via_form(other_worker, therapist.email, PASSWORD)
-    assert "Too many failed attempts" in text(response)
+    assert response.status_code == 429 and "Try again in" in text(response)
 
 
-def test_address_throttled_across_accounts(client, app, db):
-    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
-    users = [make_user() for _ in range(4)]
-    for user in users[:3]:
-        login_via_form(client, user.email, "wrong-password")
-    response = login_via_form(client, users[3].email, PASSWORD)
-    assert response.status_code == 401 and "Too many failed attempts" in text(response)
+def test_a_shared_address_needs_far_more_failures_than_one_account(client, app, db, frozen_clock):
+    user = make_user()
+    # Failures for many emails from one address (a clinic behind one router, or a guesser): few are not enough.
+    add_failures(db, FREE * 2)
+    assert login_via_form(client, user.email, PASSWORD).status_code == 302
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/clients/")})
+    add_failures(db, LOGIN_FREE_FAILURES_PER_ADDRESS)
+    browser = app.test_client()
+    response = login_via_form(browser, user.email, PASSWORD)
+    assert response.status_code == 429 and "Try again in" in text(response)
     # Another address is not affected.
-    response = login_via_form(client, users[3].email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    response = login_via_form(browser, user.email, PASSWORD, environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert response.status_code == 302
 
 
-def test_old_address_failures_are_forgotten(client, app, db, therapist):
-    app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 2
-    old = utcnow() - timedelta(minutes=app.config["LOGIN_ADDRESS_WINDOW_MINUTES"] + 1)
-    db.session.add_all([LoginFailure(address="127.0.0.1", at=old) for _ in range(5)])
-    db.session.commit()
-    assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
+def test_one_accounts_failures_delay_it_elsewhere_only_by_its_own_delay(
+    client, app, therapist, other_therapist, db, frozen_clock
+):
+    """A stranger who knows an email delays that account by at most its own (capped) delay from another
+    address, and delays nobody else there at all."""
+    add_failures(db, FREE + 2, email=therapist.email, address="203.0.113.66")  # 4 s
+    elsewhere = {"REMOTE_ADDR": "10.0.0.9"}
+    colleague = app.test_client()
+    assert login_via_form(colleague, other_therapist.email, PASSWORD, environ_base=elsewhere).status_code == 302
+    response = login_via_form(client, therapist.email, PASSWORD, environ_base=elsewhere)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "4"
+    frozen_clock.advance(4)
+    assert login_via_form(client, therapist.email, PASSWORD, environ_base=elsewhere).status_code == 302
 
 
 def test_successful_login_resets_the_counter(client, therapist, app, db):
-    for _ in range(app.config["LOGIN_MAX_FAILURES"] - 1):
+    for _ in range(FREE - 1):
         login_via_form(client, therapist.email, "wrong-password")
     login_via_form(client, therapist.email, PASSWORD)
-    client.post("/logout")
     fresh = app.test_client()
-    # The count started again: one more typo does not lock the account.
+    # The count started again: two more typos are not delayed.
+    assert "incorrect" in text(login_via_form(fresh, therapist.email, "wrong-password"))
     assert "incorrect" in text(login_via_form(fresh, therapist.email, "wrong-password"))
 
 
-def test_known_and_unknown_emails_get_the_same_answers(client, therapist, app):
-    """The lock must not reveal which emails have accounts."""
+def test_known_and_unknown_emails_get_the_same_answers(client, therapist, app, frozen_clock):
+    """The delay must not reveal which emails have accounts."""
 
     def answers(email):
         browser = app.test_client()
         return [
-            ("incorrect" in text(r), "Too many" in text(r), r.status_code)
+            (flashes(r), r.status_code)
             for r in (
                 login_via_form(browser, email, "wrong-password", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"})
-                for n in range(app.config["LOGIN_MAX_FAILURES"] + 2)
+                for n in range(FREE + 2)
             )
         ]
 
     assert answers(therapist.email) == answers("nobody-here@clinic.example")
 
 
-def test_refusals_while_locked_still_check_a_password(client, therapist, app, monkeypatch):
-    """A locked account answers as slowly as an unknown one: the hash is spent on every refusal."""
+def test_refusals_while_delayed_do_not_check_the_password(client, therapist, monkeypatch, frozen_clock):
+    """A delayed attempt is answered without looking at the password, so guessing during the delay is useless
+    and costs the server nothing; it does not add a failure either (the delay does not grow by waiting)."""
     from clinic.auth import services
+    from clinic.models import User
 
-    for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+    for _ in range(FREE):
         login_via_form(client, therapist.email, "wrong-password")
     calls = []
     monkeypatch.setattr(services, "verify_dummy_password", lambda password: calls.append(password))
-    login_via_form(client, therapist.email, PASSWORD)
-    assert calls == [PASSWORD]
+    monkeypatch.setattr(User, "check_password", lambda self, password: calls.append(password))
+    for _ in range(3):
+        assert login_via_form(client, therapist.email, PASSWORD).status_code == 429
+    assert calls == []
+    assert failures_of(therapist.email) == FREE
 
 
 def test_logout_ends_the_session_even_for_a_copied_cookie(app, therapist_client, therapist):

@@ -58,7 +58,7 @@ def test_users_create_with_options(runner, db):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout == "Created admin kim@clinic.example\n"
+    assert result.stdout == "Created admin kim@clinic.example; they must choose their own password at first login.\n"
     db.session.rollback()
     user = db.session.scalar(sa.select(User))
     assert (user.email, user.role) == ("kim@clinic.example", "admin")
@@ -196,7 +196,9 @@ def test_create_user_alias_still_works_with_a_deprecation_note(runner, db):
     assert result.stderr == (
         "Note: `flask create-user` is deprecated and will be removed in the next release; use `flask users create`.\n"
     )
-    assert result.stdout == "Created therapist kim@clinic.example\n"
+    assert result.stdout == (
+        "Created therapist kim@clinic.example; they must choose their own password at first login.\n"
+    )
     assert db.session.scalar(sa.select(User)).check_password("long-enough-pw")
 
 
@@ -320,3 +322,44 @@ def test_demo_seed_books_a_week_around_today(runner, db):
     second = runner.invoke(args=["demo", "seed"])
     assert "0 new records" in second.output
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Appointment)) == total
+
+
+# --- passwords someone else chose must be changed; the demo accounts are exempt ---
+
+
+def test_users_create_and_reset_password_force_a_change_at_login(runner, db, therapist):
+    runner.invoke(
+        args=["users", "create", "--email", "kim@clinic.example", "--name", "Kim", "--password", NEW_PASSWORD]
+    )
+    assert db.session.scalar(sa.select(User).where(User.email == "kim@clinic.example")).must_change_password
+    assert not committed(db, therapist).must_change_password
+    runner.invoke(args=["users", "reset-password", "--email", therapist.email, "--password", NEW_PASSWORD])
+    assert committed(db, therapist).must_change_password
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["users", "create", "--email", "x@clinic.example", "--name", "X"],
+        ["users", "reset-password", "--email", "maya@clinic.example"],
+    ],
+)
+def test_users_commands_refuse_a_common_password(runner, db, therapist, command):
+    result = runner.invoke(args=[*command, "--password", "Password123"])
+    assert result.exit_code == 1
+    assert "on a list of commonly used passwords" in result.stderr
+    assert committed(db, therapist).check_password(PASSWORD)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_demo_accounts_need_no_password_change(runner, app, db):
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    db.session.rollback()
+    users = db.session.scalars(sa.select(User)).all()
+    assert len(users) == len(DEMO_USERS) and not any(user.must_change_password for user in users)
+    browser = app.test_client()
+    account = DEMO_USERS[1]
+    from tests.helpers import login_via_form
+
+    response = login_via_form(browser, account["email"], account["password"])
+    assert response.status_code == 302 and browser.get("/clients/").status_code == 200

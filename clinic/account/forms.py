@@ -1,28 +1,44 @@
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SubmitField
+from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
-MIN_PASSWORD_LENGTH = 10
+from clinic.passwords import RULE, AcceptablePassword
 
 
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired()])
-    password = PasswordField(
-        "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
-    )
+class CurrentPasswordMixin:
+    current = PasswordField("Current password", validators=[DataRequired(), Length(max=200)])
+
+    def validate_current(self, field) -> None:
+        if not current_user.check_password(field.data):
+            raise ValidationError("This is not your current password.")
+
+
+class ChangePasswordForm(CurrentPasswordMixin, FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), AcceptablePassword()], description=RULE)
     confirm = PasswordField(
         "Repeat the new password",
         validators=[DataRequired(), EqualTo("password", message="The passwords differ.")],
     )
     submit = SubmitField("Change password")
 
-    def validate_current(self, field) -> None:
-        if not current_user.check_password(field.data):
-            raise ValidationError("This is not your current password.")
-
     def validate_password(self, field) -> None:
         if field.data and current_user.check_password(field.data):
             raise ValidationError("The new password is the same as the current one.")
+
+
+class EnableTwoFactorForm(FlaskForm):
+    code = StringField(
+        "Code from the app",
+        validators=[DataRequired(), Length(max=20)],
+        description="The 6 digits the app shows now, to prove it has the key.",
+    )
+    submit = SubmitField("Turn on two-factor login")
+
+
+class DisableTwoFactorForm(CurrentPasswordMixin, FlaskForm):
+    submit = SubmitField("Turn off two-factor login")
+
+
+class RecoveryCodesForm(CurrentPasswordMixin, FlaskForm):
+    submit = SubmitField("Make new recovery codes")

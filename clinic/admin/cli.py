@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import click
 
-from clinic.admin.forms import MIN_PASSWORD_LENGTH
+from clinic import two_factor
 from clinic.admin.services import create_user, email_taken, find_user, reset_password, set_active, unlock
 from clinic.extensions import db
 from clinic.models import Role, User
-
-MAX_PASSWORD_LENGTH = 200  # as the admin page's password field
+from clinic.models.user import new_session_token
+from clinic.passwords import password_problem
 
 
 def password_option(command: Callable) -> Callable:
@@ -31,10 +31,10 @@ def email_option(command: Callable) -> Callable:
 
 
 def check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise click.ClickException(f"the password may have at most {MAX_PASSWORD_LENGTH} characters")
+    """The same rule as every password form (clinic.passwords)."""
+    problem = password_problem(password)
+    if problem:
+        raise click.ClickException(problem)
 
 
 def existing_user(email: str) -> User:
@@ -57,25 +57,42 @@ def users_group() -> None:
 )
 @password_option
 def create_command(email: str, name: str, role: str, password: str) -> None:
-    """Create a login account."""
+    """Create a login account (the person must change the password at first login)."""
     if email_taken(email):
         raise click.ClickException(f"an account with the email {email} already exists")
     check_password(password)
     user = create_user(email, name, password, role)
     db.session.commit()
-    click.echo(f"Created {user.role} {user.email}")
+    click.echo(f"Created {user.role} {user.email}; they must choose their own password at first login.")
 
 
 @users_group.command("reset-password")
 @email_option
 @password_option
 def reset_password_command(email: str, password: str) -> None:
-    """Set a new password: ends the person's sessions and clears their failed logins."""
+    """Set a new password: ends the person's sessions, clears their failed logins, and must be changed at login."""
     user = existing_user(email)
     check_password(password)
     reset_password(user, password)
     db.session.commit()
-    click.echo(f"New password set for {user.email}; their sessions were ended and the account unlocked.")
+    click.echo(
+        f"New password set for {user.email}; their sessions were ended and the account unlocked. "
+        "They must choose their own password at their next login."
+    )
+
+
+@users_group.command("reset-two-factor")
+@email_option
+def reset_two_factor_command(email: str) -> None:
+    """Turn off two-factor login (lost phone and recovery codes) and end the person's sessions."""
+    user = existing_user(email)
+    if not user.two_factor_enabled:
+        click.echo(f"{user.email} has no two-factor login; nothing to do.")
+        return
+    two_factor.disable(user)
+    user.session_token = new_session_token()
+    db.session.commit()
+    click.echo(f"Two-factor login of {user.email} is off; their sessions were ended.")
 
 
 @users_group.command("unlock")

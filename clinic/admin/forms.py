@@ -1,5 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     EmailField,
     IntegerField,
@@ -15,15 +16,14 @@ from wtforms.widgets import HiddenInput
 from clinic.admin.services import email_taken
 from clinic.forms import as_choices
 from clinic.models import AuditAction, Role
-
-MIN_PASSWORD_LENGTH = 10
+from clinic.passwords import RULE, AcceptablePassword
 
 
 class PasswordMixin:
     password = PasswordField(
         "Password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. Share it with the person in private.",
+        validators=[DataRequired(), AcceptablePassword()],
+        description=f"{RULE} Share it with the person in private: they must change it when they next log in.",
     )
     confirm = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", message="The passwords differ.")]
@@ -77,4 +77,9 @@ class ClinicForm(FlaskForm):
         "Address", validators=[Optional(), Length(max=255)], description="As it should appear on letters."
     )
     phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    submit = SubmitField("Save")
+
+
+class TwoFactorPolicyForm(FlaskForm):
+    require_two_factor = BooleanField("Everyone must log in with two-factor login")
     submit = SubmitField("Save")

@@ -1,8 +1,9 @@
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from clinic import two_factor
 from clinic.admin import bp
-from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, UserForm
+from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, TwoFactorPolicyForm, UserForm
 from clinic.admin.services import (
     audit_events,
     audit_filter_choices,
@@ -19,6 +20,7 @@ from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import Client, User
+from clinic.models.user import new_session_token
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
@@ -70,11 +72,27 @@ def password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        reset_password(user, form.password.data)
+        reset_password(user, form.password.data, by_someone_else=user.id != current_user.id)
         db.session.commit()
         flash(f"New password set for {user.name}; their other sessions were ended.", "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/password.html", form=form, user=user)
+    return render_template("admin/password.html", form=form, user=user, two_factor_form=ConfirmForm(formdata=None))
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+def reset_two_factor(user_id: int):
+    """For a person who lost both their phone and their recovery codes: two-factor login off (and their sessions
+    ended); they set it up again at their next login where the clinic requires it."""
+    user = db.get_or_404(User, user_id)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if user.two_factor_enabled:
+        two_factor.disable(user)
+        user.session_token = new_session_token()
+        db.session.commit()
+        flash(f"Two-factor login of {user.name} is off; they were logged out everywhere.", "success")
+    return redirect(url_for("admin.users"))
 
 
 @bp.route("/audit")
@@ -134,7 +152,25 @@ def clinic():
         db.session.commit()
         flash("Clinic details saved." if changes else "Nothing had changed.", "success")
         return redirect(url_for("admin.clinic"))
-    return render_template("admin/clinic.html", form=form)
+    policy = TwoFactorPolicyForm(formdata=None, require_two_factor=two_factor.required())
+    return render_template("admin/clinic.html", form=form, policy=policy)
+
+
+@bp.route("/clinic/two-factor", methods=["POST"])
+def two_factor_policy():
+    """Require two-factor login of everyone: each person without it is sent to set it up at their next request."""
+    form = TwoFactorPolicyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    changed = two_factor.set_required(bool(form.require_two_factor.data))
+    db.session.commit()
+    if not changed:
+        flash("Nothing had changed.", "success")
+    elif form.require_two_factor.data:
+        flash("Two-factor login is now required of everyone.", "success")
+    else:
+        flash("Two-factor login is now optional.", "success")
+    return redirect(url_for("admin.clinic"))
 
 
 @bp.route("/users/<int:user_id>/profile", methods=["GET", "POST"])

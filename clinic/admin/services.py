@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from clinic import audit
+from clinic import audit, logins
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, Role, User
 from clinic.models.user import new_session_token, normalise_email
@@ -19,10 +19,14 @@ def email_taken(email: str) -> bool:
     return db.session.scalar(sa.select(User.id).where(User.email == normalise_email(email))) is not None
 
 
-def create_user(email: str, name: str, password: str, role: str = Role.THERAPIST) -> User:
+def create_user(
+    email: str, name: str, password: str, role: str = Role.THERAPIST, *, must_change_password: bool = True
+) -> User:
+    """A new account. Its password was chosen by someone else (the owner, or whoever ran `flask users`), so the
+    person must change it at first login; only the published demo accounts are made without that."""
     if role not in {r.value for r in Role}:
         raise ValueError(f"unknown role {role!r}")
-    user = User(email=email, name=name.strip(), role=role)
+    user = User(email=email, name=name.strip(), role=role, must_change_password=must_change_password)
     user.set_password(password)
     db.session.add(user)
     db.session.flush()
@@ -43,9 +47,14 @@ def set_active(user: User, active: bool) -> None:
     db.session.flush()
 
 
-def reset_password(user: User, password: str) -> None:
+def reset_password(user: User, password: str, *, by_someone_else: bool = True) -> None:
+    """A password set for the person: it ends their sessions, forgets their failed logins and, when someone
+    else chose it, must be changed at their next login."""
     user.set_password(password)  # also ends the user's sessions
-    clear_failures(user.email)  # and unlocks the account
+    user.must_change_password = by_someone_else
+    for record in logins.live_sessions(user):
+        logins.end(record, "password reset")
+    clear_failures(user.email)  # and lifts any delay
     audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "reset"}})
     db.session.flush()
 

@@ -4,22 +4,23 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
-from clinic import audit
+from clinic import audit, logins, throttle, two_factor
 from clinic.extensions import db
-from clinic.models import AuditAction, LoginFailure, User
+from clinic.models import AuditAction, User
 from clinic.models.user import normalise_email, verify_dummy_password
-from clinic.throttle import clear_failures, recent_failures
 
 BAD_CREDENTIALS = "Email or password is incorrect."
-TOO_MANY_ATTEMPTS = "Too many failed attempts. Please wait {minutes} minutes and try again, or ask an admin."
+BAD_CODE = "That code is not right, or was used already. Type the current code from your app, or a recovery code."
+TRY_LATER = "Too many failed attempts. Try again in {seconds} s."
 
 
 @dataclass
 class LoginResult:
     user: User | None
     error: str = ""
+    wait: int = 0  # seconds before the next attempt may be checked (a refusal without checking)
+    method: str = ""  # how the second step was passed: "code" or "recovery code"
 
 
 def load_user(login_id: str) -> User | None:
@@ -29,6 +30,8 @@ def load_user(login_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.session_token != token:
         return None
+    if logins.current_record(user) is None:  # ended, expired, or never made: logged out
+        return None
     return user
 
 
@@ -37,20 +40,15 @@ def find_user_by_email(email: str) -> User | None:
 
 
 def authenticate(email: str, password: str, address: str) -> LoginResult:
-    """Check a login. Every refusal costs one password hash and says the same for known and unknown emails."""
-    config = current_app.config
+    """Check the password step of a login. While failed attempts make this email or address wait, the answer is
+    "try again in N s" without checking the password; otherwise every refusal costs one password hash and says
+    the same for known and unknown emails. Failures are cleared only when the whole login succeeds."""
     email = normalise_email(email)[:254]
     user = find_user_by_email(email)
-    too_many = TOO_MANY_ATTEMPTS.format(minutes=config["LOGIN_LOCK_MINUTES"])
-
-    throttled = (
-        recent_failures(address=address) >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]
-        or recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"]
-    )
-    if throttled:
-        verify_dummy_password(password)
+    wait = throttle.login_wait(email, address)
+    if wait:
         _audit_failure(user, email, "throttled")
-        return LoginResult(None, too_many)
+        return LoginResult(None, TRY_LATER.format(seconds=wait), wait)
 
     if user is None:
         verify_dummy_password(password)
@@ -58,16 +56,34 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     else:
         valid = user.check_password(password) and user.active
     if not valid:
-        db.session.add(LoginFailure(email=email, address=address))
-        db.session.flush()
+        throttle.record_failure(email, address)
         _audit_failure(user, email, "bad credentials")
-        if recent_failures(email=email) >= config["LOGIN_MAX_FAILURES"]:
-            return LoginResult(None, too_many)
         return LoginResult(None, BAD_CREDENTIALS)
-
-    clear_failures(email)
-    audit.record(AuditAction.LOGIN, user=user)
     return LoginResult(user)
+
+
+def check_second_factor(user: User, code: str, address: str) -> LoginResult:
+    """The code step: a code from the person's app (each works once) or a recovery code (each works once),
+    throttled like the password step and counted against the same email."""
+    wait = throttle.login_wait(user.email, address)
+    if wait:
+        _audit_failure(user, user.email, "throttled")
+        return LoginResult(None, TRY_LATER.format(seconds=wait), wait)
+    method = "code" if two_factor.looks_like_totp(code) else "recovery code"
+    valid = two_factor.check_code(user, code) if method == "code" else two_factor.redeem_recovery_code(user, code)
+    if not valid or not user.active:
+        throttle.record_failure(user.email, address)
+        _audit_failure(user, user.email, "bad code")
+        return LoginResult(None, BAD_CODE)
+    return LoginResult(user, method=method)
+
+
+def complete_login(user: User, method: str) -> None:
+    """Both steps passed: a fresh session on this device, the failed attempts forgotten, the login audited."""
+    logins.begin(user)
+    logins.prune(user)
+    throttle.clear_failures(user.email)
+    audit.record(AuditAction.LOGIN, user=user, details={"second_factor": method} if method else None)
 
 
 def _audit_failure(user: User | None, email: str, reason: str) -> None:

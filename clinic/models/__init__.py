@@ -7,7 +7,7 @@ from clinic.models.clinic import ClinicSettings
 from clinic.models.draft import SessionDraft
 from clinic.models.intake import Intake, IntakeLink, IntakeMiss
 from clinic.models.treatment import OverloadCause, PointTreatment, Side, TreatmentSession
-from clinic.models.user import LoginFailure, Role, User
+from clinic.models.user import LoginFailure, LoginSession, RecoveryCode, Role, User
 
 __all__ = [
     "Appointment",
@@ -20,8 +20,10 @@ __all__ = [
     "IntakeLink",
     "IntakeMiss",
     "LoginFailure",
+    "LoginSession",
     "OverloadCause",
     "PointTreatment",
+    "RecoveryCode",
     "Role",
     "SessionDraft",
     "Side",

@@ -19,6 +19,8 @@ class ClinicSettings(db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), default="")
     address: Mapped[str] = mapped_column(sa.String(255), default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    # Everyone must log in with a second factor; one without it is sent to set it up and reaches nothing else.
+    require_two_factor: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     EDITABLE_FIELDS = ("name", "address", "phone")

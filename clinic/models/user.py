@@ -47,6 +47,14 @@ class User(UserMixin, db.Model):
     credentials: Mapped[str] = mapped_column(sa.String(120), default="", server_default="")
     registration_number: Mapped[str] = mapped_column(sa.String(60), default="", server_default="")
     phone: Mapped[str] = mapped_column(sa.String(40), default="", server_default="")
+    # Set when someone else chose the password (a new account, a reset by the owner or `flask users`): after
+    # logging in, the person can reach only the page that changes it.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Two-factor login (clinic.two_factor): the TOTP secret once confirmed, and the last time step a code was
+    # accepted for, so no code works twice.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    totp_last_counter: Mapped[int | None] = mapped_column(sa.BigInteger)
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # What a person edits on their own profile (and the owner on anyone's); audited as [old, new].
     PROFILE_FIELDS = ("name", "credentials", "registration_number", "phone")
@@ -58,6 +66,10 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_secret is not None
 
     @property
     def is_active(self) -> bool:
@@ -103,3 +115,32 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), index=True, server_default="")
     address: Mapped[str] = mapped_column(sa.String(45), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator app; only a salted SHA-256 of it is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[str] = mapped_column(sa.String(32))
+    code_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LoginSession(db.Model):
+    """One login on one device (clinic.logins): its random key is in the signed session cookie, and a request
+    whose key names no live row here is logged out. The person sees these at /account and can end any."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str] = mapped_column(sa.String(255), default="")
+    address: Mapped[str] = mapped_column(sa.String(45), default="")

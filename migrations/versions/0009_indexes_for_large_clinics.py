@@ -1,7 +1,7 @@
 """indexes for a large clinic: the audit log read newest first (by time and id, alone or per user or client)
 and the client list ordered by the lower-cased name (a functional index, on SQLite and PostgreSQL)
 
-Revision ID: 0011
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-28 03:20:00
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0011'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
