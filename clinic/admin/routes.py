@@ -1,13 +1,16 @@
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
 from flask_login import current_user, login_required
 
 from clinic.admin import bp
 from clinic.admin.forms import AuditFilterForm, ClinicForm, ResetPasswordForm, UserForm
 from clinic.admin.services import (
+    audit_csv_rows,
     audit_events,
     audit_filter_choices,
     create_user,
     list_users,
+    record_audit_export,
+    record_read,
     reset_password,
     set_active,
 )
@@ -16,6 +19,7 @@ from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import User
+from clinic.periods import PeriodError, parse_period, period_args, utc_bounds
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
@@ -29,6 +33,8 @@ def require_admin():
 
 @bp.route("/users")
 def users():
+    record_read("accounts")
+    db.session.commit()
     return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(), locked=locked_emails())
 
 
@@ -97,7 +103,34 @@ def audit_log():
         "date_from": form.date_from.data.isoformat() if dates[0] else None,
         "date_to": form.date_to.data.isoformat() if dates[1] else None,
     }
-    return render_template("admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters)
+    # The log holds health data in its old and new values: the owner's reading of it is logged too.
+    record_read("audit log", {"page": page.page, **{k: v for k, v in filters.items() if v}})
+    export_url = url_for("admin.audit_export", **period_args(*dates))
+    html = render_template(
+        "admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters, export_url=export_url
+    )
+    db.session.commit()
+    return html
+
+
+@bp.route("/audit/export")
+def audit_export():
+    """The audit log of a period (`?from=&to=`, clinic days, both optional) as CSV, streamed; itself audited."""
+    try:
+        date_from, date_to = parse_period(request.args)
+        utc_bounds(date_from, date_to)
+    except (PeriodError, OverflowError) as error:
+        abort(400, description=str(error) if isinstance(error, PeriodError) else "That date is out of range.")
+    record_audit_export(date_from, date_to)
+    db.session.commit()
+    name = "audit-log" + "".join(
+        f"_{d.isoformat()}" if d else "_start" if i == 0 else "_now" for i, d in enumerate((date_from, date_to))
+    )
+    return Response(
+        stream_with_context(audit_csv_rows(date_from, date_to)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
 
 
 @bp.route("/clinic", methods=["GET", "POST"])

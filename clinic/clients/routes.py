@@ -9,6 +9,7 @@ from clinic.clients.services import (
     archive_client,
     create_client,
     possible_duplicates,
+    record_list_view,
     record_view,
     search_clients,
     set_sharing,
@@ -54,7 +55,8 @@ def index():
         else []
     )
     listed = [client.id for client in [*page.items, *also_archived]]
-    return render_template(
+    record_list_view(text, archived, page.page, listed)
+    html = render_template(
         "clients/index.html",
         page=page,
         q=text,
@@ -63,6 +65,8 @@ def index():
         visits=last_visits(listed),
         next_visits=next_visits(listed),
     )
+    db.session.commit()  # after rendering, so the commit does not expire what the page shows
+    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -157,6 +161,8 @@ def archive(client_id: int):
         db.session.commit()
         flash(f"{client.full_name} was archived. Their records are kept; restore them any time.", "success")
         return redirect(url_for("clients.index"))
+    record_view(client, "archive confirmation")
+    db.session.commit()
     return render_template("clients/archive.html", client=client, form=form)
 
 
