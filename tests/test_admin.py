@@ -368,7 +368,11 @@ def test_audit_export_streams_a_period_as_csv_and_is_itself_audited(admin_client
     every = export_rows(admin_client.get("/admin/audit/export", buffered=True))
     ids = [int(row["id"]) for row in every]
     assert ids == sorted(ids) and len(ids) == db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
-    assert (every[-1]["action"], every[-1]["entity_type"], every[-1]["details"]) == ("export", "audit export", '{"period": {}}')
+    assert (every[-1]["action"], every[-1]["entity_type"], every[-1]["details"]) == (
+        "export",
+        "audit export",
+        '{"period": {}}',
+    )
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
