@@ -1,7 +1,11 @@
 import json
+import shutil
+import subprocess
 import threading
+import uuid
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from clinic import audit
 from clinic.models import AuditAction, AuditEvent, User
 from clinic.models.audit import GENESIS_HASH, HASHED_FIELDS, AppendOnlyError, event_hash
-from tests.conftest import MIGRATIONS
+from tests.conftest import MIGRATIONS, build_app
 from tests.factories import make_audit_event, make_client
 
 
@@ -268,3 +272,67 @@ def test_chain_verification_reads_in_batches(db, therapist):
     chain_of(db, 7, therapist)
     report = audit.verify_chain(batch=3)
     assert report.ok and report.checked == 7
+
+
+# --- PostgreSQL: the app's role may read and append to the audit log, nothing more -----------------------------
+
+ROLES_SQL = Path(__file__).resolve().parent.parent / "deploy" / "postgres_roles.sql"
+
+
+@pytest.fixture
+def app_role(app, db, database_url):
+    """The production role made by deploy/postgres_roles.sql on this test database (through psql, as the README
+    says); its URL. Dropped afterwards, with every right it was given."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL roles")
+    if shutil.which("psql") is None:
+        pytest.skip("psql is not installed")
+    role = f"knotwork_app_{uuid.uuid4().hex[:8]}"
+    url = sa.engine.make_url(database_url)
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    owner = url.username or "postgres"
+    command = ["psql", "-X", "-q", "-v", f"owner={owner}", "-v", f"app={role}", "-v", "app_password=not-used-here"]
+    result = subprocess.run([*command, "-d", libpq, "-f", str(ROLES_SQL)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    try:
+        yield url.set(username=role)
+    finally:
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            connection.execute(sa.text(f'DROP ROLE "{role}"'))
+
+
+def test_the_app_role_appends_and_reads_but_cannot_alter_the_log(app, db, therapist, app_role, runner):
+    audit.record(AuditAction.LOGIN, user=therapist)
+    db.session.commit()
+    role_app = build_app(app_role.render_as_string(hide_password=False))
+    with role_app.app_context():
+        # The app works as this role: records are written, events appended to the chain and read back.
+        user = db.session.get(User, therapist.id)
+        make_client(user, full_name="Role Reed")
+        audit.record(AuditAction.VIEW, user=user, details={"as": "app role"})
+        db.session.commit()
+        assert audit.verify_chain().checked == 2
+        engine = db.engine
+        refused = {}
+        for statement in (
+            "UPDATE audit_events SET action = 'logout'",
+            "DELETE FROM audit_events",
+            "TRUNCATE audit_events",
+            "ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only",
+            "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+            "DROP TRIGGER audit_events_append_only ON audit_events",
+            "DELETE FROM audit_chain_start",
+            "INSERT INTO audit_chain_start (id, legacy_until_id) VALUES (2, 1000000)",
+            "UPDATE alembic_version SET version_num = '0001'",
+        ):
+            with engine.connect() as connection:
+                with pytest.raises(DBAPIError) as error:
+                    connection.execute(sa.text(statement))
+                refused[statement] = error.value.orig.sqlstate
+        db.session.remove()
+        engine.dispose()
+    assert set(refused.values()) == {"42501"}, refused  # insufficient_privilege (or "must be owner")
+    db.session.remove()
+    assert [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))] == ["login", "view"]
+    assert verify(runner)[0] == 0
