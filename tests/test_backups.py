@@ -112,7 +112,9 @@ def test_backup_during_a_burst_of_saves_restores_every_acknowledged_record(
                 sa.select(TreatmentSession.id, sa.func.count(PointTreatment.id))
                 .join(PointTreatment)
                 .group_by(TreatmentSession.id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         created = set(
             _db.session.scalars(
