@@ -6,8 +6,9 @@ from datetime import UTC, date
 from typing import Any
 
 import sqlalchemy as sa
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import orm
 
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, User
@@ -24,11 +25,41 @@ def record(
     user: User | None = None,
     attempted_email: str = "",
 ) -> AuditEvent:
+    """Append an event in the request's transaction (the view's commit stores it with the change)."""
+    event = _event(action, client, entity_type, entity_id, details, user, attempted_email)
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def record_read(
+    action: AuditAction,
+    *,
+    entity_type: str,
+    details: dict[str, Any] | None = None,
+    user: User | None = None,
+) -> None:
+    """Append an event in a short transaction of its own, committed at once: for a page that only reads, so the
+    chain's lock is not held while the page renders and the request's loaded records are not expired by a commit."""
+    with orm.Session(db.engine) as session:
+        session.add(_event(action, None, entity_type, None, details, user, ""))
+        session.commit()
+
+
+def _event(
+    action: AuditAction,
+    client: Client | None,
+    entity_type: str,
+    entity_id: int | None,
+    details: dict[str, Any] | None,
+    user: User | None,
+    attempted_email: str,
+) -> AuditEvent:
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     if client is not None and not entity_type:
         entity_type, entity_id = "client", client.id
-    event = AuditEvent(
+    return AuditEvent(
         action=action,
         user_id=user.id if user else None,
         attempted_email=attempted_email,
@@ -38,9 +69,6 @@ def record(
         details=details or {},
         address=(request.remote_addr or "") if has_request_context() else "",
     )
-    db.session.add(event)
-    db.session.flush()
-    return event
 
 
 def apply_changes(record: Any, values: dict[str, Any]) -> dict[str, list]:
@@ -118,6 +146,15 @@ def store_denied() -> None:
     if denied is None:
         return
     db.session.rollback()
+    try:
+        _store_denied(denied)
+    except sa.exc.SQLAlchemyError:
+        # The 404 is still the answer; the failure to keep the entry goes to the server's log.
+        db.session.rollback()
+        current_app.logger.exception("could not record a denied attempt: %s", denied)
+
+
+def _store_denied(denied: dict[str, Any]) -> None:
     client = db.session.get(Client, denied["client_id"]) if denied["client_id"] is not None else None
     record(
         AuditAction.DENIED,

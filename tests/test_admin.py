@@ -346,9 +346,8 @@ def test_audit_export_streams_a_period_as_csv_and_is_itself_audited(admin_client
     page = parse(admin_client.get("/admin/audit?date_from=2026-03-05&date_to=2026-03-15"))
     link = element(page, "a[download]")["href"]
     assert link == "/admin/audit/export?from=2026-03-05&to=2026-03-15"
-    # Streamed: `buffered` reads the body inside the request's own context (IsolatedClient), as a server would.
-    response = admin_client.get(link, buffered=True)
-    assert response.status_code == 200
+    response = admin_client.get(link)
+    assert response.status_code == 200 and response.is_streamed
     assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
     assert 'filename="audit-log_2026-03-05_2026-03-15.csv"' in response.headers["Content-Disposition"]
     [row] = export_rows(response)
@@ -365,7 +364,7 @@ def test_audit_export_streams_a_period_as_csv_and_is_itself_audited(admin_client
         {"period": {"from": "2026-03-05", "to": "2026-03-15"}},
     )
     # Without a period: everything, oldest first, the export's own entry included; the chain still holds.
-    every = export_rows(admin_client.get("/admin/audit/export", buffered=True))
+    every = export_rows(admin_client.get("/admin/audit/export"))
     ids = [int(row["id"]) for row in every]
     assert ids == sorted(ids) and len(ids) == db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
     assert (every[-1]["action"], every[-1]["entity_type"], every[-1]["details"]) == (
@@ -382,7 +381,7 @@ def test_audit_export_reads_in_batches(admin_client, admin, db, monkeypatch):
     monkeypatch.setattr(services, "EXPORT_BATCH", 2)
     for n in range(5):
         make_audit_event(action="login", user_id=admin.id, details={"n": n})
-    rows = export_rows(admin_client.get("/admin/audit/export", buffered=True))
+    rows = export_rows(admin_client.get("/admin/audit/export"))
     assert [row["details"] for row in rows[:5]] == [json.dumps({"n": n}) for n in range(5)]
 
 

@@ -1,4 +1,4 @@
-from flask import Response, abort, current_app, flash, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from clinic.admin import bp
@@ -34,7 +34,6 @@ def require_admin():
 @bp.route("/users")
 def users():
     record_read("accounts")
-    db.session.commit()
     return render_template("admin/users.html", users=list_users(), confirm_form=ConfirmForm(), locked=locked_emails())
 
 
@@ -106,11 +105,9 @@ def audit_log():
     # The log holds health data in its old and new values: the owner's reading of it is logged too.
     record_read("audit log", {"page": page.page, **{k: v for k, v in filters.items() if v}})
     export_url = url_for("admin.audit_export", **period_args(*dates))
-    html = render_template(
+    return render_template(
         "admin/audit.html", form=form, page=page, shown=shown, names=names, filters=filters, export_url=export_url
     )
-    db.session.commit()
-    return html
 
 
 @bp.route("/audit/export")
@@ -118,16 +115,14 @@ def audit_export():
     """The audit log of a period (`?from=&to=`, clinic days, both optional) as CSV, streamed; itself audited."""
     try:
         date_from, date_to = parse_period(request.args)
-        utc_bounds(date_from, date_to)
+        start, end = utc_bounds(date_from, date_to)
     except (PeriodError, OverflowError) as error:
         abort(400, description=str(error) if isinstance(error, PeriodError) else "That date is out of range.")
     record_audit_export(date_from, date_to)
     db.session.commit()
-    name = "audit-log" + "".join(
-        f"_{d.isoformat()}" if d else "_start" if i == 0 else "_now" for i, d in enumerate((date_from, date_to))
-    )
+    name = f"audit-log_{date_from or 'start'}_{date_to or 'now'}"  # dates print as YYYY-MM-DD
     return Response(
-        stream_with_context(audit_csv_rows(date_from, date_to)),
+        audit_csv_rows(db.engine, start, end),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )

@@ -4,7 +4,7 @@ import csv
 import io
 import json
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -81,7 +81,7 @@ def list_users() -> list[User]:
 
 def record_read(what: str, details: dict[str, Any] | None = None) -> None:
     """The owner read a page of accounts or of the audit log itself."""
-    audit.record(AuditAction.VIEW, entity_type=what, details=details)
+    audit.record_read(AuditAction.VIEW, entity_type=what, details=details)
 
 
 def audit_events(
@@ -142,10 +142,10 @@ def record_audit_export(date_from: date | None, date_to: date | None) -> None:
     audit.record(AuditAction.EXPORT, entity_type="audit export", details={"period": period_args(date_from, date_to)})
 
 
-def audit_csv_rows(date_from: date | None, date_to: date | None) -> Iterator[str]:
-    """The audit log of a period as CSV lines, oldest first, read in batches by id so memory stays flat
-    however long the log. Each row keeps its `prev_hash` and `hash`, so a copy can be checked on its own."""
-    start, end = utc_bounds(date_from, date_to)
+def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | None) -> Iterator[str]:
+    """The audit log between two UTC times as CSV lines, oldest first, read in batches by id so memory stays
+    flat however long the log. Each row keeps its `prev_hash` and `hash`, so a copy can be checked on its own.
+    It reads on a connection of its own, so it needs no request context while the response streams."""
     yield _csv_line(EXPORT_COLUMNS)
     users, clients = sa.orm.aliased(User), sa.orm.aliased(Client)
     query = (
@@ -175,13 +175,14 @@ def audit_csv_rows(date_from: date | None, date_to: date | None) -> Iterator[str
     if end:
         query = query.where(AuditEvent.at <= end)
     last_id = 0
-    while rows := db.session.execute(query.where(AuditEvent.id > last_id)).all():
-        for row in rows:
-            values = list(row)
-            values[1] = row.at.isoformat()
-            values[10] = json.dumps(row.details, ensure_ascii=False, sort_keys=True)
-            yield _csv_line(values)
-        last_id = rows[-1].id
+    with engine.connect() as connection:
+        while rows := connection.execute(query.where(AuditEvent.id > last_id)).all():
+            for row in rows:
+                values = list(row)
+                values[1] = row.at.isoformat()
+                values[10] = json.dumps(row.details, ensure_ascii=False, sort_keys=True)
+                yield _csv_line(values)
+            last_id = rows[-1].id
 
 
 def _csv_line(values: Any) -> str:

@@ -56,7 +56,7 @@ def index():
     )
     listed = [client.id for client in [*page.items, *also_archived]]
     record_list_view(text, archived, page.page, listed)
-    html = render_template(
+    return render_template(
         "clients/index.html",
         page=page,
         q=text,
@@ -65,8 +65,6 @@ def index():
         visits=last_visits(listed),
         next_visits=next_visits(listed),
     )
-    db.session.commit()  # after rendering, so the commit does not expire what the page shows
-    return html
 
 
 @bp.route("/new", methods=["GET", "POST"])

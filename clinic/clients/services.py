@@ -153,7 +153,7 @@ def record_list_view(search: str, archived: bool, page: int, listed: list[int]) 
         details["search"] = search[:200]
     if archived:
         details["archived"] = True
-    audit.record(AuditAction.VIEW, entity_type="client list", details=details)
+    audit.record_read(AuditAction.VIEW, entity_type="client list", details=details)
 
 
 def _editable(data: dict[str, Any]) -> dict[str, Any]:
