@@ -106,6 +106,9 @@ def audit_verify_command() -> None:
             err=True,
         )
         raise SystemExit(1)
+    if not report.checked:
+        click.echo("Audit log OK: no entries yet.")
+        return
     click.echo(f"Audit log OK: {report.checked} entries chained; last entry {report.head_id}, hash {report.head_hash}.")
 
 
