@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import abort
 
+from clinic.audit import in_id_range, record_denied
 from clinic.extensions import db
 from clinic.models import Client, User, client_shares
 
@@ -20,5 +21,9 @@ def get_client_for(user: User, client_id: int) -> Client:
     """The client if this user may see it; otherwise 404."""
     client = db.session.scalar(visible_clients(user).where(Client.id == client_id))
     if client is None:
+        exists = (
+            db.session.scalar(sa.select(Client.id).where(Client.id == client_id)) if in_id_range(client_id) else None
+        )
+        record_denied(user, "client", client_id, client_id=exists)
         abort(404)
     return client

@@ -39,6 +39,7 @@ def get_appointment_for(user: User, appointment_id: int) -> Appointment:
         .options(joinedload(Appointment.client), joinedload(Appointment.therapist))
     )
     if appointment is None:
+        audit.record_denied(user, "appointment", appointment_id)
         abort(404)
     return appointment
 

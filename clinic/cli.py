@@ -1,4 +1,4 @@
-"""The `flask` command groups: `users` (in clinic/admin/cli.py), `kb`, `demo`.
+"""The `flask` command groups: `users` (in clinic/admin/cli.py), `kb`, `demo`, `audit`; `backup` and `restore`.
 
 This module is the composition root of the command line: it may import any feature to register its group.
 `flask create-user` and `flask seed-demo`, the names before the groups, still work for one release.
@@ -9,8 +9,9 @@ import time
 import click
 from flask import Flask, current_app
 
-from clinic import demo_large
+from clinic import audit, demo_large
 from clinic.admin.cli import users_group
+from clinic.backups import BackupError, backup, restore
 from clinic.demo import DEMO_USERS, seed_demo
 from clinic.extensions import db
 from clinic.kb import knowledge_base
@@ -20,6 +21,9 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(kb_group)
     app.cli.add_command(demo_group)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     # Deprecated names, kept for one release (0.3) and hidden from --help.
     app.cli.add_command(DeprecatedAlias("create-user", users_group.commands["create"], "users create"))
     app.cli.add_command(DeprecatedAlias("seed-demo", demo_group.commands["seed"], "demo seed"))
@@ -120,3 +124,48 @@ def kb_check_command() -> None:
         f"Knowledge base OK: {len(kb.muscles)} muscles, {points} trigger points, {len(kb.regions)} regions, "
         f"{len(kb.relations())} key/satellite relations."
     )
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit log's hash chain; name the first broken entry (exit code 1)."""
+    report = audit.verify_chain()
+    if not report.ok:
+        click.echo(
+            f"Audit log broken at entry {report.broken_id}: {report.reason}. "
+            f"The {report.checked} entries before it are intact.",
+            err=True,
+        )
+        raise SystemExit(1)
+    if not report.checked:
+        click.echo("Audit log OK: no entries yet.")
+        return
+    click.echo(f"Audit log OK: {report.checked} entries chained; last entry {report.head_id}, hash {report.head_hash}.")
+
+
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup_command(path: str) -> None:
+    """Write a consistent copy of the database to PATH (a new file) while the app serves."""
+    try:
+        made = backup(db.engine.url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Backup written to {made} ({made.stat().st_size} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def restore_command(path: str) -> None:
+    """Bring the backup at PATH back into the configured database, which must be empty."""
+    db.engine.dispose()  # no connection of ours holds the file or the database while it is filled
+    try:
+        restore(db.engine.url, path)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Restored {path}. Check it with `flask audit verify`.")

@@ -3,6 +3,7 @@
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from clinic.audit import store_denied
 from clinic.extensions import db
 
 
@@ -13,6 +14,8 @@ def wants_json() -> bool:
 def init_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException):
+        if error.code == 404:
+            store_denied()
         if wants_json():
             return jsonify(error=error.name, message=error.description), error.code
         return render_template("errors/error.html", error=error), error.code

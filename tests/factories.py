@@ -155,3 +155,17 @@ def make_intake(client: Client, **fields):
     db.session.add(intake)
     db.session.commit()
     return intake
+
+
+def make_audit_event(**fields):
+    """An audit event stored as the app stores one: chained (id, `prev_hash`, `hash`) when flushed.
+    Tests that need events of their own make them here, never with raw SQL, so `flask audit verify` still
+    holds (unless the test back-dates `at` on purpose, which the chain reports)."""
+    from clinic.models import AuditEvent
+
+    values = {"action": "view", "entity_type": "", "details": {}}
+    values.update(fields)
+    event = AuditEvent(**values)
+    db.session.add(event)
+    db.session.commit()
+    return event

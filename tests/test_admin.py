@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -6,7 +7,7 @@ import sqlalchemy as sa
 from clinic.models import AuditEvent, User
 from clinic.rules import LOGIN_FREE_FAILURES_PER_ACCOUNT
 from clinic.templating import format_datetime
-from tests.factories import PASSWORD, make_client
+from tests.factories import PASSWORD, make_audit_event, make_client
 from tests.helpers import (
     element,
     element_text,
@@ -83,7 +84,7 @@ def test_deactivating_and_reactivating_an_account_is_audited(admin_client, admin
     toggle = f"/admin/users/{therapist.id}/active"
     for _ in ("deactivate", "reactivate"):
         assert submit(admin_client, "/admin/users", {}, action=toggle).status_code == 302
-    events = list(db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)))
+    events = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action != "view").order_by(AuditEvent.id)))
     assert [
         (event.action, event.user_id, event.entity_type, event.entity_id, event.client_id, event.details)
         for event in events
@@ -98,7 +99,7 @@ def test_admin_cannot_deactivate_self(admin_client, admin, db):
     db.session.refresh(admin)
     assert admin.active
     assert flashes(admin_client.get("/admin/users")) == ["You can't deactivate your own account."]
-    assert db.session.scalar(sa.select(AuditEvent)) is None
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action != "view")) is None
 
 
 def test_reset_password_unlocks_and_is_audited(admin_client, therapist, db, app):
@@ -152,12 +153,12 @@ def test_audit_log_lists_newest_first_with_filters(admin_client, admin, therapis
 def test_audit_log_pages_newest_first(admin_client, admin, app, db):
     per_page = app.config["AUDIT_PER_PAGE"]
     start = datetime(2026, 3, 1, 9, tzinfo=UTC)
-    # Stored oldest first, each a minute after the last: entity ids 1 .. per_page + 3.
-    db.session.add_all(
-        AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=n, at=start + timedelta(minutes=n))
-        for n in range(1, per_page + 4)
-    )
-    db.session.commit()
+    # Stored oldest first, each a minute after the last: entity ids 1 .. per_page + 3. Updates, so that the
+    # owner's own reading of the log (a view, recorded too) stays out of the filtered pages.
+    for n in range(1, per_page + 4):
+        make_audit_event(
+            action="update", user_id=admin.id, entity_type="session", entity_id=n, at=start + timedelta(minutes=n)
+        )
 
     def audit_page(url):
         page = parse(admin_client.get(url))
@@ -170,30 +171,28 @@ def test_audit_log_pages_newest_first(admin_client, admin, app, db):
         return format_datetime(start + timedelta(minutes=n))
 
     # Keyset paging: older and newer from the last and first event shown; the log is never counted.
-    rows, links = audit_page("/admin/audit")
+    rows, links = audit_page("/admin/audit?action=update")
     assert rows == [shown(n) for n in range(per_page + 3, 3, -1)]
     oldest_shown = per_page + 3 - per_page + 1  # entity (and id) of the page's last row
-    assert links == {"next": f"/admin/audit?before={oldest_shown}"}
+    assert links == {"next": f"/admin/audit?before={oldest_shown}&action=update"}
     rows, links = audit_page(links["next"])
     assert rows == [shown(3), shown(2), shown(1)]
-    assert links == {"prev": "/admin/audit?after=3"}
+    assert links == {"prev": "/admin/audit?after=3&action=update"}
     rows, links = audit_page(links["prev"])
     assert rows == [shown(n) for n in range(per_page + 3, 3, -1)]
-    assert links == {"next": f"/admin/audit?before={oldest_shown}"}
+    assert links == {"next": f"/admin/audit?before={oldest_shown}&action=update"}
     # The filters travel with the pager links.
-    _, links = audit_page(f"/admin/audit?action=view&user={admin.id}")
-    assert links == {"next": f"/admin/audit?before={oldest_shown}&user={admin.id}&action=view"}
+    _, links = audit_page(f"/admin/audit?action=update&user={admin.id}")
+    assert links == {"next": f"/admin/audit?before={oldest_shown}&user={admin.id}&action=update"}
 
 
 def test_audit_log_pages_events_of_the_same_moment_without_skipping_or_repeating(admin_client, admin, app, db):
     """Events stored in one instant are ordered by id: paging through them shows each exactly once."""
     app.config["AUDIT_PER_PAGE"] = 3
     moment = datetime(2026, 3, 1, 9, tzinfo=UTC)
-    db.session.add_all(
-        AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=n, at=moment) for n in range(8)
-    )
-    db.session.commit()
-    seen, url, pages = [], "/admin/audit?action=view", 0
+    for n in range(8):
+        make_audit_event(action="update", user_id=admin.id, entity_type="session", entity_id=n, at=moment)
+    seen, url, pages = [], "/admin/audit?action=update", 0
     while url:
         page = parse(admin_client.get(url))
         seen += [words(row.select("td")[3]) for row in page.select("table.audit tbody tr")]
@@ -204,9 +203,8 @@ def test_audit_log_pages_events_of_the_same_moment_without_skipping_or_repeating
 
 @pytest.mark.parametrize("cursor", ["before=abc", "before=999999", "after=-4", "before=99999999999999999999"])
 def test_audit_log_with_a_bad_or_unknown_page_cursor_shows_the_newest(admin_client, admin, db, cursor):
-    db.session.add(AuditEvent(action="view", user_id=admin.id, entity_type="session", entity_id=1))
-    db.session.commit()
-    page = parse(admin_client.get(f"/admin/audit?{cursor}"))
+    make_audit_event(action="update", user_id=admin.id, entity_type="session", entity_id=1)
+    page = parse(admin_client.get(f"/admin/audit?action=update&{cursor}"))
     assert len(page.select("table.audit tbody tr")) == 1
 
 
@@ -217,8 +215,7 @@ def test_audit_log_client_filter_is_typed_not_a_list_of_every_client(admin_clien
     anabel = make_client(therapist, full_name="Anabel Ruiz")
     bob = make_client(therapist, full_name="Bob Stone")
     for person in (ana, anabel, bob):
-        db.session.add(AuditEvent(action="view", user_id=admin.id, entity_type="client", client_id=person.id))
-    db.session.commit()
+        make_audit_event(action="view", user_id=admin.id, entity_type="client", client_id=person.id)
 
     def records(url):
         return [words(row.select("td")[3]) for row in parse(admin_client.get(url)).select("table.audit tbody tr")]
@@ -239,6 +236,15 @@ def test_audit_log_client_filter_is_typed_not_a_list_of_every_client(admin_clien
     assert admin_client.get("/admin/audit/clients.json?q=").get_json() == {"clients": []}
 
 
+def test_the_owner_looking_up_client_names_is_recorded(admin_client, admin, therapist, db):
+    ana = make_client(therapist, full_name="Ana Lopez")
+    assert admin_client.get("/admin/audit/clients.json?q=nobody").get_json() == {"clients": []}
+    assert audit_reads(db, "client search") == []  # nothing shown, nothing to record
+    admin_client.get("/admin/audit/clients.json?q=ana")
+    [search] = audit_reads(db, "client search")
+    assert (search.user_id, search.details) == (admin.id, {"clients": [ana.id]})
+
+
 def test_audit_client_look_up_is_for_the_owner_only(therapist_client, therapist):
     make_client(therapist, full_name="Ana Lopez")
     assert therapist_client.get("/admin/audit/clients.json?q=ana").status_code == 404
@@ -253,7 +259,6 @@ def test_audit_log_reads_like_the_session_history_and_names_people(admin_client,
 
     from bs4 import BeautifulSoup
 
-    from clinic.models import AuditEvent
     from tests.factories import make_session
 
     record = make_client(therapist, full_name="Audit Client")
@@ -269,37 +274,32 @@ def test_audit_log_reads_like_the_session_history_and_names_people(admin_client,
         "note": "x" * 150,
     }
     at = datetime(2026, 3, 2, 12, tzinfo=UTC)
-    db.session.add_all(
-        [
-            AuditEvent(
-                at=at,
-                action="update",
-                user_id=therapist.id,
-                entity_type="session",
-                entity_id=session.id,
-                client_id=record.id,
-                details={"changes": {"points": [[point] * 5, [point] * 4 + [{**point, "pain": 8}]]}},
-            ),
-            AuditEvent(
-                at=at,
-                action="update",
-                user_id=admin.id,
-                entity_type="user",
-                entity_id=therapist.id,
-                details={"changes": {"active": [True, False]}},
-            ),
-            AuditEvent(
-                at=at,
-                action="view",
-                user_id=therapist.id,
-                entity_type="summary",
-                entity_id=record.id,
-                client_id=record.id,
-                details={"period": {}, "printed": False},
-            ),
-        ]
+    make_audit_event(
+        at=at,
+        action="update",
+        user_id=therapist.id,
+        entity_type="session",
+        entity_id=session.id,
+        client_id=record.id,
+        details={"changes": {"points": [[point] * 5, [point] * 4 + [{**point, "pain": 8}]]}},
     )
-    db.session.commit()
+    make_audit_event(
+        at=at,
+        action="update",
+        user_id=admin.id,
+        entity_type="user",
+        entity_id=therapist.id,
+        details={"changes": {"active": [True, False]}},
+    )
+    make_audit_event(
+        at=at,
+        action="view",
+        user_id=therapist.id,
+        entity_type="summary",
+        entity_id=record.id,
+        client_id=record.id,
+        details={"period": {}, "printed": False},
+    )
     soup = BeautifulSoup(text(admin_client.get("/admin/audit")), "html.parser")
     rows = {
         row.select_one("[data-label=Record]").get_text(" ", strip=True): row
@@ -326,15 +326,10 @@ def test_audit_log_filters_by_date_range(admin_client, admin, therapist, db):
 
     from bs4 import BeautifulSoup
 
-    from clinic.models import AuditEvent
-
     for day in (1, 10, 20):
-        db.session.add(
-            AuditEvent(
-                at=datetime(2026, 3, day, 12, tzinfo=UTC), action="login", user_id=therapist.id, details={"day": day}
-            )
+        make_audit_event(
+            at=datetime(2026, 3, day, 12, tzinfo=UTC), action="login", user_id=therapist.id, details={"day": day}
         )
-    db.session.commit()
 
     def days(query: str) -> list[str]:
         soup = BeautifulSoup(text(admin_client.get(f"/admin/audit?action=login&{query}")), "html.parser")
@@ -385,3 +380,87 @@ def test_the_deactivate_question_is_the_owners_and_needs_csrf(client, admin_clie
     assert therapist.active, "a POST without the CSRF token does nothing"
     login_fast(admin_client, therapist)
     assert admin_client.get(f"/admin/users/{therapist.id}/active").status_code == 404
+
+
+def audit_reads(db, what):
+    return list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.entity_type == what).order_by(AuditEvent.id)))
+
+
+def test_the_owner_reading_the_log_and_the_accounts_is_recorded(admin_client, admin, db):
+    first, last = (make_audit_event(action="login", user_id=admin.id, entity_type="user") for _ in range(2))
+    assert admin_client.get("/admin/audit?action=login").status_code == 200
+    assert admin_client.get("/admin/users").status_code == 200
+    [log] = audit_reads(db, "audit log")
+    assert (log.action, log.user_id) == ("view", admin.id)
+    assert log.details == {"events": [first.id, last.id], "action": "login"}  # the events shown, oldest and newest
+    [accounts] = audit_reads(db, "accounts")
+    assert (accounts.action, accounts.user_id) == ("view", admin.id)
+
+
+def export_rows(response) -> list[dict[str, str]]:
+    import csv
+    import io
+
+    return list(csv.DictReader(io.StringIO(text(response))))
+
+
+def test_audit_export_streams_a_period_as_csv_and_is_itself_audited(admin_client, admin, therapist, db, runner):
+    record = make_client(therapist, full_name="=Export Ellis")
+    for day in (1, 10, 20):
+        make_audit_event(
+            at=datetime(2026, 3, day, 12, tzinfo=UTC),
+            action="view",
+            user_id=therapist.id,
+            client_id=record.id,
+            entity_type="client",
+            entity_id=record.id,
+            details={"day": day},
+        )
+    page = parse(admin_client.get("/admin/audit?date_from=2026-03-05&date_to=2026-03-15"))
+    link = element(page, "a[download]")["href"]
+    assert link == "/admin/audit/export?from=2026-03-05&to=2026-03-15"
+    response = admin_client.get(link)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv" and response.headers["Cache-Control"] == "no-store"
+    assert 'filename="audit-log_2026-03-05_2026-03-15.csv"' in response.headers["Content-Disposition"]
+    [row] = export_rows(response)
+    stored = db.session.scalars(
+        sa.select(AuditEvent).where(AuditEvent.at == datetime(2026, 3, 10, 12, tzinfo=UTC))
+    ).one()
+    assert row["id"] == str(stored.id) and row["user"] == "Maya Test" and row["action"] == "view"
+    assert row["client"] == "'=Export Ellis", "a cell that a spreadsheet would run is made plain text"
+    assert row["details"] == '{"day": 10}' and (row["prev_hash"], row["hash"]) == (stored.prev_hash, stored.hash)
+    [export] = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
+    assert (export.user_id, export.entity_type, export.details) == (
+        admin.id,
+        "audit export",
+        {"period": {"from": "2026-03-05", "to": "2026-03-15"}},
+    )
+    # Without a period: everything, oldest first, the export's own entry included; the chain still holds.
+    every = export_rows(admin_client.get("/admin/audit/export"))
+    ids = [int(row["id"]) for row in every]
+    assert ids == sorted(ids) and len(ids) == db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    assert (every[-1]["action"], every[-1]["entity_type"], every[-1]["details"]) == (
+        "export",
+        "audit export",
+        '{"period": {}}',
+    )
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_audit_export_reads_in_batches(admin_client, admin, db, monkeypatch):
+    from clinic.admin import services
+
+    monkeypatch.setattr(services, "EXPORT_BATCH", 2)
+    for n in range(5):
+        make_audit_event(action="login", user_id=admin.id, details={"n": n})
+    rows = export_rows(admin_client.get("/admin/audit/export"))
+    assert [row["details"] for row in rows[:5]] == [json.dumps({"n": n}) for n in range(5)]
+
+
+def test_audit_export_is_for_the_owner_and_refuses_a_bad_period(client, admin_client, therapist, db):
+    assert admin_client.get("/admin/audit/export?from=2026-03-10&to=2026-03-01").status_code == 400
+    assert admin_client.get("/admin/audit/export?from=yesterday").status_code == 400
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export")) is None
+    login_fast(client, therapist)
+    assert client.get("/admin/audit/export").status_code == 404

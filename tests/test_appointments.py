@@ -93,7 +93,12 @@ def test_every_appointment_url_is_404_for_another_therapist(app, client, therapi
         assert "Hidden Hartley" not in text(client.get(url)), url
     db.session.refresh(appointment)
     assert appointment.status == "booked"
-    assert count(db, AuditEvent) == 0
+    # Every 404 above is kept as a `denied` attempt by this therapist, and nothing else is recorded.
+    recorded = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert {(event.action, event.user_id) for event in recorded} == {("denied", therapist.id)}
+    assert [(event.entity_type, event.entity_id) for event in recorded] == [("appointment", appointment.id)] * 3 + [
+        ("client", hidden.id)
+    ] * 2
 
 
 def test_a_session_form_refuses_an_appointment_of_another_client(therapist_client, therapist):

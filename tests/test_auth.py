@@ -40,7 +40,7 @@ def test_login_success_redirects_and_audits(client, therapist, db):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"  # the therapist's day
     assert client.get("/clients/").status_code == 200
-    assert audit_actions(db) == ["login"]
+    assert audit_actions(db) == ["login", "view"]  # the login, then reading the client list
 
 
 def test_login_starts_a_fresh_session(client, therapist):

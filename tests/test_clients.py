@@ -337,7 +337,7 @@ def test_there_is_no_delete(therapist_client, therapist):
 # --- access rules -----------------------------------------------------------------------------------
 
 
-def test_other_therapists_client_is_404_on_every_url(therapist_client, other_therapist, db):
+def test_other_therapists_client_is_404_on_every_url(therapist_client, therapist, other_therapist, db):
     hidden = make_client(other_therapist, full_name="Hidden Hart")
     for url in client_urls(hidden.id) + [f"/clients/{hidden.id}/sharing"]:
         response = therapist_client.get(url)
@@ -348,7 +348,17 @@ def test_other_therapists_client_is_404_on_every_url(therapist_client, other_the
         assert response.status_code == 404, url
     db.session.refresh(hidden)
     assert hidden.full_name == "Hidden Hart" and not hidden.is_archived
-    assert events(db) == []
+    # Each attempt is kept as `denied` (although the request failed); nothing else but the list page's reads.
+    tried = [("GET", url) for url in client_urls(hidden.id) + [f"/clients/{hidden.id}/sharing"]] + [
+        ("POST", url)
+        for url in [f"/clients/{hidden.id}/edit", f"/clients/{hidden.id}/archive", f"/clients/{hidden.id}/unarchive"]
+    ]
+    denied = [
+        (e.user_id, e.client_id, e.entity_type, e.entity_id, e.details["method"], e.details["path"])
+        for e in events(db, "denied")
+    ]
+    assert denied == [(therapist.id, hidden.id, "client", hidden.id, method, url) for method, url in tried]
+    assert {(e.action, e.entity_type) for e in events(db) if e.action != "denied"} == {("view", "client list")}
 
 
 def test_missing_client_is_404(therapist_client):
@@ -606,3 +616,35 @@ def test_the_duplicate_warning_never_reveals_another_therapists_client(
     make_client(other_therapist, full_name="Ana Lopez", date_of_birth=date(1988, 4, 12))
     response = submit(therapist_client, "/clients/new", {"full_name": "Ana Lopez", "date_of_birth": "1988-04-12"})
     assert response.status_code == 302 and "already on record" not in text(response)
+
+
+def test_the_list_and_each_search_page_are_recorded_once_with_the_clients_shown(therapist_client, therapist, db):
+    shown = make_client(therapist, full_name="Listed Lee")
+    other = make_client(therapist, full_name="Other Olsen")
+    assert therapist_client.get("/clients/").status_code == 200
+    assert therapist_client.get("/clients/?q=lee").status_code == 200
+    assert therapist_client.get("/clients/?show=archived").status_code == 200
+    reads = [(e.action, e.user_id, e.entity_type, e.client_id, e.details) for e in events(db)]
+    assert reads == [
+        ("view", therapist.id, "client list", None, {"clients": [shown.id, other.id], "page": 1}),
+        ("view", therapist.id, "client list", None, {"clients": [shown.id], "page": 1, "search": "lee"}),
+        ("view", therapist.id, "client list", None, {"clients": [], "page": 1, "archived": True}),
+    ]
+
+
+def test_the_archive_confirmation_page_is_recorded(therapist_client, therapist, db):
+    record = make_client(therapist, full_name="Asked Archer")
+    assert "Asked Archer" in text(therapist_client.get(f"/clients/{record.id}/archive"))
+    [read] = events(db)
+    assert (read.action, read.user_id, read.client_id, read.details) == (
+        "view",
+        therapist.id,
+        record.id,
+        {"page": "archive confirmation"},
+    )
+
+
+def test_a_denied_attempt_on_a_missing_client_is_recorded_without_a_client(therapist_client, therapist, db):
+    assert therapist_client.get("/clients/424242/edit").status_code == 404
+    denied = [(e.action, e.user_id, e.client_id, e.entity_id, e.details["path"]) for e in events(db)]
+    assert denied == [("denied", therapist.id, None, 424242, "/clients/424242/edit")]

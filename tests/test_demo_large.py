@@ -6,6 +6,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
+from clinic.audit import verify_chain
 from clinic.demo_large import HEAVY_RANGE, session_counts
 from clinic.kb import knowledge_base
 from clinic.models import (
@@ -107,6 +108,9 @@ def test_audit_rows_have_the_shape_the_app_writes(generated, db):
     # Numbered in time order, as the app's own inserts are.
     times = db.session.scalars(sa.select(AuditEvent.at).order_by(AuditEvent.id)).all()
     assert times == sorted(times)
+    # Hash-chained as the app chains them: the generated log verifies end to end.
+    report = verify_chain()
+    assert report.ok and report.checked == events, report.reason
 
 
 def test_completed_appointments_link_their_sessions(generated, db):

@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy.exc import IntegrityError
 
 from clinic.models import AuditEvent, PointTreatment, TreatmentSession
-from tests.factories import make_client, make_session
+from tests.factories import make_audit_event, make_client, make_session
 from tests.helpers import (
     clinic_today,
     csrf_token,
@@ -1004,23 +1004,20 @@ def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, 
         "referral_reproduced": False,
         "note": "",
     }
-    db.session.add(
-        AuditEvent(
-            action="update",
-            user_id=therapist.id,
-            entity_type="session",
-            entity_id=saved.id,
-            client_id=own_client.id,
-            details={
-                "changes": {
-                    "started_at": ["2026-03-01T10:00:00+00:00", "2026-03-01T11:30:00+00:00"],
-                    "subjective": ["", "Better sleep."],
-                    "points": [[record], [{**record, "pressure_seconds": 90, "note": "released"}]],
-                }
-            },
-        )
+    make_audit_event(
+        action="update",
+        user_id=therapist.id,
+        entity_type="session",
+        entity_id=saved.id,
+        client_id=own_client.id,
+        details={
+            "changes": {
+                "started_at": ["2026-03-01T10:00:00+00:00", "2026-03-01T11:30:00+00:00"],
+                "subjective": ["", "Better sleep."],
+                "points": [[record], [{**record, "pressure_seconds": 90, "note": "released"}]],
+            }
+        },
     )
-    db.session.commit()
     [entry] = history_entries(text(therapist_client.get(f"/clients/{own_client.id}/sessions/{saved.id}")))
     lines = [li.get_text(" ", strip=True) for li in entry.select("ul.changes > li")]
     assert lines == [
@@ -1032,17 +1029,14 @@ def test_session_history_reads_old_audit_rows(therapist_client, own_client, db, 
 
 def test_session_history_is_escaped_and_needs_access(client, own_client, other_therapist, therapist, db):
     saved = make_session(own_client)
-    db.session.add(
-        AuditEvent(
-            action="update",
-            user_id=therapist.id,
-            entity_type="session",
-            entity_id=saved.id,
-            client_id=own_client.id,
-            details={"changes": {"plan": ["", "<script>alert(1)</script>"]}},
-        )
+    make_audit_event(
+        action="update",
+        user_id=therapist.id,
+        entity_type="session",
+        entity_id=saved.id,
+        client_id=own_client.id,
+        details={"changes": {"plan": ["", "<script>alert(1)</script>"]}},
     )
-    db.session.commit()
     login_fast(client, therapist)
     html = text(client.get(f"/clients/{own_client.id}/sessions/{saved.id}"))
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html

@@ -9,6 +9,7 @@ from clinic.clients.services import (
     archive_client,
     create_client,
     possible_duplicates,
+    record_list_view,
     record_view,
     search_clients,
     set_sharing,
@@ -55,6 +56,7 @@ def index():
         else []
     )
     listed = [client.id for client in [*page.items, *also_archived]]
+    record_list_view(text, archived, page.page, listed)
     return render_template(
         "clients/index.html",
         page=page,
@@ -164,6 +166,8 @@ def archive(client_id: int):
         db.session.commit()
         flash(f"{client.full_name} was archived. Their records are kept; restore them any time.", "success")
         return redirect(url_for("clients.index"))
+    record_view(client, "archive confirmation")
+    db.session.commit()
     return render_template("clients/archive.html", client=client, form=form)
 
 

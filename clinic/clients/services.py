@@ -142,8 +142,18 @@ def unarchive_client(client: Client) -> None:
     db.session.flush()
 
 
-def record_view(client: Client) -> None:
-    audit.record(AuditAction.VIEW, client=client)
+def record_view(client: Client, page: str = "") -> None:
+    audit.record(AuditAction.VIEW, client=client, details={"page": page} if page else None)
+
+
+def record_list_view(search: str, archived: bool, page: int, listed: list[int]) -> None:
+    """One entry per list or search page served (names and dates of birth are on it), not per keystroke."""
+    details: dict[str, Any] = {"clients": listed, "page": page}
+    if search.strip():
+        details["search"] = search[:200]
+    if archived:
+        details["archived"] = True
+    audit.record_read(AuditAction.VIEW, entity_type="client list", details=details)
 
 
 def _editable(data: dict[str, Any]) -> dict[str, Any]:

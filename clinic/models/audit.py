@@ -1,17 +1,29 @@
-"""The append-only audit log."""
+"""The append-only audit log, chained: each event carries the hash of the one before it.
 
-from datetime import datetime
+Every event written through the ORM (any session) is chained in `before_flush`: under a lock (PostgreSQL: a
+transaction-scoped advisory lock; SQLite: the database's write lock, taken before the last event is read), the
+event gets the next id, a time no earlier than the last event's, the last event's hash as `prev_hash` and its own
+`hash`, a SHA-256 over a canonical JSON of its fields and `prev_hash`. `clinic.audit.verify_chain()` checks it.
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from clinic.db_types import UTCDateTime, one_of, utcnow
 from clinic.extensions import db
 from clinic.models.client import Client
 from clinic.models.user import User
+
+GENESIS_HASH = "0" * 64  # the `prev_hash` of the first event
+# Any fixed number: the key of the PostgreSQL advisory lock that serializes appends to the chain.
+CHAIN_LOCK_KEY = 0x6B6E6F74  # "knot"
 
 
 class AuditAction(StrEnum):
@@ -24,6 +36,7 @@ class AuditAction(StrEnum):
     ARCHIVE = "archive"
     UNARCHIVE = "unarchive"
     EXPORT = "export"
+    DENIED = "denied"  # a record asked for that this user may not see (they got a 404)
 
 
 class AuditEvent(db.Model):
@@ -47,9 +60,54 @@ class AuditEvent(db.Model):
     client_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clients.id"), index=True)
     details: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
     address: Mapped[str] = mapped_column(sa.String(45), default="")
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64))
 
     user: Mapped[User | None] = relationship()
     client: Mapped[Client | None] = relationship()
+
+
+class AuditChainStart(db.Model):
+    """Where the chain began (migration 0009): events up to `legacy_until_id` were written before there was a
+    lock, so their times may be out of order by a few seconds; `verify_chain` checks times only after them.
+    At most one row; none on a database created after 0009."""
+
+    __tablename__ = "audit_chain_start"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    legacy_until_id: Mapped[int] = mapped_column(sa.Integer)
+
+
+# The fields a hash covers, in the order of the canonical JSON (keys are sorted anyway).
+HASHED_FIELDS = (
+    "id",
+    "at",
+    "user_id",
+    "attempted_email",
+    "action",
+    "entity_type",
+    "entity_id",
+    "client_id",
+    "details",
+    "address",
+)
+
+
+def canonical_time(at: datetime) -> str:
+    if at.tzinfo is None:  # SQLite hands back naive UTC when read without the column type
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_hash(fields: dict[str, Any], prev_hash: str) -> str:
+    """SHA-256 (hex) over the canonical JSON of an event's fields and the previous event's hash."""
+    values = {name: fields[name] for name in HASHED_FIELDS}
+    values["at"] = canonical_time(values["at"])
+    if isinstance(values["details"], str):  # a raw read of the JSON column
+        values["details"] = json.loads(values["details"])
+    values["prev_hash"] = prev_hash
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class AppendOnlyError(RuntimeError):
@@ -60,3 +118,60 @@ class AppendOnlyError(RuntimeError):
 @event.listens_for(AuditEvent, "before_delete")
 def _refuse_change(_mapper, _connection, target: AuditEvent) -> None:
     raise AppendOnlyError(f"audit event {target.id} is append-only")
+
+
+def _chain_head(connection: sa.Connection) -> tuple[int, datetime | None, str]:
+    """Lock the chain for this transaction, then read its last event: (id, at, hash)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+    else:
+        # SQLite serializes writers, but a SELECT alone does not start the write transaction: a write that
+        # touches no row does, so the last event is read under the write lock and no other append can follow it.
+        connection.execute(sa.text("UPDATE audit_events SET id = id WHERE 0 = 1"))
+    table = AuditEvent.__table__
+    last = connection.execute(
+        sa.select(table.c.id, table.c.at, table.c.hash).order_by(table.c.id.desc()).limit(1)
+    ).first()
+    if last is None:
+        return 0, None, GENESIS_HASH
+    return last.id, last.at, last.hash
+
+
+def _next_id(connection: sa.Connection, last_id: int) -> int:
+    if connection.dialect.name == "postgresql":
+        # Taken under the lock, so ids grow in chain order (a rolled-back append only leaves a gap).
+        return connection.execute(sa.text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")).scalar_one()
+    return last_id + 1
+
+
+@event.listens_for(Session, "before_flush")
+def _chain_new_events(session: Session, _context, _instances) -> None:
+    new = sorted(
+        (obj for obj in session.new if isinstance(obj, AuditEvent)), key=lambda obj: sa.inspect(obj).insert_order
+    )
+    if not new:
+        return
+    connection = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
+    last_id, last_at, prev = _chain_head(connection)
+    if last_at is not None and last_at.tzinfo is None:
+        last_at = last_at.replace(tzinfo=UTC)
+    for audit_event in new:
+        _fill_defaults(audit_event)
+        if audit_event.at is None:
+            # Never earlier than the event before: a clock that steps back must not look like a back-dated entry.
+            now = utcnow()
+            audit_event.at = max(now, last_at) if last_at is not None else now
+        audit_event.id = last_id = _next_id(connection, last_id)
+        audit_event.prev_hash = prev
+        audit_event.hash = prev = event_hash(
+            {name: getattr(audit_event, name) for name in HASHED_FIELDS}, audit_event.prev_hash
+        )
+        last_at = audit_event.at
+
+
+def _fill_defaults(audit_event: AuditEvent) -> None:
+    for name, default in (("attempted_email", ""), ("entity_type", ""), ("address", "")):
+        if getattr(audit_event, name) is None:
+            setattr(audit_event, name, default)
+    if audit_event.details is None:
+        audit_event.details = {}

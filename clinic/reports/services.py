@@ -22,6 +22,7 @@ from clinic.outcomes import attendance, client_progress, muscle_counts, note_cha
 from clinic.periods import period_args
 from clinic.profiles import clinic_settings
 from clinic.rules import is_worsening
+from clinic.views import neutralise
 
 # --- physician summary ---------------------------------------------------------------------------
 
@@ -123,14 +124,6 @@ CSV_COLUMNS = [
     "assessment",
     "plan",
 ]
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A spreadsheet runs a cell starting with = + - @ as a formula: make such text plain text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def sessions_csv(client: Client, sessions: Iterable[TreatmentSession], kb: KnowledgeBase) -> Iterator[str]:
