@@ -6,6 +6,7 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 
+from clinic.concurrency import flush_or_stale
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, User
 
@@ -35,7 +36,7 @@ def record(
         address=(request.remote_addr or "") if has_request_context() else "",
     )
     db.session.add(event)
-    db.session.flush()
+    flush_or_stale()  # the flush may carry a versioned update made before: a stale one is a conflict
     return event
 
 

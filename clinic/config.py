@@ -51,6 +51,10 @@ class Config:
     # Idle timeout: the permanent session is refreshed on each request and expires after this.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_REFRESH_EACH_REQUEST = True
+    # The largest request accepted (a session form with 60 points is under 20 KB); larger is a 413 page.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Strict-Transport-Security, sent only where the app is served over HTTPS (production, behind its proxy).
+    HSTS_MAX_AGE: int | None = None
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
@@ -101,6 +105,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600  # a year: browsers then refuse plain HTTP to this host
     DEMO_DATA_ALLOWED = False  # the demo logins are published
 
     def secret_key(self, environ: Mapping[str, str]) -> str:

@@ -1,12 +1,13 @@
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from clinic.forms import KnotworkForm
 
 MIN_PASSWORD_LENGTH = 10
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(KnotworkForm):
     current = PasswordField("Current password", validators=[DataRequired()])
     password = PasswordField(
         "New password",

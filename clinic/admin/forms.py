@@ -1,9 +1,8 @@
-from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 
 from clinic.admin.services import email_taken
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, as_choices
 from clinic.models import AuditAction, Role
 
 MIN_PASSWORD_LENGTH = 10
@@ -20,7 +19,7 @@ class PasswordMixin:
     )
 
 
-class UserForm(PasswordMixin, FlaskForm):
+class UserForm(PasswordMixin, KnotworkForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=as_choices([(Role.THERAPIST.value, "Therapist"), (Role.ADMIN.value, "Admin")]))
@@ -31,11 +30,11 @@ class UserForm(PasswordMixin, FlaskForm):
             raise ValidationError("An account with this email already exists.")
 
 
-class ResetPasswordForm(PasswordMixin, FlaskForm):
+class ResetPasswordForm(PasswordMixin, KnotworkForm):
     submit = SubmitField("Set new password")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(KnotworkForm):
     class Meta:
         csrf = False  # a GET filter: nothing changes
 
@@ -56,7 +55,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-class ClinicForm(FlaskForm):
+class ClinicForm(KnotworkForm):
     name = StringField("Clinic name", validators=[DataRequired(), Length(max=120)])
     address = TextAreaField(
         "Address", validators=[Optional(), Length(max=255)], description="As it should appear on letters."

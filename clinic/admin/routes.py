@@ -16,6 +16,7 @@ from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import User
+from clinic.params import int_arg
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
 
@@ -74,6 +75,11 @@ def password(user_id: int):
     return render_template("admin/password.html", form=form, user=user)
 
 
+def _filter(field):
+    """A filter's value, or none when it was refused (an unknown user or client, a number out of range)."""
+    return None if field.errors else field.data
+
+
 @bp.route("/audit")
 def audit_log():
     form = AuditFilterForm(formdata=request.args)
@@ -83,7 +89,8 @@ def audit_log():
     valid = form.validate()
     dates = (form.date_from.data, form.date_to.data) if valid else (None, None)
     page = db.paginate(
-        audit_events(form.user.data, form.action.data, form.client.data, *dates),
+        audit_events(*(_filter(field) for field in (form.user, form.action, form.client)), *dates),
+        page=int_arg("page") or 1,
         per_page=current_app.config["AUDIT_PER_PAGE"],
         error_out=False,
     )

@@ -3,12 +3,10 @@ inside a request or not."""
 
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -23,7 +21,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices
 from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
@@ -48,7 +46,7 @@ def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> Inte
     return IntegerField(label, validators=[Optional(), _range(*bounds, unit)])
 
 
-class PointForm(Form):
+class PointForm(KnotworkSubForm):
     """One treated trigger point. A row left entirely empty is ignored, not an error."""
 
     trigger_point = SelectField("Trigger point", validate_choice=False)
@@ -93,7 +91,7 @@ class PointForm(Form):
         return valid
 
 
-class SessionForm(FlaskForm):
+class SessionForm(KnotworkForm):
     submission_token = HiddenField(
         validators=[
             InputRequired("This form is incomplete: reload the page and enter the session again."),

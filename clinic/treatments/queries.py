@@ -22,6 +22,13 @@ def find_by_token(client: Client, token: str | None) -> TreatmentSession | None:
     )
 
 
+def token_in_use(token: str | None) -> bool:
+    """Whether any session, of any client, was stored from a form with this token."""
+    if not token:
+        return False
+    return db.session.scalar(sa.select(sa.exists().where(TreatmentSession.submission_token == token))) or False
+
+
 def get_session_for(client: Client, session_id: int) -> TreatmentSession:
     """A session of this (already access-checked) client, or 404."""
     session = db.session.get(TreatmentSession, session_id)
