@@ -606,3 +606,30 @@ def test_the_duplicate_warning_never_reveals_another_therapists_client(
     make_client(other_therapist, full_name="Ana Lopez", date_of_birth=date(1988, 4, 12))
     response = submit(therapist_client, "/clients/new", {"full_name": "Ana Lopez", "date_of_birth": "1988-04-12"})
     assert response.status_code == 302 and "already on record" not in text(response)
+
+
+def test_an_edit_that_loses_the_race_after_its_version_check_is_a_409_with_the_input(
+    therapist_client, therapist, db, monkeypatch
+):
+    """Someone saves between the version check and the flush inside the audit entry: 409, the typed changes kept."""
+    from clinic.clients import services
+
+    client = make_client(therapist, phone="555-0100")
+    page = f"/clients/{client.id}/edit"
+    version = hidden_inputs(therapist_client.get(page))["version"]
+    version_check = services.check_version
+
+    def someone_saves_right_after_the_check(record, version):
+        version_check(record, version)
+        with db.engine.begin() as other:
+            other.execute(
+                sa.update(Client).where(Client.id == record.id).values(phone="555-0222", version=Client.version + 1)
+            )
+
+    monkeypatch.setattr(services, "check_version", someone_saves_right_after_the_check)
+    response = submit(therapist_client, page, {**VALID, "phone": "555-0333", "version": version})
+    assert response.status_code == 409
+    assert input_value(text(response), "phone") == "555-0333"
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).phone == "555-0222"
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update")) is None
