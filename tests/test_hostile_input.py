@@ -136,12 +136,12 @@ def database_name() -> str:
 
 @pytest.fixture(scope="module", autouse=True)
 def _report_counts(request):
+    """Print the inputs tried and the server errors seen per database at the end of this file's tests."""
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    for name in sorted({key[0] for key in TRIED}):
-        line = f"hostile input on {name}: {TRIED[name, 'inputs']} inputs tried, {TRIED[name, '5xx']} answered 5xx"
-        if reporter:
-            reporter.write_line(line)
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():
+        for name in sorted({key[0] for key in TRIED}):
+            print(f"\nhostile input on {name}: {TRIED[name, 'inputs']} inputs tried, {TRIED[name, '5xx']} answered 5xx")
 
 
 # --- the clinic the requests are thrown at ---------------------------------------------------------------
