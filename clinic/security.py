@@ -1,6 +1,7 @@
 """Security headers, proxy trust and the modes of the files the app keeps, in one place."""
 
 import os
+from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, Response, request
@@ -90,7 +91,8 @@ def protect_instance_files(app: Flask) -> None:
     database = sqlite_file(app)
     if database is not None:
         database.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(database, os.O_CREAT | os.O_WRONLY, PRIVATE_FILE))
+        with suppress(FileExistsError):  # an existing database is tightened below
+            os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
         for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
             _tighten(path, PRIVATE_FILE)
     _tighten(instance / SECRET_KEY_FILE, PRIVATE_FILE)

@@ -22,11 +22,12 @@ def find_by_token(client: Client, token: str | None) -> TreatmentSession | None:
     )
 
 
-def token_in_use(token: str | None) -> bool:
-    """Whether any session, of any client, was stored from a form with this token."""
+def token_used_for_another_client(client: Client, token: str | None) -> bool:
+    """Whether a session of another client was stored from a form with this token."""
     if not token:
         return False
-    return db.session.scalar(sa.select(sa.exists().where(TreatmentSession.submission_token == token))) or False
+    used = sa.exists().where(TreatmentSession.submission_token == token, TreatmentSession.client_id != client.id)
+    return db.session.scalar(sa.select(used)) or False
 
 
 def get_session_for(client: Client, session_id: int) -> TreatmentSession:

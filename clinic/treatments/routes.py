@@ -23,7 +23,13 @@ from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
 from clinic.treatments.page import form_page
-from clinic.treatments.queries import find_by_token, find_draft, get_session_for, sessions_near, token_in_use
+from clinic.treatments.queries import (
+    find_by_token,
+    find_draft,
+    get_session_for,
+    sessions_near,
+    token_used_for_another_client,
+)
 from clinic.treatments.services import (
     clean_draft_fields,
     create_session,
@@ -134,7 +140,7 @@ def _prefill_from_intake(form: SessionForm, client: Client) -> None:
 def _store_new(form: SessionForm, client: Client, appointment: Appointment | None = None):
     """Store the session once, however often the form is sent (double clicks, Back and Save again)."""
     existing = find_by_token(client, form.submission_token.data)
-    if existing is None and token_in_use(form.submission_token.data):
+    if existing is None and token_used_for_another_client(client, form.submission_token.data):
         return _token_conflict(form, client)
     if existing is None:
         try:
@@ -148,7 +154,7 @@ def _store_new(form: SessionForm, client: Client, appointment: Appointment | Non
             db.session.rollback()
             existing = find_by_token(client, form.submission_token.data)
             if existing is None:
-                if token_in_use(form.submission_token.data):
+                if token_used_for_another_client(client, form.submission_token.data):
                     return _token_conflict(form, client)
                 raise
         else:
