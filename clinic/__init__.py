@@ -22,10 +22,11 @@ def create_app(config_name: str | None = None, overrides: dict[str, Any] | None 
     app.config.from_object(CONFIGS[config_name]())
     app.config.update(overrides or {})
     check_config(app)
-    os.makedirs(app.instance_path, exist_ok=True)
+    protect_files(app)
 
     register_extensions(app)
     register_knowledge_base(app)
+    register_params(app)
     register_blueprints(app)
     register_security(app)
     register_error_handlers(app)
@@ -40,6 +41,13 @@ def check_config(app: Flask) -> None:
         ZoneInfo(app.config["CLINIC_TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ConfigError(f"CLINIC_TIMEZONE {app.config['CLINIC_TIMEZONE']!r} is not a known time zone") from error
+
+
+def protect_files(app: Flask) -> None:
+    """instance/ 0700 and the SQLite database 0600, before anything opens it."""
+    from clinic.security import protect_instance_files
+
+    protect_instance_files(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -72,6 +80,12 @@ def register_knowledge_base(app: Flask) -> None:
     from clinic.kb import load_for_app
 
     app.extensions["knowledge_base"] = load_for_app(Path(app.config["KNOWLEDGE_DIR"]))
+
+
+def register_params(app: Flask) -> None:
+    from clinic.params import init_params
+
+    init_params(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import orm
 
+from clinic.concurrency import flush_or_stale
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, User
 from clinic.models.audit import GENESIS_HASH, HASHED_FIELDS, AuditChainStart, canonical_time, event_hash
@@ -28,7 +29,7 @@ def record(
     """Append an event in the request's transaction (the view's commit stores it with the change)."""
     event = _event(action, client, entity_type, entity_id, details, user, attempted_email)
     db.session.add(event)
-    db.session.flush()
+    flush_or_stale()  # the flush may carry a versioned update made before: a stale one is a conflict
     return event
 
 

@@ -19,6 +19,7 @@ from clinic.extensions import db
 from clinic.history import last_session
 from clinic.models import Appointment, AppointmentStatus, AuditAction, Client, TreatmentSession, User
 from clinic.models.appointment import OPEN
+from clinic.params import parse_record_id
 from clinic.rules import REBOOK_DAYS
 
 # --- who may see an appointment: whoever may see its client (the owner sees all) ---
@@ -162,9 +163,10 @@ def appointment_to_log(user: User, client: Client, raw_id: str | None) -> Appoin
     """The appointment named by ?appointment= on the session form; 404 if it is not this client's or hidden."""
     if raw_id is None:
         return None
-    if not raw_id.isdigit():
+    appointment_id = parse_record_id(raw_id)
+    if appointment_id is None:
         abort(404)
-    appointment = get_appointment_for(user, int(raw_id))
+    appointment = get_appointment_for(user, appointment_id)
     if appointment.client_id != client.id:
         abort(404)
     return appointment

@@ -1,4 +1,13 @@
-"""Optimistic locking: records carry a version, and a save made from a stale form is refused, not merged."""
+"""Optimistic locking: records carry a version, and a save made from a stale form is refused, not merged.
+
+A versioned UPDATE that matches no row raises SQLAlchemy's `StaleDataError` wherever the session happens to
+flush: at the service's own flush, inside `audit.record()`, or in an autoflush before a lazy load. Every one of
+them becomes `StaleRecordError`, which the edit views answer with the 409 conflict page and the typed changes;
+the app's error handler answers any that still escapes with a 409 too (`clinic.errors`).
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,6 +27,18 @@ def check_version(record, version: str | None) -> None:
 def flush_or_stale() -> None:
     """Flush; a versioned UPDATE that matched no row means someone else saved first."""
     try:
+        db.session.flush()
+    except StaleDataError as stale:
+        raise StaleRecordError from stale
+
+
+@contextmanager
+def editing() -> Iterator[None]:
+    """An edit of a versioned record: no autoflush while values are set and related rows are read (a lazy load
+    would flush the half-made change), then one flush; a stale version anywhere in it is StaleRecordError."""
+    try:
+        with db.session.no_autoflush:
+            yield
         db.session.flush()
     except StaleDataError as stale:
         raise StaleRecordError from stale

@@ -55,6 +55,10 @@ class Config:
     SESSION_REFRESH_EACH_REQUEST = True
     # However active, a login ends this long after it began (clinic.logins checks it on every request).
     SESSION_ABSOLUTE_LIFETIME = timedelta(hours=SESSION_ABSOLUTE_HOURS)
+    # The largest request accepted (a session form with 60 points is under 20 KB); larger is a 413 page.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Strict-Transport-Security, sent only where the app is served over HTTPS (production, behind its proxy).
+    HSTS_MAX_AGE: int | None = None
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime already bounds the token
     DEMO_DATA_ALLOWED = True
     CLIENTS_PER_PAGE = 25
@@ -101,6 +105,7 @@ class TestConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600  # a year: browsers then refuse plain HTTP to this host
     DEMO_DATA_ALLOWED = False  # the demo logins are published
 
     def secret_key(self, environ: Mapping[str, str]) -> str:

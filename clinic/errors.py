@@ -1,14 +1,16 @@
 """Error pages: HTML for pages, JSON for the API and .json URLs."""
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, HTTPException
 
 from clinic.audit import store_denied
+from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.endswith(".json")
+    return request.path.startswith("/api/") or request.path.endswith(".json") or request.is_json
 
 
 def init_error_handlers(app: Flask) -> None:
@@ -19,6 +21,13 @@ def init_error_handlers(app: Flask) -> None:
         if wants_json():
             return jsonify(error=error.name, message=error.description), error.code
         return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(StaleRecordError)
+    @app.errorhandler(StaleDataError)
+    def handle_stale(_error):
+        """A conflict no view answered itself (the edit views do, keeping the typed changes): never a 500."""
+        db.session.rollback()
+        return handle_http_error(Conflict("This record was changed by someone else; nothing was saved."))
 
     @app.errorhandler(500)
     def handle_server_error(error):

@@ -1,12 +1,64 @@
-"""Validators shared by the feature forms."""
+"""The forms' base classes and the validators shared by the feature forms.
 
+Every form of the app inherits `KnotworkForm` (a sub-form in a FieldList/FormField inherits `KnotworkSubForm`):
+text that holds a control character (a NUL byte, an escape, ...) is refused with a message beside its field,
+so it never reaches the database, an export or a PDF. `tests/test_hostile_input.py` fails when a form does not.
+"""
+
+import re
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, StringField, SubmitField
+from wtforms import Form, SelectChoice, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.clock import clinic_today
+
+# C0 controls and DEL. A multi-line field (a textarea) may hold tab, newline and carriage return; a one-line field none.
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL_CHARACTER_MESSAGE = "This contains a control character (such as a NUL byte) that can't be stored; remove it."
+
+
+def has_control_characters(text: str, multi_line: bool = False) -> bool:
+    return bool((_CONTROL_MULTI_LINE if multi_line else _CONTROL_ONE_LINE).search(text))
+
+
+def _sent_control_characters(field) -> bool:
+    """What was sent for the field (raw) and what it holds now, checked both."""
+    multi_line = field.type == "TextAreaField"
+    values = [value for value in (field.raw_data or []) if isinstance(value, str)]
+    if isinstance(field.data, str):
+        values.append(field.data)
+    elif isinstance(field.data, list | tuple):
+        values.extend(value for value in field.data if isinstance(value, str))
+    return any(has_control_characters(value, multi_line) for value in values)
+
+
+class _RefusesControlCharacters:
+    """After the usual checks, every text field that holds a control character gets an error beside it."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)  # type: ignore[misc]
+        refused = False
+        for field in self:  # type: ignore[attr-defined]
+            entries = field.entries if field.type == "FieldList" else [field]
+            for entry in entries:
+                if entry.type == "FormField":
+                    continue  # the sub-form (a KnotworkSubForm) checks its own fields
+                if _sent_control_characters(entry):
+                    if CONTROL_CHARACTER_MESSAGE not in entry.errors:
+                        entry.errors = [*entry.errors, CONTROL_CHARACTER_MESSAGE]
+                    refused = True
+        return valid and not refused
+
+
+class KnotworkForm(_RefusesControlCharacters, FlaskForm):
+    """The base of every form of the app (CSRF from Flask-WTF, control characters refused)."""
+
+
+class KnotworkSubForm(_RefusesControlCharacters, Form):
+    """The base of a row in a FieldList(FormField(...)): no CSRF of its own, control characters refused."""
 
 
 class NotInFuture:
@@ -33,7 +85,7 @@ def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(KnotworkForm):
     """A form with only the CSRF token: for actions confirmed with one button."""
 
     submit = SubmitField("Confirm")
@@ -60,7 +112,7 @@ def error_links(form) -> list[tuple[str, str, str]]:
     return found
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(KnotworkForm):
     """A therapist's professional profile: on their own account page, and the owner's page for any account."""
 
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])

@@ -31,7 +31,18 @@ def period_args(date_from: date | None, date_to: date | None) -> dict[str, str]:
 
 
 def utc_bounds(date_from: date | None, date_to: date | None) -> tuple[datetime | None, datetime | None]:
-    """The first and last moment of the period in UTC, for comparing with stored times."""
-    start = to_utc(datetime.combine(date_from, time.min)) if date_from else None
-    end = to_utc(datetime.combine(date_to, time.max)) if date_to else None
-    return start, end
+    """The first and last moment of the period in UTC, for comparing with stored times.
+
+    Each bound is taken on the clinic's clock. A bound that has no UTC time (the clinic's 9999-12-31 ends after
+    the last moment UTC can hold when the clinic is west of UTC; 0001-01-01 starts before the first when east)
+    lies beyond any stored time, so it is an open bound."""
+    return _utc_or_open(date_from, time.min), _utc_or_open(date_to, time.max)
+
+
+def _utc_or_open(day: date | None, moment: time) -> datetime | None:
+    if day is None:
+        return None
+    try:
+        return to_utc(datetime.combine(day, moment))
+    except OverflowError:
+        return None

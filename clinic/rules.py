@@ -15,6 +15,9 @@ VITAL_RANGES = {
     "systolic": SYSTOLIC_RANGE,
     "diastolic": DIASTOLIC_RANGE,
 }
+MAX_RECORD_ID = (
+    2**31 - 1
+)  # the largest id a record can have (PostgreSQL's integer); ids and numbers in URLs are checked against it
 MAX_POINTS_PER_SESSION = 60  # far more than one session treats; a bound on what one request can store
 
 # Advice, not limits: digital pressure is held 30-90 s (shorter can irritate, longer can bruise), and

@@ -1,7 +1,12 @@
-"""Security headers and proxy trust, in one place."""
+"""Security headers, proxy trust and the modes of the files the app keeps, in one place."""
+
+import os
+from contextlib import suppress
+from pathlib import Path
 
 from flask import Flask, Response, request
 from flask_login import current_user
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -62,8 +67,52 @@ def init_security(app: Flask) -> None:
             request.endpoint in STATIC_ENDPOINTS
             or (request.endpoint in PUBLIC_ENDPOINTS and not current_user.is_authenticated)
         )
+        if app.config.get("HSTS_MAX_AGE"):
+            response.headers["Strict-Transport-Security"] = f"max-age={app.config['HSTS_MAX_AGE']}"
         if not public:
             response.headers["Cache-Control"] = "no-store"
         elif "Set-Cookie" in response.headers:
             response.headers["Cache-Control"] = "private"
         return response
+
+
+# Health records and the key that signs sessions: readable by the app's own user only.
+PRIVATE_DIRECTORY = 0o700
+PRIVATE_FILE = 0o600
+SECRET_KEY_FILE = "secret_key"  # written by run.sh into instance/
+
+
+def protect_instance_files(app: Flask) -> None:
+    """instance/ 0700; the SQLite database 0600, created so before SQLite first opens it (SQLite gives its WAL
+    and shared-memory files the database file's mode); an existing database or secret key tightened to 0600."""
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    _tighten(instance, PRIVATE_DIRECTORY)
+    database = sqlite_file(app)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+        with suppress(FileExistsError):  # an existing database is tightened below
+            os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, PRIVATE_FILE))
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            _tighten(path, PRIVATE_FILE)
+    _tighten(instance / SECRET_KEY_FILE, PRIVATE_FILE)
+
+
+def sqlite_file(app: Flask) -> Path | None:
+    """The SQLite database's file (a relative path lies in instance/, as Flask-SQLAlchemy reads it); None for
+    another database or an in-memory one."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+        return None
+    path = Path(url.database)
+    return path if path.is_absolute() else Path(app.instance_path) / path
+
+
+def _tighten(path: Path, mode: int) -> None:
+    """Take away what others may do with a file of ours; a file we do not own is left to its owner."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return
+    if status.st_uid == os.getuid() and status.st_mode & 0o777 & ~mode:
+        path.chmod(status.st_mode & 0o777 & mode)

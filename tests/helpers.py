@@ -108,8 +108,12 @@ def definitions(page, selector: str) -> dict[str, str]:
 def form_values(page, selector: str = "form") -> dict[str, str | list[str]]:
     """What a browser would send for this form untouched: every named field with its current value
     (checked boxes and radios only, the selected options, a textarea's text); no submit buttons."""
+    return values_of_form(element(page, selector))
+
+
+def values_of_form(form: Tag) -> dict[str, str | list[str]]:
+    """`form_values` for a form element already found."""
     values: dict[str, list[str]] = {}
-    form = element(page, selector)
     for field in form.select("input[name], textarea[name], select[name]"):
         name = field["name"]
         if field.name == "textarea":

@@ -253,6 +253,10 @@ def test_proxy_address_is_used_only_when_trusted(database_url, therapist):
         ("/\t/evil.example", "/"),
         ("///evil.example", "/"),
         ("/%09/evil.example", "/"),
+        ("/%0A/evil.example", "/"),
+        ("/clients/%0D%0ASet-Cookie:%20x=1", "/"),
+        ("/clients%5C..%5Cevil", "/"),
+        ("/clients/?q=%C3%A9", "/clients/?q=%C3%A9"),
     ],
 )
 def test_next_only_to_a_local_path(client, therapist, target, expected):

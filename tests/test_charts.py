@@ -336,27 +336,29 @@ def test_viewing_the_pain_history_json_is_audited(therapist_client, record, db):
     )
 
 
-@pytest.mark.parametrize(
-    "zone",
-    [
-        "UTC",
-        "Pacific/Kiritimati",
-        pytest.param(
-            "America/New_York",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=OverflowError,
-                reason="app bug: clock.to_utc(9999-12-31 23:59:59) overflows in zones west of UTC",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/New_York", "America/Adak"])
 def test_a_far_future_end_date_is_fine(therapist_client, record, app, zone):
     app.config["CLINIC_TIMEZONE"] = zone
     make_session(record, started_at=at(0))
     response = therapist_client.get(f"/clients/{record.id}/pain-history.json?to=9999-12-31")
     assert response.status_code == 200 and len(response.get_json()["sessions"]) == 1
     assert therapist_client.get(f"/clients/{record.id}?to=9999-12-31").status_code == 200
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Pacific/Kiritimati", "America/New_York"])
+@pytest.mark.parametrize(
+    "period", ["from=0001-01-01", "to=9999-12-31", "from=0001-01-01&to=9999-12-31", "from=9999-12-31"]
+)
+def test_a_period_at_the_ends_of_the_calendar_is_an_open_bound(therapist_client, record, app, zone, period):
+    """A bound with no UTC time (the clinic's 9999-12-31 ends after UTC's last moment when west of UTC,
+    0001-01-01 starts before its first when east) is an open bound, on every page that takes a period."""
+    app.config["CLINIC_TIMEZONE"] = zone
+    make_session(record, started_at=at(0))
+    expected = 0 if period == "from=9999-12-31" else 1
+    history = therapist_client.get(f"/clients/{record.id}/pain-history.json?{period}")
+    assert history.status_code == 200 and len(history.get_json()["sessions"]) == expected
+    for page in ("", "/summary", "/export.csv", "/export.fhir.json"):
+        assert therapist_client.get(f"/clients/{record.id}{page}?{period}").status_code == 200, page
 
 
 def test_client_page_period_with_no_sessions(therapist_client, record):

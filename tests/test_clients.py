@@ -648,3 +648,30 @@ def test_a_denied_attempt_on_a_missing_client_is_recorded_without_a_client(thera
     assert therapist_client.get("/clients/424242/edit").status_code == 404
     denied = [(e.action, e.user_id, e.client_id, e.entity_id, e.details["path"]) for e in events(db)]
     assert denied == [("denied", therapist.id, None, 424242, "/clients/424242/edit")]
+
+
+def test_an_edit_that_loses_the_race_after_its_version_check_is_a_409_with_the_input(
+    therapist_client, therapist, db, monkeypatch
+):
+    """Someone saves between the version check and the flush inside the audit entry: 409, the typed changes kept."""
+    from clinic.clients import services
+
+    client = make_client(therapist, phone="555-0100")
+    page = f"/clients/{client.id}/edit"
+    version = hidden_inputs(therapist_client.get(page))["version"]
+    version_check = services.check_version
+
+    def someone_saves_right_after_the_check(record, version):
+        version_check(record, version)
+        with db.engine.begin() as other:
+            other.execute(
+                sa.update(Client).where(Client.id == record.id).values(phone="555-0222", version=Client.version + 1)
+            )
+
+    monkeypatch.setattr(services, "check_version", someone_saves_right_after_the_check)
+    response = submit(therapist_client, page, {**VALID, "phone": "555-0333", "version": version})
+    assert response.status_code == 409
+    assert input_value(text(response), "phone") == "555-0333"
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).phone == "555-0222"
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update")) is None

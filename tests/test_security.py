@@ -172,3 +172,125 @@ def test_an_error_under_api_or_on_a_json_url_is_a_json_500_and_rolls_back(databa
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+
+
+def test_a_stale_write_no_view_answered_is_the_409_page_and_rolls_back(app, client, therapist, db):
+    """The safety net behind the edit views: StaleDataError from anywhere is a 409, with the write rolled back."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from clinic import audit
+    from clinic.extensions import db as _db
+    from clinic.models import AuditAction, Client
+
+    @app.route("/write-then-stale")
+    def write_then_stale():
+        written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
+        _db.session.add(written)
+        _db.session.flush()
+        audit.record(AuditAction.CREATE, client=written)
+        raise StaleDataError("UPDATE statement on table 'clients' expected to update 1 row(s); 0 were matched.")
+
+    response = client.get("/write-then-stale")
+    assert response.status_code == 409 and "Someone else saved first" in text(response)
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+
+
+# --- files and request size ---------------------------------------------------------------------------------
+
+
+def _mode(path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_the_database_its_wal_and_the_instance_folder_are_private(tmp_path):
+    """A new SQLite database is 0600 and SQLite gives its WAL and shared-memory files the same mode, even under
+    a umask that would let everyone read them; instance/ is 0700."""
+    import os
+    from pathlib import Path
+
+    from clinic.extensions import db as _db
+    from tests.conftest import build_app
+
+    path = tmp_path / "new" / "clinic.sqlite3"
+    old_umask = os.umask(0o022)
+    try:
+        app = build_app(f"sqlite:///{path}")
+        assert _mode(path) == 0o600
+        with app.app_context():
+            with _db.engine.begin() as connection:
+                connection.execute(sa.text("CREATE TABLE probe (id INTEGER)"))
+                connection.execute(sa.text("INSERT INTO probe VALUES (1)"))
+                files = {found.name: _mode(found) for found in path.parent.iterdir()}
+            _db.engine.dispose()
+    finally:
+        os.umask(old_umask)
+    assert files == {"clinic.sqlite3": 0o600, "clinic.sqlite3-wal": 0o600, "clinic.sqlite3-shm": 0o600}
+    assert _mode(Path(app.instance_path)) == 0o700
+
+
+def test_existing_files_in_instance_are_tightened_at_start_up(tmp_path):
+    """An installation made before this check (0644 files, a 0755 folder) is made private when the app starts;
+    a relative SQLite path lies in instance/."""
+    from flask import Flask
+
+    from clinic.security import protect_instance_files
+
+    instance = tmp_path / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    for name in ("secret_key", "knotwork.sqlite3", "knotwork.sqlite3-wal"):
+        (instance / name).write_text("x")
+        (instance / name).chmod(0o644)
+    app = Flask("probe", instance_path=str(instance))
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///knotwork.sqlite3"
+    protect_instance_files(app)
+    assert _mode(instance) == 0o700
+    assert {name: _mode(instance / name) for name in ("secret_key", "knotwork.sqlite3", "knotwork.sqlite3-wal")} == {
+        "secret_key": 0o600,
+        "knotwork.sqlite3": 0o600,
+        "knotwork.sqlite3-wal": 0o600,
+    }
+
+
+def test_run_sh_makes_its_files_private():
+    """run.sh sets the umask before it makes instance/ and the secret key (and tightens them if they exist)."""
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parent.parent / "run.sh").read_text().splitlines()
+    umask = script.index("umask 077")
+    assert umask < min(number for number, line in enumerate(script) if "instance" in line and "#" not in line[:2])
+    assert "chmod 600 instance/secret_key" in script and "mkdir -p instance && chmod 700 instance" in script
+
+
+def test_a_request_over_the_size_limit_is_a_413_page_and_nothing_is_read(app, therapist_client, therapist, db):
+    from clinic.models import Client
+
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    assert limit == 1024 * 1024
+    token = csrf_token(therapist_client, "/clients/new")
+    response = therapist_client.post(
+        "/clients/new",
+        data={"csrf_token": token, "full_name": "Big Body", "date_of_birth": "1980-01-02", "notes": "x" * limit},
+    )
+    assert response.status_code == 413 and "Too much to send at once" in text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+    record = make_client(therapist)
+    json_response = therapist_client.post(
+        f"/clients/{record.id}/sessions/draft",
+        json={"scope": "new", "fields": {"notes": ["x" * limit]}},
+        headers={"X-CSRFToken": token},
+    )
+    assert json_response.status_code == 413 and json_response.is_json
+
+
+def test_hsts_is_sent_in_production_only(client, tmp_path, monkeypatch):
+    from clinic import create_app
+
+    assert "Strict-Transport-Security" not in client.get("/login").headers
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
+    production = create_app("production")
+    header = production.test_client().get("/login").headers["Strict-Transport-Security"]
+    assert header == f"max-age={365 * 24 * 3600}"

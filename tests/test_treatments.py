@@ -1069,3 +1069,54 @@ def test_the_trigger_point_list_is_on_the_page_once_not_in_every_row(therapist_c
         assert selected_option(page, f"points-{index}-trigger_point") == point
     template_row = page.find("template", id="point-row-template").find("select")
     assert [option["value"] for option in template_row.find_all("option")] == [""]
+
+
+def test_an_edit_that_loses_the_race_after_its_version_check_is_a_409_with_the_input(
+    therapist_client, own_client, db, monkeypatch
+):
+    """Someone saves between this edit's version check and its flush: the lazy load of the points (an
+    autoflush) and the audit entry's flush meet the stale row. The 409 page with the typed changes, never a 500."""
+    from clinic.treatments import services
+
+    saved = make_session(own_client)
+    url = f"/clients/{own_client.id}/sessions/{saved.id}/edit"
+    _, hidden = form_page(therapist_client, url)
+    version_check = services.check_version
+
+    def someone_saves_right_after_the_check(record, version):
+        version_check(record, version)
+        with db.engine.begin() as other:
+            other.execute(
+                sa.update(TreatmentSession)
+                .where(TreatmentSession.id == record.id)
+                .values(pain_after=1, version=TreatmentSession.version + 1)
+            )
+
+    monkeypatch.setattr(services, "check_version", someone_saves_right_after_the_check)
+    response = therapist_client.post(url, data={**hidden, **session_data(pain_after="5", **{"points-0-pain": "3"})})
+    assert response.status_code == 409
+    [message] = flashes(response)
+    assert message.startswith("This session was changed by someone else while you were editing.")
+    assert input_value(text(response), "pain_after") == "5" and input_value(text(response), "points-0-pain") == "3"
+    db.session.expire_all()
+    assert db.session.get(TreatmentSession, saved.id).pain_after == 1
+    assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update")) is None
+
+
+def test_a_submission_token_of_another_clients_session_is_a_409_with_the_input(therapist_client, own_client, db):
+    other = make_client(own_client.therapist, full_name="Olga Other")
+    taken = make_session(other, submission_token="used-for-olga")
+    url = f"/clients/{own_client.id}/sessions/new"
+    _, hidden = form_page(therapist_client, url)
+    response = therapist_client.post(
+        url, data={**hidden, "submission_token": "used-for-olga", **session_data(pain_before="8")}
+    )
+    assert response.status_code == 409
+    [message] = flashes(response)
+    assert message.startswith("This form was already used to save a session for another client")
+    assert input_value(text(response), "pain_before") == "8"
+    fresh = hidden_inputs(text(response))["submission_token"]
+    assert fresh and fresh != "used-for-olga"
+    assert [session.id for session in sessions(db)] == [taken.id]  # nothing stored for this client
+    assert therapist_client.post(url, data={**hidden, "submission_token": fresh, **session_data()}).status_code == 302
+    assert [session.client_id for session in sessions(db)] == [other.id, own_client.id]

@@ -1,8 +1,8 @@
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
+from clinic.forms import KnotworkForm
 from clinic.passwords import RULE, AcceptablePassword
 
 
@@ -14,7 +14,7 @@ class CurrentPasswordMixin:
             raise ValidationError("This is not your current password.")
 
 
-class ChangePasswordForm(CurrentPasswordMixin, FlaskForm):
+class ChangePasswordForm(CurrentPasswordMixin, KnotworkForm):
     password = PasswordField("New password", validators=[DataRequired(), AcceptablePassword()], description=RULE)
     confirm = PasswordField(
         "Repeat the new password",
@@ -27,7 +27,7 @@ class ChangePasswordForm(CurrentPasswordMixin, FlaskForm):
             raise ValidationError("The new password is the same as the current one.")
 
 
-class EnableTwoFactorForm(FlaskForm):
+class EnableTwoFactorForm(KnotworkForm):
     code = StringField(
         "Code from the app",
         validators=[DataRequired(), Length(max=20)],
@@ -36,9 +36,9 @@ class EnableTwoFactorForm(FlaskForm):
     submit = SubmitField("Turn on two-factor login")
 
 
-class DisableTwoFactorForm(CurrentPasswordMixin, FlaskForm):
+class DisableTwoFactorForm(CurrentPasswordMixin, KnotworkForm):
     submit = SubmitField("Turn off two-factor login")
 
 
-class RecoveryCodesForm(CurrentPasswordMixin, FlaskForm):
+class RecoveryCodesForm(CurrentPasswordMixin, KnotworkForm):
     submit = SubmitField("Make new recovery codes")

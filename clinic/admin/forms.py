@@ -1,4 +1,3 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -14,7 +13,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange
 from wtforms.widgets import HiddenInput
 
 from clinic.admin.services import email_taken
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, as_choices
 from clinic.models import AuditAction, Role
 from clinic.passwords import RULE, AcceptablePassword
 
@@ -30,7 +29,7 @@ class PasswordMixin:
     )
 
 
-class UserForm(PasswordMixin, FlaskForm):
+class UserForm(PasswordMixin, KnotworkForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=as_choices([(Role.THERAPIST.value, "Therapist"), (Role.ADMIN.value, "Admin")]))
@@ -41,11 +40,11 @@ class UserForm(PasswordMixin, FlaskForm):
             raise ValidationError("An account with this email already exists.")
 
 
-class ResetPasswordForm(PasswordMixin, FlaskForm):
+class ResetPasswordForm(PasswordMixin, KnotworkForm):
     submit = SubmitField("Set new password")
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(KnotworkForm):
     class Meta:
         csrf = False  # a GET filter: nothing changes
 
@@ -71,7 +70,7 @@ class AuditFilterForm(FlaskForm):
             raise ValidationError("The end date is before the start date.")
 
 
-class ClinicForm(FlaskForm):
+class ClinicForm(KnotworkForm):
     name = StringField("Clinic name", validators=[DataRequired(), Length(max=120)])
     address = TextAreaField(
         "Address", validators=[Optional(), Length(max=255)], description="As it should appear on letters."
@@ -80,6 +79,6 @@ class ClinicForm(FlaskForm):
     submit = SubmitField("Save")
 
 
-class TwoFactorPolicyForm(FlaskForm):
+class TwoFactorPolicyForm(KnotworkForm):
     require_two_factor = BooleanField("Everyone must log in with two-factor login")
     submit = SubmitField("Save")

@@ -100,6 +100,11 @@ def reset_two_factor(user_id: int):
     return redirect(url_for("admin.users"))
 
 
+def _filter(field):
+    """A filter's value, or none when it was refused (an unknown user or client, a number out of range)."""
+    return None if field.errors else field.data
+
+
 @bp.route("/audit")
 def audit_log():
     form = AuditFilterForm(formdata=request.args)
@@ -111,7 +116,7 @@ def audit_log():
     chosen = db.session.get(Client, client_id) if client_id else None
     if chosen is not None and name and name != chosen.full_name:
         chosen = client_id = None  # the name was changed after choosing: the typed words filter
-    query = audit_events(form.user.data, form.action.data, client_id, *dates)
+    query = audit_events(_filter(form.user), _filter(form.action), client_id, *dates)
     if name and chosen is None:
         query = with_client_name(query, name)
     elif chosen is not None:

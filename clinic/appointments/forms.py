@@ -3,12 +3,11 @@ of the book's one-tap actions."""
 
 from datetime import datetime
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from clinic.clock import exists_locally
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, as_choices
 from clinic.models import AppointmentStatus
 from clinic.rules import APPOINTMENT_LENGTH_RANGE, APPOINTMENT_NOTE_MAX
 
@@ -38,7 +37,7 @@ class ClinicDateTimeField(DateTimeLocalField):
             raise ValueError("Enter the date and time, for example 2026-03-14 09:30.")
 
 
-class AppointmentForm(FlaskForm):
+class AppointmentForm(KnotworkForm):
     version = HiddenField()
     client = SelectField("Client", coerce=_int_or_none, validators=[InputRequired("Choose the client.")])
     therapist = SelectField("Therapist", coerce=_int_or_none)
@@ -92,7 +91,7 @@ class AppointmentForm(FlaskForm):
             )
 
 
-class StatusForm(FlaskForm):
+class StatusForm(KnotworkForm):
     """One tap on the day's page or the book: arrived, cancelled, no-show, booked again."""
 
     status = SelectField(choices=as_choices((status.value, label) for status, label in STATUS_LABELS.items()))
@@ -100,7 +99,7 @@ class StatusForm(FlaskForm):
     next = HiddenField()
 
 
-class CalendarFeedForm(FlaskForm):
+class CalendarFeedForm(KnotworkForm):
     action = HiddenField(validators=[InputRequired()])
 
     def validate_action(self, field) -> None:

@@ -1,7 +1,7 @@
 """The appointment book: the therapist's day at "/", day and week views, booking, moving and changing
 appointments, and the private calendar feed. Who may see an appointment: whoever may see its client."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, MINYEAR, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -36,6 +36,7 @@ from clinic.clock import clinic_today, local_now, to_local
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.models import Appointment, AppointmentStatus, Client, Role, User
+from clinic.params import int_arg
 from clinic.rules import BOOK_HOURS, DEFAULT_APPOINTMENT_MINUTES, SLOT_MINUTES
 
 PUBLIC = {"appointments.home", "appointments.feed"}
@@ -97,6 +98,9 @@ def book():
         view = "day"
     everyone = _therapists() if current_user.is_admin else []
     therapist = _chosen_therapist(everyone, default_all=False) or current_user
+    if not MINYEAR < day.year < MAXYEAR:  # the calendar's first and last years have no week around a day
+        error = f"“{day.isoformat()}” is too far from today; showing today."
+        day = clinic_today()
     first = day - timedelta(days=day.weekday()) if view == "week" else day
     days = [first + timedelta(days=n) for n in range(7 if view == "week" else 1)]
     appointments = appointments_between(current_user, *local_day_bounds(first, len(days)), therapist_ids=[therapist.id])
@@ -172,7 +176,7 @@ def create():
 
 
 def _prefill(form: AppointmentForm) -> None:
-    client_id = request.args.get("client", type=int)
+    client_id = int_arg("client")
     if client_id is not None:
         client = get_client_for(current_user, client_id)
         if client.is_archived:
@@ -182,9 +186,9 @@ def _prefill(form: AppointmentForm) -> None:
             if form.therapist:
                 form.therapist.data = client.therapist_id
     form.start.data = parse_local(request.args.get("start")) or _next_slot()
-    length = request.args.get("length", type=int)
+    length = int_arg("length")
     form.length_minutes.data = length or DEFAULT_APPOINTMENT_MINUTES
-    therapist_id = request.args.get("therapist", type=int)
+    therapist_id = int_arg("therapist")
     if form.therapist and therapist_id:
         form.therapist.data = therapist_id
 
@@ -326,7 +330,7 @@ def _chosen_therapist(everyone: list[User], default_all: bool) -> User | None:
     """The owner picks whose book to see (?therapist=<id>); a therapist sees their own."""
     if not current_user.is_admin:
         return None
-    wanted = request.args.get("therapist", type=int)
+    wanted = int_arg("therapist")
     for user in everyone:
         if user.id == wanted:
             return user

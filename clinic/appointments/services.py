@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from clinic import audit
 from clinic.clock import to_utc
-from clinic.concurrency import check_version, flush_or_stale
+from clinic.concurrency import check_version, editing
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import Appointment, AuditAction, Client, User
@@ -77,39 +77,39 @@ def update_appointment(
 ) -> dict[str, list]:
     """Move, re-assign or change an appointment; every change audited as [old, new]."""
     check_version(appointment, version)
-    changes = audit.apply_changes(appointment, values)
-    if changes:
-        appointment.updated_at = utcnow()
-        details: dict[str, Any] = {"changes": changes}
-        if overlaps:
-            details["double_booked_with"] = [other.id for other in overlaps]
-        audit.record(
-            AuditAction.UPDATE,
-            client=appointment.client,
-            entity_type="appointment",
-            entity_id=appointment.id,
-            details=details,
-        )
-    flush_or_stale()
+    with editing():
+        changes = audit.apply_changes(appointment, values)
+        if changes:
+            appointment.updated_at = utcnow()
+            details: dict[str, Any] = {"changes": changes}
+            if overlaps:
+                details["double_booked_with"] = [other.id for other in overlaps]
+            audit.record(
+                AuditAction.UPDATE,
+                client=appointment.client,
+                entity_type="appointment",
+                entity_id=appointment.id,
+                details=details,
+            )
     return changes
 
 
 def set_status(appointment: Appointment, status: str, version: str | None) -> bool:
     """One tap: arrived, cancelled, no-show. A completed appointment with its session keeps that status."""
     check_version(appointment, version)
-    if appointment.session_id is not None or appointment.status == status:
-        return False
-    old = appointment.status
-    appointment.status = status
-    appointment.updated_at = utcnow()
-    audit.record(
-        AuditAction.UPDATE,
-        client=appointment.client,
-        entity_type="appointment",
-        entity_id=appointment.id,
-        details={"changes": {"status": [old, status]}},
-    )
-    flush_or_stale()
+    with editing():
+        if appointment.session_id is not None or appointment.status == status:
+            return False
+        old = appointment.status
+        appointment.status = status
+        appointment.updated_at = utcnow()
+        audit.record(
+            AuditAction.UPDATE,
+            client=appointment.client,
+            entity_type="appointment",
+            entity_id=appointment.id,
+            details={"changes": {"status": [old, status]}},
+        )
     return True
 
 

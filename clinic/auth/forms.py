@@ -1,15 +1,16 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, Length
 
+from clinic.forms import KnotworkForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(KnotworkForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
     submit = SubmitField("Log in")
 
 
-class CodeForm(FlaskForm):
+class CodeForm(KnotworkForm):
     code = StringField(
         "Code",
         validators=[DataRequired(), Length(max=20)],

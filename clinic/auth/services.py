@@ -92,7 +92,11 @@ def _audit_failure(user: User | None, email: str, reason: str) -> None:
 
 def safe_next_url(target: str | None) -> str | None:
     """Only a path on this site: no scheme, no host, no protocol-relative '//' or '/\\' tricks."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Checked on the very string redirected to: a backslash, a control character (a browser drops tab and
+    # newline, so "/\t/host" becomes "//host") could turn the path into another host.
+    if "\\" in target or any(ord(character) < 0x20 or ord(character) == 0x7F for character in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -1,6 +1,5 @@
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -15,13 +14,13 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import NotBefore, NotInFuture, as_choices
+from clinic.forms import KnotworkForm, NotBefore, NotInFuture, as_choices
 from clinic.precautions import PRECAUTIONS
 
 _strip = [lambda value: value.strip() if isinstance(value, str) else value]
 
 
-class ClientForm(FlaskForm):
+class ClientForm(KnotworkForm):
     full_name = StringField("Full name", validators=[DataRequired(), Length(max=120)], filters=_strip)
     date_of_birth = DateField(
         "Date of birth",
@@ -83,7 +82,7 @@ class AdminClientForm(ClientForm):
     therapist_id = SelectField("Assigned therapist", coerce=int, validators=[DataRequired()])
 
 
-class SharingForm(FlaskForm):
+class SharingForm(KnotworkForm):
     therapist_id = SelectField("Assigned therapist", coerce=int, validators=[DataRequired()])
     shared_with = SelectMultipleField(
         "Also shared with",
@@ -96,7 +95,7 @@ class SharingForm(FlaskForm):
     submit = SubmitField("Save sharing")
 
 
-class ShareForm(FlaskForm):
+class ShareForm(KnotworkForm):
     """A therapist shares their own client: with whom, not to whom it belongs."""
 
     shared_with = SelectMultipleField(

@@ -26,6 +26,7 @@ from clinic.intakes import client_panel
 from clinic.kb import knowledge_base
 from clinic.models import User
 from clinic.outcomes import client_progress
+from clinic.params import int_arg
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.rules import RECENT_SESSIONS
 from clinic.views import archived_refusal
@@ -46,6 +47,7 @@ def index():
     archived = request.args.get("show") == "archived"
     page = db.paginate(
         search_clients(current_user, text, archived),
+        page=int_arg("page") or 1,
         per_page=current_app.config["CLIENTS_PER_PAGE"],
         error_out=False,
     )
@@ -102,7 +104,10 @@ def detail(client_id: int):
         date_from = recent
     # The period applies to every part of the page: the table, the figures and the charts.
     sessions = db.paginate(
-        newest_first(client, date_from, date_to), per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False
+        newest_first(client, date_from, date_to),
+        page=int_arg("page") or 1,
+        per_page=current_app.config["SESSIONS_PER_PAGE"],
+        error_out=False,
     )
     history = sessions_in_period(client, date_from, date_to)
     state = client_progress(client, history)

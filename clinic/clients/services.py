@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from clinic import audit
 from clinic.access import visible_clients
-from clinic.concurrency import check_version, flush_or_stale
+from clinic.concurrency import check_version, editing
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Role, User
@@ -103,10 +103,10 @@ def create_client(data: dict[str, Any], therapist: User) -> Client:
 def update_client(client: Client, data: dict[str, Any], version: str | None) -> dict[str, list]:
     """Apply the edit and audit each changed field as [old, new]. Raises StaleRecordError for a stale form."""
     check_version(client, version)
-    changes = audit.apply_changes(client, _editable(data))
-    if changes:
-        audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
-    flush_or_stale()
+    with editing():
+        changes = audit.apply_changes(client, _editable(data))
+        if changes:
+            audit.record(AuditAction.UPDATE, client=client, details={"changes": changes})
     return changes
 
 

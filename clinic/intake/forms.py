@@ -2,14 +2,13 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, FormField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import FormField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import FieldList
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices
 from clinic.models import Side
 from clinic.precautions import PRECAUTIONS
 from clinic.rules import INTAKE_TEXT_MAX, PAIN_RANGE, PSFS_ACTIVITIES
@@ -33,7 +32,7 @@ def _scale(label: str, required: bool = True, description: str = "") -> IntegerF
     )
 
 
-class PsfsItemForm(Form):
+class PsfsItemForm(KnotworkSubForm):
     """One activity of the Patient-Specific Functional Scale (free to use: Stratford et al. 1995)."""
 
     activity = StringField("Activity", validators=[Optional(), Length(max=120)], filters=[_strip])
@@ -49,7 +48,7 @@ class PsfsItemForm(Form):
             raise ValidationError("Name the activity this score is for.")
 
 
-class IntakeForm(FlaskForm):
+class IntakeForm(KnotworkForm):
     """DESIGN 11's field names. The regions (`regions`, `side-<id>`, `intensity-<id>`) are read by
     `validate_regions_of`, since their names follow the region ids."""
 
@@ -140,7 +139,7 @@ class IntakeForm(FlaskForm):
         ]
 
 
-class IntakeLinkForm(FlaskForm):
+class IntakeLinkForm(KnotworkForm):
     """Making a link. With SMTP configured the link can also go to the client by email."""
 
     email = StringField(
@@ -151,7 +150,7 @@ class IntakeLinkForm(FlaskForm):
     )
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(KnotworkForm):
     """Which of the changes the client reported go into the client record: nothing is applied unless ticked."""
 
     accept = SelectMultipleField(

@@ -3,13 +3,11 @@ inside a request or not."""
 
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FieldList,
-    Form,
     FormField,
     HiddenField,
     IntegerField,
@@ -24,7 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
 
-from clinic.forms import as_choices
+from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices
 from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
@@ -73,7 +71,7 @@ def point_options(choices) -> Markup:
     return Select()(field, id="point-options-list")
 
 
-class PointForm(Form):
+class PointForm(KnotworkSubForm):
     """One treated trigger point. A row left entirely empty is ignored, not an error."""
 
     trigger_point = SelectField("Trigger point", validate_choice=False, widget=ChosenOnlySelect())
@@ -118,7 +116,7 @@ class PointForm(Form):
         return valid
 
 
-class SessionForm(FlaskForm):
+class SessionForm(KnotworkForm):
     submission_token = HiddenField(
         validators=[
             InputRequired("This form is incomplete: reload the page and enter the session again."),

@@ -22,6 +22,14 @@ def find_by_token(client: Client, token: str | None) -> TreatmentSession | None:
     )
 
 
+def token_used_for_another_client(client: Client, token: str | None) -> bool:
+    """Whether a session of another client was stored from a form with this token."""
+    if not token:
+        return False
+    used = sa.exists().where(TreatmentSession.submission_token == token, TreatmentSession.client_id != client.id)
+    return db.session.scalar(sa.select(used)) or False
+
+
 def get_session_for(client: Client, session_id: int) -> TreatmentSession:
     """A session of this (already access-checked) client, or 404."""
     session = db.session.get(TreatmentSession, session_id)

@@ -17,12 +17,19 @@ from clinic.intakes import newest_since_last_session, session_pain_regions
 from clinic.kb import knowledge_base
 from clinic.models import Appointment, Client, TreatmentSession
 from clinic.models.draft import NEW_SESSION
+from clinic.params import parse_record_id
 from clinic.templating import format_datetime
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
 from clinic.treatments.page import form_page
-from clinic.treatments.queries import find_by_token, find_draft, get_session_for, sessions_near
+from clinic.treatments.queries import (
+    find_by_token,
+    find_draft,
+    get_session_for,
+    sessions_near,
+    token_used_for_another_client,
+)
 from clinic.treatments.services import (
     clean_draft_fields,
     create_session,
@@ -133,6 +140,8 @@ def _prefill_from_intake(form: SessionForm, client: Client) -> None:
 def _store_new(form: SessionForm, client: Client, appointment: Appointment | None = None):
     """Store the session once, however often the form is sent (double clicks, Back and Save again)."""
     existing = find_by_token(client, form.submission_token.data)
+    if existing is None and token_used_for_another_client(client, form.submission_token.data):
+        return _token_conflict(form, client)
     if existing is None:
         try:
             session = create_session(client, current_user, form.submission_token.data, form_values(form))
@@ -145,6 +154,8 @@ def _store_new(form: SessionForm, client: Client, appointment: Appointment | Non
             db.session.rollback()
             existing = find_by_token(client, form.submission_token.data)
             if existing is None:
+                if token_used_for_another_client(client, form.submission_token.data):
+                    return _token_conflict(form, client)
                 raise
         else:
             flash("Session saved.", "success")
@@ -160,6 +171,18 @@ def _store_new(form: SessionForm, client: Client, appointment: Appointment | Non
         return _render_form(form, client, existing)
     flash("This session was already saved; it was not stored twice.", "info")
     return redirect(url_for("treatments.detail", client_id=client.id, session_id=existing.id))
+
+
+def _token_conflict(form: SessionForm, client: Client):
+    """The form's token saved a session of another client (a form copied or resent to another client's address):
+    a conflict, answered with the typed session and a fresh token, never stored under the other client."""
+    flash(
+        "This form was already used to save a session for another client, so it was not saved here. "
+        "Your entries are below: check they belong to this client, then press Save again.",
+        "error",
+    )
+    form.submission_token.data = new_submission_token()
+    return _render_form(form, client, session=None), 409
 
 
 @bp.route("/<int:session_id>")
@@ -248,9 +271,10 @@ def _draft_scope(client: Client, scope) -> str:
     """ "new", or the id of a session of this client (404 for any other)."""
     if scope in (None, "", NEW_SESSION):
         return NEW_SESSION
-    if not str(scope).isdigit():
+    session_id = parse_record_id(scope)
+    if session_id is None:
         abort(400)
-    return str(get_session_for(client, int(scope)).id)
+    return str(get_session_for(client, session_id).id)
 
 
 def _rebuild_requested() -> bool:

@@ -4,7 +4,7 @@ import secrets
 from typing import Any
 
 from clinic import audit
-from clinic.concurrency import check_version, flush_or_stale
+from clinic.concurrency import check_version, editing
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, PointTreatment, SessionDraft, TreatmentSession, User
@@ -31,25 +31,25 @@ def create_session(client: Client, therapist: User, token: str, values: dict[str
 def update_session(session: TreatmentSession, values: dict[str, Any], version: str | None) -> dict[str, Any]:
     """Apply an edit and audit every change as [old, new]; the points are compared as whole lists."""
     check_version(session, version)
-    values = dict(values)
-    new_points = values.pop("points")
-    changes: dict[str, Any] = audit.apply_changes(session, values)
-    old_records = [point.as_record() for point in session.points]
-    replacement = [PointTreatment(position=index, **point) for index, point in enumerate(new_points)]
-    new_records = [point.as_record() for point in replacement]
-    if old_records != new_records:
-        changes["points"] = [old_records, new_records]
-        session.points = replacement
-    if changes:
-        session.updated_at = utcnow()
-        audit.record(
-            AuditAction.UPDATE,
-            client=session.client,
-            entity_type="session",
-            entity_id=session.id,
-            details={"changes": changes},
-        )
-    flush_or_stale()
+    with editing():
+        values = dict(values)
+        new_points = values.pop("points")
+        changes: dict[str, Any] = audit.apply_changes(session, values)
+        old_records = [point.as_record() for point in session.points]
+        replacement = [PointTreatment(position=index, **point) for index, point in enumerate(new_points)]
+        new_records = [point.as_record() for point in replacement]
+        if old_records != new_records:
+            changes["points"] = [old_records, new_records]
+            session.points = replacement
+        if changes:
+            session.updated_at = utcnow()
+            audit.record(
+                AuditAction.UPDATE,
+                client=session.client,
+                entity_type="session",
+                entity_id=session.id,
+                details={"changes": changes},
+            )
     return changes
 
 
