@@ -585,7 +585,9 @@ def test_a_day_costs_the_same_queries_with_3_or_30_appointments(app, therapist_c
         assert len(soup(therapist_client.get("/")).select("[data-appointment]")) == n
     print("queries per request (3 vs 30 appointments):", costs)
     assert costs[3] == costs[30]
-    assert costs[30]["/"] <= 8
+    # The login check (user, login session), the clinic, the day, its sessions and the audit entry (the chain's lock
+    # and head, on PostgreSQL also the next id, then the insert).
+    assert costs[30]["/"] <= 9
 
 
 def test_book_pages_have_no_inline_script_or_style_and_are_not_cached(admin_client, therapist):

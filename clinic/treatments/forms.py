@@ -8,6 +8,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     FieldList,
+    Form,
     FormField,
     HiddenField,
     IntegerField,
