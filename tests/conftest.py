@@ -1,6 +1,7 @@
 """Fixtures. The suite runs on SQLite by default; with KNOTWORK_TEST_POSTGRES set to a server URL
 (e.g. postgresql://postgres@127.0.0.1:5432/postgres) it makes a throwaway database there and drops it after."""
 
+import contextlib
 import contextvars
 import os
 import shutil
@@ -78,20 +79,29 @@ def migrate(database_url: str) -> None:
         _db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_url():
-    """A throwaway PostgreSQL database for this run, dropped at the end."""
-    name = f"knotwork_test_{uuid.uuid4().hex[:12]}"
+@contextlib.contextmanager
+def throwaway_postgres_database(prefix: str, migrated: bool = True):
+    """A new PostgreSQL database on the test server (migrated unless asked for an empty one), and its URL;
+    dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     server = psycopg.conninfo.conninfo_to_dict(POSTGRES_SERVER.replace("postgresql+psycopg", "postgresql"))
     with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg://{server.get('user', 'postgres')}@{server.get('host', '127.0.0.1')}:{server.get('port', 5432)}/{name}"
     try:
-        migrate(url)
+        if migrated:
+            migrate(url)
         yield url
     finally:
         with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A throwaway PostgreSQL database for this run, dropped at the end."""
+    with throwaway_postgres_database("knotwork_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -4,10 +4,8 @@ acknowledged before it began, whole, with a valid audit chain; a restore goes on
 import os
 import threading
 import time
-import uuid
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -15,7 +13,7 @@ from clinic import audit
 from clinic.backups import BackupError, backup, restore
 from clinic.extensions import db as _db
 from clinic.models import AuditEvent, Client, PointTreatment, TreatmentSession, User
-from tests.conftest import POSTGRES_SERVER, build_app
+from tests.conftest import build_app, throwaway_postgres_database
 from tests.factories import make_client
 
 THREADS = 3
@@ -28,14 +26,8 @@ def empty_database(app, db, tmp_path):
     if db.engine.dialect.name == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
-    name = f"knotwork_restore_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield db.engine.url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with throwaway_postgres_database("knotwork_restore", migrated=False) as url:
+        yield url
 
 
 def save_sessions(app, client_id: int, therapist_id: int, acknowledged: list, stop: threading.Event, errors: list):

@@ -22,20 +22,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import psycopg
 import pytest
 import sqlalchemy as sa
 from bs4 import BeautifulSoup, SoupStrainer
 
 from clinic.extensions import db
 from clinic.models import Role, TreatmentSession
-from tests.conftest import POSTGRES_SERVER, build_app, migrate
+from tests.conftest import POSTGRES_SERVER, build_app, migrate, throwaway_postgres_database
 from tests.factories import PASSWORD, make_client, make_session, make_user, reset_sequence
 
 pytestmark = pytest.mark.slow
@@ -57,17 +55,8 @@ def served_database(tmp_path):
         migrate(url)
         yield url
         return
-    name = f"knotwork_served_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    server = psycopg.conninfo.conninfo_to_dict(POSTGRES_SERVER)
-    url = f"postgresql+psycopg://{server.get('user', 'postgres')}@{server.get('host', '127.0.0.1')}:{server.get('port', 5432)}/{name}"
-    try:
-        migrate(url)
+    with throwaway_postgres_database("knotwork_served") as url:
         yield url
-    finally:
-        with psycopg.connect(POSTGRES_SERVER, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
