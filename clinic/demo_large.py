@@ -699,7 +699,7 @@ def _sessions(writer, ids, audit, rng, client_rows, therapist_rows, now, kb, mad
                     details={"period": {}, "printed": printed},
                 )
             if started_at >= booked_since:
-                _completed_appointment(writer, ids, audit, row, therapist_id, session_id, started_at, made)
+                _booking(writer, ids, audit, row.id, therapist_id, started_at, 60, "completed", session_id, made)
             done += 1
             made.sessions = done
             if done % 20000 == 0:
@@ -716,44 +716,50 @@ def _sessions(writer, ids, audit, rng, client_rows, therapist_rows, now, kb, mad
             )
 
 
-def _completed_appointment(writer, ids, audit, row, therapist_id, session_id, started_at, made) -> None:
+def _booking(writer, ids, audit, client_id, therapist_id, starts_at, length, status, session_id, made) -> int:
+    """An appointment booked ten days ahead and, unless still booked, its change of status: rows and audit entries
+    as the appointment book writes them. Returns its id."""
     appointment_id = ids.next(Appointment.__table__)
-    booked_at = started_at - timedelta(days=7)
+    booked_at = starts_at - timedelta(days=10)
+    changed_at = starts_at + timedelta(minutes=length + 10) if status == "completed" else starts_at
     writer.add(
         Appointment.__table__,
         {
             "id": appointment_id,
-            "client_id": row.id,
+            "client_id": client_id,
             "therapist_id": therapist_id,
-            "starts_at": started_at,
-            "length_minutes": 60,
-            "status": "completed",
+            "starts_at": starts_at,
+            "length_minutes": length,
+            "status": status,
             "note": "",
             "session_id": session_id,
             "created_at": booked_at,
-            "updated_at": started_at + timedelta(minutes=70),
-            "version": 2,
+            "updated_at": booked_at if status == "booked" else changed_at,
+            "version": 1 if status == "booked" else 2,
         },
     )
     audit.add(
         booked_at,
         AuditAction.CREATE,
         user_id=therapist_id,
-        client_id=row.id,
+        client_id=client_id,
         entity_type="appointment",
         entity_id=appointment_id,
-        details={"starts_at": started_at.isoformat(), "length_minutes": 60, "therapist": therapist_id},
+        details={"starts_at": starts_at.isoformat(), "length_minutes": length, "therapist": therapist_id},
     )
-    audit.add(
-        started_at + timedelta(minutes=70),
-        AuditAction.UPDATE,
-        user_id=therapist_id,
-        client_id=row.id,
-        entity_type="appointment",
-        entity_id=appointment_id,
-        details={"changes": {"status": ["booked", "completed"]}, "session": session_id},
-    )
+    if status != "booked":
+        details = {"changes": {"status": ["booked", status]}}
+        audit.add(
+            changed_at,
+            AuditAction.UPDATE,
+            user_id=therapist_id,
+            client_id=client_id,
+            entity_type="appointment",
+            entity_id=appointment_id,
+            details={**details, "session": session_id} if session_id else details,
+        )
     made.appointments += 1
+    return appointment_id
 
 
 def _future_appointments(writer, ids, audit, rng, client_rows, therapist_rows, now, made) -> None:
@@ -780,45 +786,8 @@ def _future_appointments(writer, ids, audit, rng, client_rows, therapist_rows, n
                     status = "arrived"
                 else:
                     status = "booked"
-                appointment_id = ids.next(Appointment.__table__)
-                booked_at = starts_at - timedelta(days=10)
                 length = rng.choice([45, 60, 60, 90])
-                writer.add(
-                    Appointment.__table__,
-                    {
-                        "id": appointment_id,
-                        "client_id": row.id,
-                        "therapist_id": therapist_id,
-                        "starts_at": starts_at,
-                        "length_minutes": length,
-                        "status": status,
-                        "note": "",
-                        "session_id": None,
-                        "created_at": booked_at,
-                        "updated_at": booked_at,
-                        "version": 1,
-                    },
-                )
-                audit.add(
-                    booked_at,
-                    AuditAction.CREATE,
-                    user_id=therapist_id,
-                    client_id=row.id,
-                    entity_type="appointment",
-                    entity_id=appointment_id,
-                    details={"starts_at": starts_at.isoformat(), "length_minutes": length, "therapist": therapist_id},
-                )
-                if status != "booked":
-                    audit.add(
-                        min(starts_at, now),
-                        AuditAction.UPDATE,
-                        user_id=therapist_id,
-                        client_id=row.id,
-                        entity_type="appointment",
-                        entity_id=appointment_id,
-                        details={"changes": {"status": ["booked", status]}},
-                    )
-                made.appointments += 1
+                _booking(writer, ids, audit, row.id, therapist_id, starts_at, length, status, None, made)
 
 
 def _intakes(writer, ids, audit, rng, client_rows, now, kb, made) -> None:
