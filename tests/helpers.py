@@ -160,7 +160,8 @@ def login_fast(client: FlaskClient, user: User) -> None:
     def logged_in_session() -> dict:
         with client.application.test_request_context(environ_base=client.environ_base):
             assert user.active, f"{user.email} is not active"
-            logins.begin(db.session.merge(user))  # as the login view does: a session record, the idle timeout
+            # The stored user, not a merge of the test's copy, which may be older than what the pages have saved since.
+            logins.begin(db.session.get(User, user.id))  # as the login view does: a session record, the idle timeout
             db.session.commit()
             return dict(session)
 

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from clinic import db_types
 from clinic.db_types import utcnow
-from clinic.models import AuditEvent, ClinicSettings, RecoveryCode, User
+from clinic.models import AuditEvent, ClinicSettings, LoginSession, RecoveryCode, User
 from clinic.rules import LOGIN_FREE_FAILURES_PER_ACCOUNT, RECOVERY_CODES, TWO_FACTOR_STEP_MINUTES
 from clinic.security import CONTENT_SECURITY_POLICY
 from clinic.throttle import failures_of
@@ -321,6 +321,9 @@ def test_the_owner_reads_two_factor_and_session_events_in_the_audit_log(app, the
 
 
 def test_the_owner_turns_off_a_persons_two_factor_login_when_both_are_lost(admin_client, app, therapist, enrolled, db):
+    elsewhere = app.test_client()  # a device still logged in: it is logged out by the reset
+    login_fast(elsewhere, therapist)
+    assert elsewhere.get("/clients/").status_code == 200
     page = admin_client.get(f"/admin/users/{therapist.id}/password")
     assert element(page, "#reset-two-factor form")["action"] == f"/admin/users/{therapist.id}/two-factor/reset"
     assert admin_client.post(f"/admin/users/{therapist.id}/two-factor/reset").status_code == 400, "CSRF"
@@ -328,6 +331,9 @@ def test_the_owner_turns_off_a_persons_two_factor_login_when_both_are_lost(admin
     response = submit(admin_client, "/admin/users", {}, action=f"/admin/users/{therapist.id}/two-factor/reset")
     assert response.status_code == 302
     assert not committed(db, therapist).two_factor_enabled
+    assert elsewhere.get("/clients/").headers["Location"].startswith("/login")
+    live = sa.select(sa.func.count()).select_from(LoginSession).where(LoginSession.ended_at.is_(None))
+    assert db.session.scalar(live.where(LoginSession.user_id == therapist.id)) == 0
     browser = app.test_client()
     assert login_via_form(browser, therapist.email, PASSWORD).headers["Location"] == "/"
 

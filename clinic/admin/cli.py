@@ -8,11 +8,17 @@ from collections.abc import Callable
 
 import click
 
-from clinic import two_factor
-from clinic.admin.services import create_user, email_taken, find_user, reset_password, set_active, unlock
+from clinic.admin.services import (
+    create_user,
+    email_taken,
+    find_user,
+    reset_password,
+    reset_two_factor,
+    set_active,
+    unlock,
+)
 from clinic.extensions import db
 from clinic.models import Role, User
-from clinic.models.user import new_session_token
 from clinic.passwords import password_problem
 
 
@@ -86,11 +92,9 @@ def reset_password_command(email: str, password: str) -> None:
 def reset_two_factor_command(email: str) -> None:
     """Turn off two-factor login (lost phone and recovery codes) and end the person's sessions."""
     user = existing_user(email)
-    if not user.two_factor_enabled:
+    if not reset_two_factor(user):
         click.echo(f"{user.email} has no two-factor login; nothing to do.")
         return
-    two_factor.disable(user)
-    user.session_token = new_session_token()
     db.session.commit()
     click.echo(f"Two-factor login of {user.email} is off; their sessions were ended.")
 

@@ -18,12 +18,14 @@ from clinic.admin.services import (
     set_active,
     with_client_name,
 )
+from clinic.admin.services import (
+    reset_two_factor as turn_off_two_factor,
+)
 from clinic.changes import readable, user_names
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import Client, User
-from clinic.models.user import new_session_token
 from clinic.periods import PeriodError, parse_period, period_args, utc_bounds
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
@@ -92,9 +94,7 @@ def reset_two_factor(user_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    if user.two_factor_enabled:
-        two_factor.disable(user)
-        user.session_token = new_session_token()
+    if turn_off_two_factor(user):
         db.session.commit()
         flash(f"Two-factor login of {user.name} is off; they were logged out everywhere.", "success")
     return redirect(url_for("admin.users"))

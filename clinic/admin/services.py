@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
-from clinic import audit, logins
+from clinic import audit, logins, two_factor
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, Role, User
 from clinic.models.user import new_session_token, normalise_email
@@ -62,6 +62,19 @@ def reset_password(user: User, password: str, *, by_someone_else: bool = True) -
     clear_failures(user.email)  # and lifts any delay
     audit.record(AuditAction.UPDATE, entity_type="user", entity_id=user.id, details={"changes": {"password": "reset"}})
     db.session.flush()
+
+
+def reset_two_factor(user: User) -> bool:
+    """Two-factor login off for a person who lost both their phone and their recovery codes, and their sessions
+    ended (they enrol again at their next login where the clinic requires it). False when it was already off."""
+    if not user.two_factor_enabled:
+        return False
+    two_factor.disable(user)
+    user.session_token = new_session_token()
+    for record in logins.live_sessions(user):
+        logins.end(record, "two-factor reset")
+    db.session.flush()
+    return True
 
 
 def find_user(email: str) -> User | None:
