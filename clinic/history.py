@@ -104,6 +104,43 @@ def _records(query: sa.Select) -> list[SessionRecord]:
     return list(sessions.values())
 
 
+def pain_history_rows(
+    client: Client, date_from: date | None = None, date_to: date | None = None
+) -> tuple[list[tuple], list[tuple]]:
+    """What the pain-history JSON shows, as plain tuples: the sessions (id, start, pain before, pain after),
+    oldest first, and their points (session id, trigger point, side, pressure, pain) in session and row order.
+    Two queries of the needed columns only, however long the record."""
+    sessions = _within(
+        sa.select(
+            TreatmentSession.id, TreatmentSession.started_at, TreatmentSession.pain_before, TreatmentSession.pain_after
+        )
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id),
+        date_from,
+        date_to,
+    )
+    connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
+    session_rows = connection.execute(sessions).tuples().all()
+    if not session_rows:
+        return [], []
+    point_rows = (
+        connection.execute(
+            sa.select(
+                PointTreatment.session_id,
+                PointTreatment.trigger_point_id,
+                PointTreatment.side,
+                PointTreatment.pressure_seconds,
+                PointTreatment.pain,
+            )
+            .where(PointTreatment.session_id.in_(sessions.with_only_columns(TreatmentSession.id).order_by(None)))
+            .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
+        )
+        .tuples()
+        .all()
+    )
+    return session_rows, point_rows
+
+
 EXPORT_BATCH = 500  # sessions read at a time by a streamed export
 
 
