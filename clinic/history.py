@@ -79,7 +79,9 @@ def sessions_in_period(
 
 def _records(query: sa.Select) -> list[SessionRecord]:
     """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
-    result = db.session.execute(query)
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
+    connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
+    result = connection.execute(query)
     names = list(result.keys())  # once: a row mapping works its keys out again for every row
     rows = [dict(zip(names, row, strict=True)) for row in result]
     if not rows:
@@ -92,7 +94,7 @@ def _records(query: sa.Select) -> list[SessionRecord]:
     ids = (
         list(sessions) if len(sessions) <= EXPORT_BATCH else query.with_only_columns(TreatmentSession.id).order_by(None)
     )
-    points = db.session.execute(
+    points = connection.execute(
         sa.select(*_POINT_COLUMNS)
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
@@ -119,6 +121,7 @@ def pain_history_rows(
         date_from,
         date_to,
     )
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
     connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
     session_rows = connection.execute(sessions).tuples().all()
     if not session_rows:
