@@ -77,6 +77,15 @@ SKIPPED = {
     "reports.summary_printed": "POST only: records a printout",
     "treatments.draft_save": "POST only: stores a draft (called by the form's script while typing)",
     "treatments.draft_discard": "POST only: deletes a draft",
+    "account.end_other_sessions": "POST only: ends the person's other login sessions",
+    "account.end_session": "POST only: ends a login session",
+    "account.recovery_codes": "POST only: makes new recovery codes",
+    "account.two_factor_enable": "POST only: turns two-factor login on",
+    "account.two_factor_disable": "POST only: turns two-factor login off",
+    "admin.reset_two_factor": "POST only: turns a person's two-factor login off",
+    "admin.two_factor_policy": "POST only: changes the clinic's two-factor rule",
+    "auth.code": "the second step of a two-factor login: only between the password step and the code of an "
+    "account with two-factor on (the bench accounts have none)",
     "static": "static files are served by the proxy in production; one stylesheet is measured for scale",
 }
 
@@ -250,6 +259,9 @@ def build_pages(subjects: dict, extra: dict) -> list[Page]:
         Page("new appointment form", "large", "/appointments/new", "appointments.create"),
         Page("calendar feed page", "large", "/appointments/calendar-feed", "appointments.calendar_feed_page"),
         Page("account", "large", "/account", "account.index"),
+        Page("account password page", "large", "/account/password", "account.password_page"),
+        Page("two-factor setup page", "large", "/account/two-factor/setup", "account.two_factor"),
+        Page("audit client look-up", "admin", "/admin/audit/clients.json?q=an", "admin.audit_clients"),
         Page("form token", "large", "/auth/form-token", "auth.form_token"),
         Page("logged back in", "large", "/auth/logged-back-in", "auth.logged_back_in"),
         Page("audit log page 1", "admin", "/admin/audit", "admin.audit_log"),
