@@ -83,7 +83,7 @@ def _records(query: sa.Select) -> list[SessionRecord]:
     connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
     result = connection.execute(query)
     names = list(result.keys())  # once: a row mapping works its keys out again for every row
-    rows = [dict(zip(names, row, strict=True)) for row in result]
+    rows = [dict(zip(names, row, strict=True)) for row in result.all()]  # fetchall: not a fetch per row
     if not rows:
         return []
     therapist_ids = {row["therapist_id"] for row in rows}
@@ -100,7 +100,7 @@ def _records(query: sa.Select) -> list[SessionRecord]:
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )
     names = list(points.keys())
-    for point in points:
+    for point in points.all():
         values = dict(zip(names, point, strict=True))
         sessions[values["session_id"]].points.append(PointRecord(values))
     return list(sessions.values())
