@@ -1105,3 +1105,6 @@ def test_each_rows_referral_picture_reuses_the_one_figure_on_the_page(therapist_
             for region, classes in shaded.items():
                 assert ("is-primary" in classes) == (region in muscle.refers_to.primary)
         assert {g["data-region"] for svg in pictures for g in svg.select("g[data-region]")} == drawn
+    # a form without filled rows has no small pictures, so no figure to share either
+    empty = parse(therapist_client.get(f"/clients/{make_client(therapist).id}/sessions/new"))
+    assert empty.select("svg.figure-sprite") == [] and empty.select("[data-point-row]")
