@@ -102,6 +102,7 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     DEMO_DATA_ALLOWED = False  # the demo logins are published
+    GC_FREEZE = True  # see clinic.register_gc_freeze (off elsewhere: a test suite makes many apps)
 
     def secret_key(self, environ: Mapping[str, str]) -> str:
         if not environ.get("SECRET_KEY"):
