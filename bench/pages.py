@@ -77,6 +77,15 @@ SKIPPED = {
     "reports.summary_printed": "POST only: records a printout",
     "treatments.draft_save": "POST only: stores a draft (called by the form's script while typing)",
     "treatments.draft_discard": "POST only: deletes a draft",
+    "account.end_other_sessions": "POST only: ends the person's other login sessions",
+    "account.end_session": "POST only: ends a login session",
+    "account.recovery_codes": "POST only: makes new recovery codes",
+    "account.two_factor_enable": "POST only: turns two-factor login on",
+    "account.two_factor_disable": "POST only: turns two-factor login off",
+    "admin.reset_two_factor": "POST only: turns a person's two-factor login off",
+    "admin.two_factor_policy": "POST only: changes the clinic's two-factor rule",
+    "auth.code": "the second step of a two-factor login: only between the password step and the code of an "
+    "account with two-factor on (the bench accounts have none)",
     "static": "static files are served by the proxy in production; one stylesheet is measured for scale",
 }
 
@@ -250,6 +259,9 @@ def build_pages(subjects: dict, extra: dict) -> list[Page]:
         Page("new appointment form", "large", "/appointments/new", "appointments.create"),
         Page("calendar feed page", "large", "/appointments/calendar-feed", "appointments.calendar_feed_page"),
         Page("account", "large", "/account", "account.index"),
+        Page("account password page", "large", "/account/password", "account.password_page"),
+        Page("two-factor setup page", "large", "/account/two-factor/setup", "account.two_factor"),
+        Page("audit client look-up", "admin", "/admin/audit/clients.json?q=an", "admin.audit_clients"),
         Page("form token", "large", "/auth/form-token", "auth.form_token"),
         Page("logged back in", "large", "/auth/logged-back-in", "auth.logged_back_in"),
         Page("audit log page 1", "admin", "/admin/audit", "admin.audit_log"),
@@ -292,7 +304,9 @@ def check_coverage(pages: list[Page]) -> list[tuple[str, str]]:
     ]
 
 
-def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_server(
+    database_url: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1
+) -> subprocess.Popen:
     environment = dict(os.environ)
     environment.update(
         DATABASE_URL=database_url,
@@ -306,6 +320,10 @@ def start_server(database_url: str, port: int, workers: int) -> subprocess.Popen
             str(gunicorn),
             "--workers",
             str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
             "--bind",
             f"127.0.0.1:{port}",
             "--timeout",
@@ -406,8 +424,12 @@ def page_table(pages: list[Page]) -> list[str]:
     return lines
 
 
-def concurrency(port: int, browsers: dict, subjects: dict, users: int, seconds: float) -> list[str]:
-    """The public API's median alone, then while `users` people load heavy pages."""
+def concurrency(
+    port: int, browsers: dict, subjects: dict, users: int, seconds: float, api_port: int | None = None
+) -> list[str]:
+    """The public API's median alone, then while `users` people load heavy pages. With `api_port`, the API is
+    called there (its own worker pool, as a proxy routing /api/ to it would), the pages on `port`."""
+    api_port = api_port or port
 
     def probe_for(duration: float, probes: int = 1) -> list[float]:
         """`probes` people each calling the API one call after another (0.05 s apart) for `duration` seconds."""
@@ -416,7 +438,7 @@ def concurrency(port: int, browsers: dict, subjects: dict, users: int, seconds: 
 
         def one() -> None:
             while time.monotonic() < end:
-                status, _, elapsed = Browser(port).get("/api/regions")
+                status, _, elapsed = Browser(api_port).get("/api/regions")
                 if status == 200:
                     timings.append(elapsed)
                 time.sleep(0.05)
@@ -537,6 +559,19 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=30)
     parser.add_argument("--export-repeats", type=int, default=5)
     parser.add_argument("--skip-load", action="store_true", help="pages only")
+    parser.add_argument("--skip-pages", action="store_true", help="load (and memory) only")
+    parser.add_argument(
+        "--only", default="", help="measure only the pages whose name matches this regex (and the floor)"
+    )
+    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"], help="gunicorn worker class")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
+    parser.add_argument(
+        "--api-workers",
+        type=int,
+        default=0,
+        help="serve /api/ from its own gunicorn pool of this many sync workers (a proxy routes /api/ there); "
+        "the load part calls the API on it",
+    )
     args = parser.parse_args()
 
     subjects = find_subjects(args.database_url)
@@ -547,7 +582,16 @@ def main() -> None:
         file=sys.stderr,
     )
     port = free_port()
-    server = start_server(args.database_url, port, args.workers)
+    server = start_server(args.database_url, port, args.workers, args.worker_class, args.threads)
+    api_server = api_port = None
+    if args.api_workers:
+        api_port = free_port()
+        api_server = start_server(args.database_url, api_port, args.api_workers)
+    setup = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    if args.api_workers:
+        setup += f"; /api/ on its own {args.api_workers} sync workers"
     try:
         browsers = {"anon": Browser(port)}
         for who in ("small", "large"):
@@ -559,20 +603,27 @@ def main() -> None:
         extra = setup_extras(browsers, subjects)
         pages = build_pages(subjects, extra)
         skipped = check_coverage(pages)
+        if args.only:
+            wanted = re.compile(args.only)
+            pages = [page for page in pages if page.name == FLOOR or wanted.search(page.name)]
         if not args.skip_load:
             memory_lines = memory(server.pid, browsers, subjects, args.export_repeats)
-        measure_pages(pages, browsers, args.rounds, args.warmup)
-        print(f"\n### Pages ({args.rounds} interleaved rounds after {args.warmup} warm-up, {args.workers} workers)\n")
-        print("\n".join(page_table(pages)))
-        print("\nNot measured: " + "; ".join(f"`{endpoint}` ({reason})" for endpoint, reason in skipped))
+        if not args.skip_pages:
+            measure_pages(pages, browsers, args.rounds, args.warmup)
+            print(f"\n### Pages ({args.rounds} interleaved rounds after {args.warmup} warm-up, {setup})\n")
+            print("\n".join(page_table(pages)))
+            if not args.only:
+                print("\nNot measured: " + "; ".join(f"`{endpoint}` ({reason})" for endpoint, reason in skipped))
         if not args.skip_load:
-            print(f"\n### Under load ({args.users} concurrent users, {args.load_seconds:g} s)\n")
-            print("\n".join(concurrency(port, browsers, subjects, args.users, args.load_seconds)))
+            print(f"\n### Under load ({args.users} concurrent users, {args.load_seconds:g} s, {setup})\n")
+            print("\n".join(concurrency(port, browsers, subjects, args.users, args.load_seconds, api_port)))
             print(f"\n### Memory (exports on fresh workers, {args.export_repeats} of each, before the pages)\n")
             print("\n".join(memory_lines))
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        for process in (server, api_server):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -107,6 +107,7 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     HSTS_MAX_AGE = 365 * 24 * 3600  # a year: browsers then refuse plain HTTP to this host
     DEMO_DATA_ALLOWED = False  # the demo logins are published
+    GC_FREEZE = True  # see clinic.register_gc_freeze (off elsewhere: a test suite makes many apps)
 
     def secret_key(self, environ: Mapping[str, str]) -> str:
         if not environ.get("SECRET_KEY"):

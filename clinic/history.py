@@ -79,9 +79,11 @@ def sessions_in_period(
 
 def _records(query: sa.Select) -> list[SessionRecord]:
     """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
-    result = db.session.execute(query)
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
+    connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
+    result = connection.execute(query)
     names = list(result.keys())  # once: a row mapping works its keys out again for every row
-    rows = [dict(zip(names, row, strict=True)) for row in result]
+    rows = [dict(zip(names, row, strict=True)) for row in result.all()]  # fetchall: not a fetch per row
     if not rows:
         return []
     therapist_ids = {row["therapist_id"] for row in rows}
@@ -92,16 +94,54 @@ def _records(query: sa.Select) -> list[SessionRecord]:
     ids = (
         list(sessions) if len(sessions) <= EXPORT_BATCH else query.with_only_columns(TreatmentSession.id).order_by(None)
     )
-    points = db.session.execute(
+    points = connection.execute(
         sa.select(*_POINT_COLUMNS)
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )
     names = list(points.keys())
-    for point in points:
+    for point in points.all():
         values = dict(zip(names, point, strict=True))
         sessions[values["session_id"]].points.append(PointRecord(values))
     return list(sessions.values())
+
+
+def pain_history_rows(
+    client: Client, date_from: date | None = None, date_to: date | None = None
+) -> tuple[list[tuple], list[tuple]]:
+    """What the pain-history JSON shows, as plain tuples: the sessions (id, start, pain before, pain after),
+    oldest first, and their points (session id, trigger point, side, pressure, pain) in session and row order.
+    Two queries of the needed columns only, however long the record."""
+    sessions = _within(
+        sa.select(
+            TreatmentSession.id, TreatmentSession.started_at, TreatmentSession.pain_before, TreatmentSession.pain_after
+        )
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id),
+        date_from,
+        date_to,
+    )
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
+    connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
+    session_rows = connection.execute(sessions).tuples().all()
+    if not session_rows:
+        return [], []
+    point_rows = (
+        connection.execute(
+            sa.select(
+                PointTreatment.session_id,
+                PointTreatment.trigger_point_id,
+                PointTreatment.side,
+                PointTreatment.pressure_seconds,
+                PointTreatment.pain,
+            )
+            .where(PointTreatment.session_id.in_(sessions.with_only_columns(TreatmentSession.id).order_by(None)))
+            .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
+        )
+        .tuples()
+        .all()
+    )
+    return session_rows, point_rows
 
 
 EXPORT_BATCH = 500  # sessions read at a time by a streamed export

@@ -9,8 +9,8 @@ from typing import Any
 from clinic.clock import clinic_zone, to_local
 from clinic.history import first_meaningful_session, first_session
 from clinic.kb import KnowledgeBase
-from clinic.models import Client, TreatmentSession
-from clinic.rules import is_meaningful_improvement
+from clinic.models import Client, PointTreatment, TreatmentSession
+from clinic.rules import is_meaningful_improvement, pressure_outside_advice
 
 SEARCH = object()  # progress(): find the first meaningful improvement among the sessions given
 
@@ -58,32 +58,43 @@ def client_progress(client: Client, sessions: list[TreatmentSession]) -> Progres
 
 
 def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Muscles treated, most often first, with how many points, on which sides and how the tissue answered."""
+    """Muscles treated, most often first, with how many points, on which sides and how the tissue answered.
+    Counted with plain dictionaries in one pass (a long record has thousands of points), Counters at the end."""
     stats: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}  # trigger point -> its muscle's key
+    responses = PointTreatment.RESPONSES
     for session in sessions:
         for point in session.points:
-            muscle = kb.muscle_of(point.trigger_point_id)
-            key = muscle.slug if muscle else point.trigger_point_id
-            entry = stats.setdefault(
-                key,
-                {
-                    "muscle": muscle,
-                    "name": muscle.name if muscle else key,
-                    "points": 0,
-                    "sessions": set(),
-                    "sides": Counter(),
-                    "responses": Counter(),
-                    "outside_hold": 0,
-                },
-            )
+            point_id = point.trigger_point_id
+            key = keys.get(point_id)
+            if key is None:
+                muscle = kb.muscle_of(point_id)
+                key = keys[point_id] = muscle.slug if muscle else point_id
+                if key not in stats:
+                    stats[key] = {
+                        "muscle": muscle,
+                        "name": muscle.name if muscle else key,
+                        "points": 0,
+                        "sessions": set(),
+                        "sides": {},
+                        "responses": {},
+                        "outside_hold": 0,
+                    }
+            entry = stats[key]
             entry["points"] += 1
             entry["sessions"].add(session.id)
-            entry["sides"][point.side] += 1
-            entry["responses"].update(point.responses)
-            entry["outside_hold"] += point.pressure_warning
+            sides = entry["sides"]
+            sides[point.side] = sides.get(point.side, 0) + 1
+            answered = entry["responses"]
+            for field, label in responses:
+                if getattr(point, field):
+                    answered[label] = answered.get(label, 0) + 1
+            entry["outside_hold"] += pressure_outside_advice(point.pressure_seconds)
     ranked = sorted(stats.values(), key=lambda e: (-e["points"], e["name"]))
     for entry in ranked:
         entry["sessions"] = len(entry["sessions"])
+        entry["sides"] = Counter(entry["sides"])
+        entry["responses"] = Counter(entry["responses"])
     return ranked
 
 

@@ -8,7 +8,7 @@ from clinic import rules
 from clinic.clock import clinic_today, to_local
 from clinic.forms import error_links
 from clinic.kb import sides
-from clinic.kb.figure import focus_viewbox, render_figure
+from clinic.kb.figure import focus_viewbox, render_base, render_figure, render_reused
 from clinic.precautions import labels as precaution_labels
 from clinic.safety import cautions_for, self_care_for
 
@@ -47,6 +47,8 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(age_on, "age_on")
     app.add_template_global(render_figure, "figure")
     app.add_template_global(focus_viewbox, "focus_viewbox")
+    app.add_template_global(render_base, "figure_base")
+    app.add_template_global(render_reused, "figure_reused")
     app.add_template_global(rules, "rules")
     app.add_template_global(precaution_labels, "precaution_labels")
     app.add_template_global(cautions_for, "safety_cautions")

@@ -210,3 +210,34 @@ def test_every_audit_action_and_role_is_accepted_by_the_database(db, therapist):
     for role in Role:
         make_user(role)
     db.session.commit()
+
+
+def test_production_freezes_start_up_objects_and_again_after_warm_up(environment, database_url):
+    """Production moves start-up objects out of the garbage collector's sight (and once more after the first
+    requests); other configs leave the collector alone (a test suite makes many apps)."""
+    import gc
+
+    import clinic
+
+    gc.unfreeze()
+    try:
+        testing = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+        assert gc.get_freeze_count() == 0
+        environment.setenv("DATABASE_URL", database_url)
+        environment.setenv("SECRET_KEY", "x" * 64)
+        app = create_app("production")
+        after_start = gc.get_freeze_count()
+        assert after_start > 0
+        client = app.test_client()
+        for _ in range(clinic.GC_FREEZE_AFTER_REQUESTS - 1):
+            client.get("/api/regions")
+        gc.unfreeze()
+        client.get("/api/regions")  # the warm-up's last request freezes again
+        assert gc.get_freeze_count() > 0
+        for _ in range(3):
+            gc.unfreeze()
+            client.get("/api/regions")  # and never again
+            assert gc.get_freeze_count() == 0
+        assert testing is not None
+    finally:
+        gc.unfreeze()

@@ -617,3 +617,20 @@ def test_a_bad_date_or_view_is_said_not_ignored(therapist_client):
     page = soup(therapist_client.get("/appointments/?date=2026-13-45&view=month"))
     assert "is not a date" in page.select_one(".alert-error").get_text()
     assert page.select_one("h1").get_text(strip=True).endswith(clinic_today().strftime("%-d %b %Y"))
+
+
+def test_the_feed_text_folds_long_lines_and_parses_back(app):
+    from datetime import UTC, datetime
+
+    from clinic.appointments.services import calendar_feed
+
+    host = "a-very-long-clinic-host-name-for-folding.knotwork.example"
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    body = calendar_feed(None, [(12345, start, 50, "Ann Marie O'Neil")], host)
+    lines = body.split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines) and any(line.startswith(b" ") for line in lines)
+    (event,) = Calendar.from_ical(body).walk("VEVENT")
+    assert str(event["UID"]) == f"appointment-12345@{host}"
+    assert str(event["SUMMARY"]) == "A.M.O."
+    assert event.decoded("DTSTART") == start
+    assert event.decoded("DTEND") == start + timedelta(minutes=50)

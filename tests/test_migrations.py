@@ -72,3 +72,30 @@ def test_the_client_name_index_is_on_the_lower_cased_name(app, db):
     assert sql is not None
     # SQLite keeps the statement as written; PostgreSQL adds a cast: lower((full_name)::text).
     assert re.search(r"lower\(\(?full_name\)?(::text)?\)", sql.lower().replace('"', "")), sql
+
+
+def test_a_records_history_is_read_through_the_entity_index(app, db):
+    """The History card of a session page reads one record's events: by an index, not a scan of the audit log."""
+    import sqlalchemy as sa
+
+    from clinic.changes import record_history
+
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            names = connection.scalars(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'audit_events'"))
+            assert "ix_audit_events_entity_at" in set(names)
+            return
+    statements = []
+
+    def capture(connection, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", capture)
+    try:
+        record_history("session", 1)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", capture)
+    statement, parameters = next(item for item in statements if "FROM audit_events" in item[0])
+    with db.engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "ix_audit_events_entity_at" in plan, plan

@@ -501,3 +501,30 @@ def test_exports_stream_in_batches_each_session_once_after_the_audit_row(therapi
     assert [(s["id"], len(s["points"])) for s in history] == [(session_id, 1) for _, session_id in expected]
     exports = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "export")).all()
     assert [(event.details["format"], event.details["sessions"]) for event in exports] == [("csv", 5), ("fhir", 5)]
+
+
+def test_fhir_procedures_written_as_text_are_what_the_encoder_writes(therapist_client, therapist):
+    """The Procedures are written as JSON text (constant parts once): the file must be exactly the compact
+    encoding of the document it parses to, quotes, backslashes and non-ASCII in a note included, with
+    name-based UUIDs as uuid5 makes them."""
+    import uuid
+
+    from clinic.reports.services import _urn
+
+    person = make_client(therapist, full_name="Zoë O'Brien")
+    points = [
+        {"trigger_point_id": "upper-trapezius/1", "side": "left", "note": 'Said "ouch" \\ then relaxed: ça va'},
+        {"trigger_point_id": "soleus/1", "side": "both", "release_felt": True, "referral_reproduced": True},
+    ]
+    make_session(person, points=points)
+    body = therapist_client.get(f"/clients/{person.id}/export.fhir.json").get_data(as_text=True)
+    data = json.loads(body)
+    assert body == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    procedures = [e for e in data["entry"] if e["resource"]["resourceType"] == "Procedure"]
+    assert [p["resource"]["bodySite"][0]["coding"][0]["code"] for p in procedures] == ["upper-trapezius/1", "soleus/1"]
+    first = procedures[0]["resource"]
+    assert first["note"][0]["text"].endswith('. Said "ouch" \\ then relaxed: ça va')
+    assert first["bodySite"][0]["extension"][0]["valueCodeableConcept"]["text"] == "left"
+    assert "release felt" in procedures[1]["resource"]["note"][0]["text"].lower()
+    for kind, key in (("procedure", 1), ("encounter", 12345), ("patient", "x/y")):
+        assert _urn(kind, key) == f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'knotwork/{kind}/{key}')}"

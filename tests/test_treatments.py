@@ -1120,3 +1120,36 @@ def test_a_submission_token_of_another_clients_session_is_a_409_with_the_input(t
     assert [session.id for session in sessions(db)] == [taken.id]  # nothing stored for this client
     assert therapist_client.post(url, data={**hidden, "submission_token": fresh, **session_data()}).status_code == 302
     assert [session.client_id for session in sessions(db)] == [other.id, own_client.id]
+
+
+def test_each_rows_referral_picture_reuses_the_one_figure_on_the_page(therapist_client, therapist, app):
+    """The body figure is on the form once (a definition); each filled row's small pictures <use> it and draw only
+    the muscle's shaded regions, so a six-point form does not carry the whole figure twelve more times."""
+    from clinic.kb import knowledge_base
+
+    person = make_client(therapist)
+    chosen = ["upper-trapezius/1", "soleus/1"]
+    make_session(person, points=[{"trigger_point_id": point} for point in chosen])
+    response = therapist_client.get(f"/clients/{person.id}/sessions/new?repeat=last")
+    page = parse(response)
+    for view in ("front", "back"):
+        bases = page.select(f"svg.figure-sprite defs g#figure-base-{view}")
+        assert len(bases) == 1 and bases[0].select(".region[data-region]")
+    with app.app_context():
+        kb = knowledge_base()
+        muscles = [kb.muscle_of(point) for point in chosen]
+    for index, muscle in enumerate(muscles):
+        row = page.find("select", id=f"points-{index}-trigger_point").find_parent(attrs={"data-point-row": True})
+        pictures = row.select("[data-point-pattern] svg")
+        assert [svg["data-view"] for svg in pictures] == ["front", "back"]
+        for svg in pictures:
+            assert svg.select_one("use")["href"] == f"#figure-base-{svg['data-view']}"
+            shaded = {group["data-region"]: group["class"] for group in svg.select("g[data-region]")}
+            drawn = set(muscle.refers_to.primary + muscle.refers_to.secondary)
+            assert set(shaded) <= drawn
+            for region, classes in shaded.items():
+                assert ("is-primary" in classes) == (region in muscle.refers_to.primary)
+        assert {g["data-region"] for svg in pictures for g in svg.select("g[data-region]")} == drawn
+    # a form without filled rows has no small pictures, so no figure to share either
+    empty = parse(therapist_client.get(f"/clients/{make_client(therapist).id}/sessions/new"))
+    assert empty.select("svg.figure-sprite") == [] and empty.select("[data-point-row]")

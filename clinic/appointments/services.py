@@ -1,10 +1,9 @@
 """Booking, moving and changing appointments (audited, flushed, never committed), double bookings, the feed."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from icalendar import Calendar, Event
 from sqlalchemy.orm import joinedload
 
 from clinic import audit
@@ -135,41 +134,75 @@ def initials(name: str) -> str:
     return "".join(f"{part[0].upper()}." for part in name.split() if part[:1].isalpha()) or "?"
 
 
-def feed_appointments(user: User) -> list[Appointment]:
+def feed_appointments(user: User) -> list[tuple[int, datetime, int, str]]:
+    """(id, start, length in minutes, client name) of the feed's appointments: the columns only (a feed of a busy
+    therapist holds hundreds of appointments, read on every calendar refresh)."""
     now = utcnow()
     return list(
-        db.session.scalars(
-            sa.select(Appointment)
+        db.session.execute(
+            sa.select(Appointment.id, Appointment.starts_at, Appointment.length_minutes, Client.full_name)
+            .join(Client, Client.id == Appointment.client_id)
             .where(
                 Appointment.therapist_id == user.id,
                 Appointment.status.in_(list(HOLDS_TIME)),
                 Appointment.starts_at >= now - timedelta(days=FEED_PAST_DAYS),
                 Appointment.starts_at < now + timedelta(days=FEED_AHEAD_DAYS),
             )
-            .options(joinedload(Appointment.client))
-            .order_by(Appointment.starts_at)
-        )
+            .order_by(Appointment.starts_at, Appointment.id)
+        ).tuples()
     )
 
 
-def calendar_feed(user: User, appointments: list[Appointment], host: str) -> bytes:
-    """An iCalendar file: times in UTC and the client's initials, nothing else (no name, note or clinical data)."""
-    calendar = Calendar()
-    calendar.add("prodid", "-//Knotwork//appointment book//EN")
-    calendar.add("version", "2.0")
-    calendar.add("x-wr-calname", "Knotwork appointments")
-    stamp = utcnow()
-    for appointment in appointments:
-        event = Event()
-        event.add("uid", f"appointment-{appointment.id}@{host}")
-        event.add("dtstamp", stamp)
-        event.add("dtstart", appointment.starts_at)
-        event.add("dtend", appointment.ends_at)
-        event.add("summary", initials(appointment.client.full_name))
-        event.add("status", "CONFIRMED")
-        event.add("transp", "OPAQUE")
-        calendar.add_component(event)
-    return calendar.to_ical()
+def _ical_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _ical_text(value: str) -> str:
+    """RFC 5545 TEXT escaping (backslash, semicolon, comma, line breaks)."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def _ical_fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    if len(line.encode()) <= 75:
+        return line
+    parts, current = [], ""
+    for character in line:
+        if len((current + character).encode()) > (75 if not parts else 74):
+            parts.append(current)
+            current = ""
+        current += character
+    parts.append(current)
+    return "\r\n ".join(parts)
+
+
+def calendar_feed(user: User, appointments: list[tuple[int, datetime, int, str]], host: str) -> bytes:
+    """An iCalendar file: times in UTC and the client's initials, nothing else (no name, note or clinical data).
+    Written as text lines (the icalendar library's object model cost about 0.1 ms per property on a
+    600-appointment feed); the tests parse it back with icalendar."""
+    stamp = _ical_time(utcnow())
+    lines = [
+        "BEGIN:VCALENDAR",
+        "PRODID:-//Knotwork//appointment book//EN",
+        "VERSION:2.0",
+        "X-WR-CALNAME:Knotwork appointments",
+    ]
+    for appointment_id, starts_at, length_minutes, client_name in appointments:
+        lines += [
+            "BEGIN:VEVENT",
+            _ical_fold(f"UID:{_ical_text(f'appointment-{appointment_id}@{host}')}"),
+            f"DTSTAMP:{stamp}",
+            f"DTSTART:{_ical_time(starts_at)}",
+            f"DTEND:{_ical_time(starts_at + timedelta(minutes=length_minutes))}",
+            _ical_fold(f"SUMMARY:{_ical_text(initials(client_name))}"),
+            "STATUS:CONFIRMED",
+            "TRANSP:OPAQUE",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(lines) + "\r\n").encode()
 
 
 def record_feed_read(user: User) -> None:

@@ -1,12 +1,14 @@
+import json
+
 from flask import current_app, jsonify, request, send_file
 from flask_login import current_user, login_required
 
 from clinic import audit
 from clinic.access import get_client_for
 from clinic.charts import bp
-from clinic.charts.services import pain_history
+from clinic.charts.services import pain_history_from_rows
 from clinic.extensions import db
-from clinic.history import sessions_in_period
+from clinic.history import pain_history_rows
 from clinic.intakes import intakes_in_period
 from clinic.kb import knowledge_base
 from clinic.models import AuditAction
@@ -23,8 +25,10 @@ def history(client_id: int):
         date_from, date_to = parse_period(request.args)
     except PeriodError as error:
         return jsonify(error="Bad Request", message=str(error)), 400
-    sessions = sessions_in_period(client, date_from, date_to)
-    body = pain_history(client, sessions, knowledge_base(), intakes_in_period(client, date_from, date_to))
+    sessions, points = pain_history_rows(client, date_from, date_to)
+    body = pain_history_from_rows(
+        client, sessions, points, knowledge_base(), intakes_in_period(client, date_from, date_to)
+    )
     audit.record(
         AuditAction.VIEW,
         client=client,
@@ -33,7 +37,9 @@ def history(client_id: int):
         details={"period": period_args(date_from, date_to)},
     )
     db.session.commit()
-    return jsonify(body)
+    # Compact and in the document's own key order (jsonify sorts every object's keys: a third of the time for a
+    # 1,000-session record).
+    return current_app.response_class(json.dumps(body, separators=(",", ":")), mimetype="application/json")
 
 
 @bp.route("/vendor/plotly.min.js")

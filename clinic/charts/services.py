@@ -1,38 +1,50 @@
 """A client's pain history as JSON: the contract of DESIGN section 7."""
 
+from datetime import datetime
 from typing import Any
 
 from clinic.clock import clinic_zone
 from clinic.intakes import intake_history
 from clinic.kb import KnowledgeBase
-from clinic.models import Client, Intake, TreatmentSession
+from clinic.models import Client, Intake
 
 
-def pain_history(
-    client: Client, sessions: list[TreatmentSession], kb: KnowledgeBase, intakes: list[Intake] = ()
+def pain_history_from_rows(
+    client: Client, session_rows: list[tuple], point_rows: list[tuple], kb: KnowledgeBase, intakes: list[Intake] = ()
 ) -> dict[str, Any]:
-    """DESIGN 7, with the client's intakes of DESIGN 11 (oldest first) beside the sessions."""
+    """DESIGN 7, with the client's intakes of DESIGN 11 (oldest first) beside the sessions: built in one pass from
+    plain tuples (clinic.history.pain_history_rows)."""
     zone = clinic_zone()
+    muscle_names: dict[str, str] = {}
+    points: dict[int, list[dict[str, Any]]] = {}
+    for session_id, trigger_point, side, pressure_seconds, pain in point_rows:
+        muscle = muscle_names.get(trigger_point)
+        if muscle is None:
+            muscle = muscle_names[trigger_point] = kb.muscle_name(trigger_point)
+        points.setdefault(session_id, []).append(
+            {
+                "trigger_point": trigger_point,
+                "muscle": muscle,
+                "side": side,
+                "pressure_seconds": pressure_seconds,
+                "pain": pain,
+            }
+        )
     return {
         "client_id": client.id,
         "sessions": [
             {
-                "id": session.id,
-                "date": session.started_at.astimezone(zone).isoformat(),
-                "pain_before": session.pain_before,
-                "pain_after": session.pain_after,
-                "points": [
-                    {
-                        "trigger_point": point.trigger_point_id,
-                        "muscle": kb.muscle_name(point.trigger_point_id),
-                        "side": point.side,
-                        "pressure_seconds": point.pressure_seconds,
-                        "pain": point.pain,
-                    }
-                    for point in session.points
-                ],
+                "id": session_id,
+                "date": _local(started_at, zone),
+                "pain_before": pain_before,
+                "pain_after": pain_after,
+                "points": points.get(session_id, []),
             }
-            for session in sessions
+            for session_id, started_at, pain_before, pain_after in session_rows
         ],
         "intakes": intake_history(list(intakes)),
     }
+
+
+def _local(moment: datetime, zone) -> str:
+    return moment.astimezone(zone).isoformat()

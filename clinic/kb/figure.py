@@ -193,3 +193,71 @@ def focus_viewbox(regions: Iterable[str]) -> str:
     left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
     right, bottom = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
     return f"{left} {top} {right - left} {bottom - top}"
+
+
+# --- one figure shared by many small ones (the session form's rows) ------------------------------------------
+
+
+def base_id(view: str) -> str:
+    return f"figure-base-{view}"
+
+
+@lru_cache(maxsize=2)
+def render_base(view: str) -> Markup:
+    """The plain figure once, as a definition that small figures reuse with <use href> (hidden by figure.css):
+    a page with many small figures carries the body's outline and regions once instead of per figure."""
+    root = copy.deepcopy(_template(view))
+    base = ET.Element(f"{{{SVG_NS}}}g", {"id": base_id(view)})
+    for child in list(root):
+        base.append(child)
+    for group in base.iter(f"{{{SVG_NS}}}g"):
+        if group.get("data-region") is not None:
+            for attribute in ("tabindex", "role", "aria-label"):
+                group.attrib.pop(attribute, None)
+    sprite = ET.Element(
+        f"{{{SVG_NS}}}svg",
+        {"class": "body-figure figure-sprite", "data-view": view, "aria-hidden": "true", "focusable": "false"},
+    )
+    ET.SubElement(sprite, f"{{{SVG_NS}}}defs").append(base)
+    return Markup(ET.tostring(sprite, encoding="unicode"))
+
+
+@lru_cache(maxsize=2)
+def _region_groups(view: str) -> dict[str, ET.Element]:
+    return {
+        group.get("data-region"): group for group in _template(view).iter(f"{{{SVG_NS}}}g") if group.get("data-region")
+    }
+
+
+def render_reused(
+    view: str, *, primary: Iterable[str] = (), secondary: Iterable[str] = (), viewbox: str | None = None
+) -> Markup:
+    """A small picture: the shared figure (render_base, once on the page) with only the shaded regions drawn over
+    it. The same markup as render_figure for a picture (aria-hidden, regions classed is-primary/is-secondary)."""
+    return _reused(view, frozenset(primary), frozenset(secondary), viewbox)
+
+
+@lru_cache(maxsize=FIGURE_CACHE)
+def _reused(view: str, primary: frozenset, secondary: frozenset, viewbox: str | None) -> Markup:
+    template = _template(view)
+    root = ET.Element(
+        f"{{{SVG_NS}}}svg",
+        {
+            "viewBox": viewbox or template.get("viewBox"),
+            "class": "body-figure",
+            "data-view": view,
+            "aria-hidden": "true",
+            "data-reuses": base_id(view),
+        },
+    )
+    ET.SubElement(root, f"{{{SVG_NS}}}use", {"href": f"#{base_id(view)}"})
+    for region, group in _region_groups(view).items():
+        classes = [name for name, chosen in (("is-primary", primary), ("is-secondary", secondary)) if region in chosen]
+        if not classes:
+            continue
+        shaded = ET.SubElement(
+            root, f"{{{SVG_NS}}}g", {"class": " ".join([group.get("class", "region"), *classes]), "data-region": region}
+        )
+        for child in group:
+            shaded.append(copy.deepcopy(child))
+    return Markup(ET.tostring(root, encoding="unicode"))

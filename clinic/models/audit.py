@@ -47,6 +47,8 @@ class AuditEvent(db.Model):
         sa.Index("ix_audit_events_at_id", "at", "id"),
         sa.Index("ix_audit_events_user_at", "user_id", "at", "id"),
         sa.Index("ix_audit_events_client_at", "client_id", "at", "id"),
+        # One record's history (the History card of a session, client or appointment page), oldest first.
+        sa.Index("ix_audit_events_entity_at", "entity_type", "entity_id", "at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """The physician summary's content, and the CSV and FHIR exports."""
 
 import csv
+import hashlib
 import html
 import io
 import json
@@ -10,6 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
+from json.encoder import encode_basestring
 from typing import Any
 
 from clinic import audit
@@ -261,8 +263,17 @@ TRIGGER_POINT_SYSTEM = "https://knotwork.example/fhir/CodeSystem/trigger-point"
 PRACTITIONER_SYSTEM = "https://knotwork.example/fhir/practitioner-id"
 
 
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
 def _urn(kind: str, key: Any) -> str:
-    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'knotwork/{kind}/{key}')}"
+    """urn:uuid: of uuid5(NAMESPACE_URL, "knotwork/<kind>/<key>"), computed directly (uuid.UUID objects cost
+    more than the hash, and an export makes one per resource)."""
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + f"knotwork/{kind}/{key}".encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    text = digest.hex()
+    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 def _human_name(full_name: str) -> dict[str, Any]:
@@ -328,14 +339,25 @@ def fhir_bundle(
             yield "," + _compact(
                 {"fullUrl": practitioners[session.therapist_id], "resource": _practitioner(session.therapist)}
             )
-        entries = _session_entries(session, patient_ref, practitioners[session.therapist_id], kb)
-        yield "".join("," + _compact(entry) for entry in entries)
+        practitioner_ref = practitioners[session.therapist_id]
+        entries = list(_session_entries(session, patient_ref, practitioner_ref, kb))
+        # one encoder call per session: its entries, without the brackets; then its points, written as text
+        yield "," + _compact(entries)[1:-1] + _procedures(session, patient_ref, practitioner_ref, kb)
     yield "]}"
 
 
-def _compact(value: Any) -> str:
-    # Compact separators keep the C encoder (indent forces the slow pure-Python one) and the file small.
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+# Compact separators keep the C encoder (indent forces the slow pure-Python one) and the file small; one encoder
+# made once (json.dumps with arguments makes a new one per call).
+_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+# Constant parts of the resources, built once and shared (the encoder only reads them).
+_CATEGORIES = {
+    category: [
+        {"coding": [{"system": OBSERVATION_CATEGORY, "code": category, "display": category.replace("-", " ").title()}]}
+    ]
+    for category in ("survey", "vital-signs")
+}
 
 
 def _observation(
@@ -346,17 +368,7 @@ def _observation(
         "resource": {
             "resourceType": "Observation",
             "status": "final",
-            "category": [
-                {
-                    "coding": [
-                        {
-                            "system": OBSERVATION_CATEGORY,
-                            "code": category,
-                            "display": category.replace("-", " ").title(),
-                        }
-                    ]
-                }
-            ],
+            "category": _CATEGORIES[category],
             "code": {"coding": [code], "text": text},
             "subject": {"reference": refs["patient"]},
             "encounter": {"reference": refs["encounter"]},
@@ -469,41 +481,61 @@ def _session_entries(session: TreatmentSession, patient_ref: str, practitioner_r
                 "section": sections,
             },
         }
+
+
+def _procedures(session: TreatmentSession, patient_ref: str, practitioner_ref: str, kb: KnowledgeBase) -> str:
+    """A Procedure per treated point, as the JSON text the encoder would write for
+    {"fullUrl": ..., "resource": {"resourceType": "Procedure", ...}} (keys in this order), each entry preceded
+    by a comma: the parts that are the same for every point of the session are encoded once, and each point's
+    own values (its id's URN, trigger point, side, note) are encoded as strings. The largest part of an export
+    (a session has several points), so it is built without a dict per point."""
+    if not session.points:
+        return ""
+    head = (
+        '","resource":{"resourceType":"Procedure","status":"completed",'
+        '"code":{"text":"Ischemic compression of a myofascial trigger point"},'
+        f'"subject":{{"reference":{_string(patient_ref)}}},'
+        f'"encounter":{{"reference":{_string(_urn("encounter", session.id))}}},'
+        f'"performedDateTime":{_string(session.started_at.isoformat())},'
+        f'"performer":[{{"actor":{{"reference":{_string(practitioner_ref)}}}}}],'
+        '"bodySite":[{"extension":[{"url":' + _string(LATERALITY_EXTENSION) + ',"valueCodeableConcept":{"coding":['
+    )
+    parts = []
     for point in session.points:
         found = kb.point(point.trigger_point_id)
         label = found.name if found else point.trigger_point_id
         responses = point.responses
-        yield {
-            "fullUrl": _urn("procedure", point.id),
-            "resource": {
-                "resourceType": "Procedure",
-                "status": "completed",
-                "code": {"text": "Ischemic compression of a myofascial trigger point"},
-                "subject": {"reference": patient_ref},
-                "encounter": {"reference": encounter_ref},
-                "performedDateTime": start.isoformat(),
-                "performer": [{"actor": {"reference": practitioner_ref}}],
-                "bodySite": [
-                    {
-                        "extension": [
-                            {
-                                "url": LATERALITY_EXTENSION,
-                                "valueCodeableConcept": {"coding": [LATERALITY[point.side]], "text": point.side},
-                            }
-                        ],
-                        "coding": [{"system": TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id, "display": label}],
-                        "text": f"{label} ({point.side})",
-                    }
-                ],
-                "note": [
-                    {
-                        "text": f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
-                        + (f"; {', '.join(responses)}" if responses else "")
-                        + (f". {point.note}" if point.note else "")
-                    }
-                ],
-            },
-        }
+        note = (
+            f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
+            + (f"; {', '.join(responses)}" if responses else "")
+            + (f". {point.note}" if point.note else "")
+        )
+        side = _string(point.side)
+        parts.append(
+            ',{"fullUrl":"'
+            + _urn("procedure", point.id)
+            + head
+            + _LATERALITY_JSON[point.side]
+            + '],"text":'
+            + side
+            + '}}],"coding":[{"system":'
+            + _TRIGGER_POINT_SYSTEM_JSON
+            + ',"code":'
+            + _string(point.trigger_point_id)
+            + ',"display":'
+            + _string(label)
+            + '}],"text":'
+            + _string(f"{label} ({point.side})")
+            + '}],"note":[{"text":'
+            + _string(note)
+            + "}]}}"
+        )
+    return "".join(parts)
+
+
+_string = encode_basestring  # a str as a JSON string, as the compact encoder writes it (ensure_ascii=False)
+_LATERALITY_JSON = {side: _compact(coding) for side, coding in LATERALITY.items()}
+_TRIGGER_POINT_SYSTEM_JSON = _string(TRIGGER_POINT_SYSTEM)
 
 
 def record_export(client: Client, export_format: str, sessions: int, period: dict[str, str]) -> None:

@@ -57,12 +57,33 @@ class ChosenOnlySelect(Select):
 
     def __call__(self, field, **kwargs):
         if not (field.data or getattr(field, "compact", False)):
-            return super().__call__(field, **kwargs)
+            return self._whole_list(field, **kwargs)
         kwargs.setdefault("id", field.id)
         kwargs["data-point-options"] = ""
         render = type(self)._dispatch_render_option()
         options = [render(choice) for choice in field._iter_choices_normalized() if choice.selected or not choice.value]
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
+
+    def _whole_list(self, field, **kwargs) -> Markup:
+        """An empty row's select: the options (the same for every empty row: nothing chosen) are rendered once
+        per list and kept; the select's own attributes are the field's."""
+        key = (repr(field.choices), field.data)
+        options = _whole_lists.get(key)
+        if options is None:
+            whole = str(super().__call__(field))
+            options = whole[whole.index(">") + 1 : whole.rindex("</select>")]
+            if len(_whole_lists) >= 8:
+                _whole_lists.clear()
+            _whole_lists[key] = options
+        kwargs.setdefault("id", field.id)
+        flags = getattr(field, "flags", {})
+        for name in dir(flags):  # as Select does
+            if name in self.validation_attrs and name not in kwargs:
+                kwargs[name] = getattr(flags, name)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+
+
+_whole_lists: dict[tuple, str] = {}  # (choices, data) -> an empty row's options
 
 
 def point_options(choices) -> Markup:
