@@ -38,6 +38,7 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -212,6 +213,7 @@ def build_pages(subjects: dict, extra: dict) -> list[Page]:
     small_session, large_session = subjects["small_session"], subjects["large_session"]
     admin_id = subjects["admin"].id
     therapist_id = subjects["large"]["therapist_id"]
+    yesterday = date.today() - timedelta(days=1)  # the generated log runs up to today
     pages = [
         Page(FLOOR, "anon", "/api/regions", "api.regions"),
         Page("api muscles", "anon", "/api/muscles", "api.muscles"),
@@ -265,8 +267,15 @@ def build_pages(subjects: dict, extra: dict) -> list[Page]:
         Page("form token", "large", "/auth/form-token", "auth.form_token"),
         Page("logged back in", "large", "/auth/logged-back-in", "auth.logged_back_in"),
         Page("audit log page 1", "admin", "/admin/audit", "admin.audit_log"),
-        Page("audit log page 50", "admin", "/admin/audit?page=50", "admin.audit_log"),
+        # Keyset pages: an older page starts before an event id (half-way down a large log).
+        Page("audit log, older page", "admin", "/admin/audit?before=500000", "admin.audit_log"),
         Page("audit log, one client", "admin", f"/admin/audit?client={large}", "admin.audit_log"),
+        Page(
+            "audit export, one day",
+            "admin",
+            f"/admin/audit/export?from={yesterday}&to={yesterday}",
+            "admin.audit_export",
+        ),
         Page("admin users", "admin", "/admin/users", "admin.users"),
         Page("admin new user form", "admin", "/admin/users/new", "admin.create"),
         Page("admin user profile", "admin", f"/admin/users/{therapist_id}/profile", "admin.profile"),

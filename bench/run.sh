@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}
-[ -x "$PYTHON" ] || PYTHON=/work/main/.venv/bin/python
 case "${1:-sqlite}" in
   sqlite) URL=${BENCH_SQLITE_URL:-sqlite:////tmp/knotwork-bench.sqlite} ;;
   postgresql) URL=${BENCH_POSTGRES_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/knotwork_bench} ;;
