@@ -464,3 +464,10 @@ def test_audit_export_is_for_the_owner_and_refuses_a_bad_period(client, admin_cl
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "export")) is None
     login_fast(client, therapist)
     assert client.get("/admin/audit/export").status_code == 404
+
+
+def test_audit_export_of_a_period_without_entries_is_the_header_only(admin_client, admin, db):
+    make_audit_event(action="update", user_id=admin.id, entity_type="user", entity_id=admin.id)
+    response = admin_client.get("/admin/audit/export?from=2001-01-01&to=2001-01-31")
+    assert response.status_code == 200 and export_rows(response) == []
+    assert text(response).startswith("id,at,user_id,")

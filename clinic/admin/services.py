@@ -178,12 +178,21 @@ class AuditPage:
     newer: int | None
 
 
+# Row values, (at, id) > (t, n), rather than "at > t or (at = t and id > n)": both databases read the (at, id)
+# index from the cursor on, where the OR form made SQLite walk every newer entry first (45 ms -> 5 ms half-way
+# down a million-entry log).
+def _position(event_at, event_id):
+    return sa.tuple_(
+        sa.bindparam(None, event_at, type_=AuditEvent.at.type), sa.bindparam(None, event_id, type_=sa.Integer)
+    )
+
+
 def _newer_than(event_at, event_id):
-    return sa.or_(AuditEvent.at > event_at, sa.and_(AuditEvent.at == event_at, AuditEvent.id > event_id))
+    return sa.tuple_(AuditEvent.at, AuditEvent.id) > _position(event_at, event_id)
 
 
 def _older_than(event_at, event_id):
-    return sa.or_(AuditEvent.at < event_at, sa.and_(AuditEvent.at == event_at, AuditEvent.id < event_id))
+    return sa.tuple_(AuditEvent.at, AuditEvent.id) < _position(event_at, event_id)
 
 
 def audit_page(query: sa.Select, per_page: int, before: int | None = None, after: int | None = None) -> AuditPage:
@@ -271,12 +280,23 @@ def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | No
         .order_by(AuditEvent.id)
         .limit(EXPORT_BATCH)
     )
+    in_period = []
     if start:
-        query = query.where(AuditEvent.at >= start)
+        in_period.append(AuditEvent.at >= start)
     if end:
-        query = query.where(AuditEvent.at <= end)
+        in_period.append(AuditEvent.at <= end)
     last_id = 0
     with engine.connect() as connection:
+        if in_period:
+            # Batches go by id: the period's first and last ids, found on the time index, keep each batch from
+            # walking the log by id up to the period (a day of a million-entry log: 93 ms -> a few).
+            first, last = connection.execute(
+                sa.select(sa.func.min(AuditEvent.id), sa.func.max(AuditEvent.id)).where(*in_period)
+            ).one()
+            if first is None:
+                return
+            query = query.where(*in_period, AuditEvent.id <= last)
+            last_id = first - 1
         while rows := connection.execute(query.where(AuditEvent.id > last_id)).all():
             for row in rows:
                 values = list(row)
