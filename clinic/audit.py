@@ -146,8 +146,8 @@ def store_denied() -> None:
     denied = g.pop("audit_denied", None)
     if denied is None:
         return
-    db.session.rollback()
     try:
+        db.session.rollback()
         _store_denied(denied)
     except sa.exc.SQLAlchemyError:
         # The 404 is still the answer; the failure to keep the entry goes to the server's log.

@@ -6,6 +6,7 @@ steady stream of saves would keep it going for ever. PostgreSQL: `pg_dump --form
 `pg_restore`. The copies hold health records: each is made readable by its owner only (0600).
 """
 
+import contextlib
 import os
 import sqlite3
 import subprocess
@@ -25,14 +26,26 @@ def backup(database_url: str | URL, path: str | Path) -> Path:
         raise BackupError(f"{path} already exists; give a new file name (a backup never overwrites)")
     if not path.parent.is_dir():
         raise BackupError(f"{path.parent} is not a directory")
-    if url.get_backend_name() == "sqlite":
-        _sqlite_backup(_sqlite_path(url), path)
-    elif url.get_backend_name() == "postgresql":
-        _run(["pg_dump", "--format=custom", "--no-password", f"--file={path}", _libpq(url)], url, path)
-    else:
-        raise BackupError(f"no backup for {url.get_backend_name()} databases")
+    with _private_files():
+        if url.get_backend_name() == "sqlite":
+            _sqlite_backup(_sqlite_path(url), path)
+        elif url.get_backend_name() == "postgresql":
+            _run(["pg_dump", "--format=custom", "--no-password", f"--file={path}", _libpq(url)], url, path)
+        else:
+            raise BackupError(f"no backup for {url.get_backend_name()} databases")
     path.chmod(0o600)
     return path
+
+
+@contextlib.contextmanager
+def _private_files():
+    """Files made meanwhile (a dump, a restored database and its WAL) are 0600 from their first byte, not only
+    once finished: a copy of the health records is never readable by others, whatever the caller's umask."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
 
 
 def restore(database_url: str | URL, path: str | Path) -> None:
@@ -45,7 +58,8 @@ def restore(database_url: str | URL, path: str | Path) -> None:
             f"the database is not empty ({len(tables)} tables, e.g. {sorted(tables)[0]}); restore into a new, empty one"
         )
     if url.get_backend_name() == "sqlite":
-        _sqlite_restore(path, _sqlite_path(url))
+        with _private_files():
+            _sqlite_restore(path, _sqlite_path(url))
     elif url.get_backend_name() == "postgresql":
         # Objects are owned by whoever restores (the owner role); the app role's grants are given again by
         # deploy/postgres_roles.sql, since another server may not have the same roles.

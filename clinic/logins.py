@@ -3,17 +3,20 @@ is kept in the signed session cookie; a request whose key names no live row (end
 password change, or past the idle or the absolute lifetime) is logged out. Also the gate that keeps a
 person who must first change their password, or set up two-factor login, on those pages."""
 
+import hashlib
 import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import Flask, current_app, redirect, request, session, url_for
 from flask_login import current_user, login_user
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from clinic import audit, db_types, two_factor
 from clinic.extensions import db
 from clinic.models import AuditAction, LoginSession, User
-from clinic.rules import SESSION_ABSOLUTE_HOURS, SESSION_TOUCH_SECONDS
+from clinic.models.user import normalise_email
+from clinic.rules import LOGIN_DEVICE_DAYS, SESSION_ABSOLUTE_HOURS, SESSION_TOUCH_SECONDS
 
 SESSION_KEY = "login_session"  # the key in Flask's session cookie
 
@@ -185,3 +188,43 @@ def init_gate(app: Flask) -> None:
         if not current_user.two_factor_enabled and request.endpoint not in TWO_FACTOR_PAGES and two_factor.required():
             return redirect(url_for("account.two_factor"))
         return None
+
+
+# --- known browsers: a signed cookie set at each completed login, so strangers' failures cannot lock the person out
+
+DEVICE_COOKIE = "knotwork_device"
+
+
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="knotwork-login-device")
+
+
+def _account_tag(email: str) -> str:
+    """Which account a device cookie is for, without putting the email in the cookie."""
+    return hashlib.sha256(normalise_email(email).encode()).hexdigest()[:32]
+
+
+def known_device(email: str) -> str:
+    """This browser's id when it completed a login to this account within LOGIN_DEVICE_DAYS, else ""."""
+    raw = request.cookies.get(DEVICE_COOKIE, "")
+    try:
+        data = _device_signer().loads(raw, max_age=LOGIN_DEVICE_DAYS * 86400) if raw else None
+    except BadData:
+        return ""
+    if not isinstance(data, dict) or data.get("account") != _account_tag(email):
+        return ""
+    return str(data.get("device", ""))[:32]
+
+
+def remember_device(response, email: str):
+    """Mark this browser as known to the account (a new id at each login, so its own failures start again)."""
+    value = _device_signer().dumps({"account": _account_tag(email), "device": secrets.token_hex(16)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=LOGIN_DEVICE_DAYS * 86400,
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+    )
+    return response

@@ -118,6 +118,9 @@ LOGIN_FAILURE_WINDOW_MINUTES = 60
 LOGIN_FREE_FAILURES_PER_ACCOUNT = 5
 LOGIN_FREE_FAILURES_PER_ADDRESS = 50
 LOGIN_MAX_DELAY_SECONDS = 60
+# A browser that completed a login to an account is known to it for this long (a signed cookie): strangers'
+# failures for that email do not slow it down, only its own do.
+LOGIN_DEVICE_DAYS = 180
 # Two-factor login (TOTP, RFC 6238): 6 digits every 30 s; a code of the step before or after is accepted.
 TOTP_DIGITS = 6
 TOTP_VALID_WINDOW = 1

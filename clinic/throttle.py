@@ -2,7 +2,8 @@
 (whether or not an account has it, so a delay reveals nothing) and per address. They slow logins down and
 never lock: once the free failures are spent, each next attempt waits 2^(n - free) seconds after the last
 failure, at most LOGIN_MAX_DELAY_SECONDS, and is answered "try again in N s" without checking the password.
-So a stranger who knows an email, or a shared address, can delay the right password by a minute at most.
+A browser that has logged in to the account before (`logins.known_device`) is slowed only by its own failures,
+so a stranger who knows an email, or shares an address, cannot keep the person out of their usual browser.
 Wrong intake links likewise, per address, so the intake tokens cannot be guessed."""
 
 import math
@@ -53,17 +54,20 @@ def _remaining(failures: int, last: datetime | None, free: int) -> int:
     return max(0, math.ceil(left))
 
 
-def login_wait(email: str, address: str) -> int:
+def login_wait(email: str, address: str, device: str = "") -> int:
     """Seconds before this email may be tried from this address (0: now). The account's delay follows the
-    account wherever it is tried from; the address's needs many more failures (a clinic shares one)."""
+    account to any browser it has not logged in from; the address's needs many more failures (a clinic shares
+    one). A known browser (`device`) waits only after failures of its own."""
+    if device:
+        return _remaining(*_failures(LoginFailure.device == device), LOGIN_FREE_FAILURES_PER_ACCOUNT)
     email = normalise_email(email)
     account = _remaining(*_failures(LoginFailure.email == email), LOGIN_FREE_FAILURES_PER_ACCOUNT)
     place = _remaining(*_failures(LoginFailure.address == address), LOGIN_FREE_FAILURES_PER_ADDRESS)
     return max(account, place)
 
 
-def record_failure(email: str, address: str) -> None:
-    db.session.add(LoginFailure(email=normalise_email(email), address=address, at=db_types.utcnow()))
+def record_failure(email: str, address: str, device: str = "") -> None:
+    db.session.add(LoginFailure(email=normalise_email(email), address=address, device=device, at=db_types.utcnow()))
     db.session.flush()
 
 

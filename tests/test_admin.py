@@ -9,6 +9,7 @@ from clinic.rules import LOGIN_FREE_FAILURES_PER_ACCOUNT
 from clinic.templating import format_datetime
 from tests.factories import PASSWORD, make_audit_event, make_client
 from tests.helpers import (
+    csrf_token,
     element,
     element_text,
     field_error,
@@ -471,3 +472,17 @@ def test_audit_export_of_a_period_without_entries_is_the_header_only(admin_clien
     response = admin_client.get("/admin/audit/export?from=2001-01-01&to=2001-01-31")
     assert response.status_code == 200 and export_rows(response) == []
     assert text(response).startswith("id,at,user_id,")
+
+
+def test_the_owner_changes_their_own_password_and_second_factor_only_at_their_account_page(admin_client, admin, db):
+    """/account asks the current password; the admin pages do not, so they refuse the owner's own account."""
+    response = admin_client.get(f"/admin/users/{admin.id}/password")
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    before = db.session.scalar(sa.select(User.password_hash).where(User.id == admin.id))
+    token = csrf_token(admin_client, "/admin/users")
+    sent = {"csrf_token": token, "password": "a-new-long-passphrase", "confirm": "a-new-long-passphrase"}
+    assert admin_client.post(f"/admin/users/{admin.id}/password", data=sent).headers["Location"] == "/account"
+    answer = admin_client.post(f"/admin/users/{admin.id}/two-factor/reset", data={"csrf_token": token})
+    assert answer.headers["Location"] == "/account"
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(User.password_hash).where(User.id == admin.id)) == before

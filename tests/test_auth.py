@@ -126,6 +126,51 @@ def test_the_delay_is_capped_at_a_minute_however_many_failures(client, therapist
     assert login_via_form(client, therapist.email, PASSWORD).status_code == 302
 
 
+def test_a_stranger_cannot_keep_a_person_out_of_the_browser_they_log_in_from(app, therapist, db, frozen_clock):
+    """The audit's lockout: one wrong password every time the delay ends kept the account delayed for good.
+    A browser that completed a login to the account before is slowed only by its own failures."""
+    usual = app.test_client()
+    assert login_via_form(usual, therapist.email, PASSWORD).status_code == 302  # known from now on
+    submit(usual, "/clients/", {}, action="/logout")
+    stranger = app.test_client()
+    for _ in range(30):  # half an hour of one guess a minute, as the delay allows
+        login_via_form(stranger, therapist.email, "wrong-password")
+        frozen_clock.advance(LOGIN_MAX_DELAY_SECONDS)
+    login_via_form(stranger, therapist.email, "wrong-password")
+    assert login_via_form(stranger, therapist.email, PASSWORD).status_code == 429  # strangers still wait
+    assert login_via_form(app.test_client(), therapist.email, PASSWORD).status_code == 429  # so does a new browser
+    assert login_via_form(usual, therapist.email, PASSWORD).status_code == 302  # the person's own does not
+    assert usual.get("/clients/").status_code == 200
+
+
+def test_a_known_browser_is_slowed_by_its_own_failures(app, therapist, db, frozen_clock):
+    usual = app.test_client()
+    login_via_form(usual, therapist.email, PASSWORD)
+    submit(usual, "/clients/", {}, action="/logout")
+    for _ in range(FREE):
+        assert login_via_form(usual, therapist.email, "wrong-password").status_code == 401
+    response = login_via_form(usual, therapist.email, PASSWORD)
+    assert response.status_code == 429 and response.headers["Retry-After"] == "1"
+    frozen_clock.advance(1)
+    assert login_via_form(usual, therapist.email, PASSWORD).status_code == 302
+
+
+def test_a_device_cookie_counts_only_for_its_own_account_and_only_when_signed(app, therapist, other_therapist, db):
+    usual = app.test_client()
+    login_via_form(usual, therapist.email, PASSWORD)
+    cookie = usual.get_cookie("knotwork_device")
+    assert cookie is not None and cookie.http_only and therapist.email not in cookie.value
+    add_failures(db, FREE + 3, email=other_therapist.email, address="198.51.100.7")
+    add_failures(db, FREE + 3, email=therapist.email, address="198.51.100.7")
+    elsewhere = app.test_client()  # the same cookie does not vouch for another account
+    elsewhere.set_cookie("knotwork_device", cookie.value)
+    assert login_via_form(elsewhere, other_therapist.email, PASSWORD).status_code == 429
+    forged = app.test_client()  # nor does a cookie the app did not sign
+    forged.set_cookie("knotwork_device", cookie.value[:-4] + "AAAA")
+    assert login_via_form(forged, therapist.email, PASSWORD).status_code == 429
+    assert login_via_form(elsewhere, therapist.email, PASSWORD).status_code == 302  # a signed one for this account
+
+
 def test_failures_older_than_the_window_are_forgotten(client, therapist, db):
     old = timedelta(minutes=LOGIN_FAILURE_WINDOW_MINUTES, seconds=1)
     add_failures(db, FREE + 10, email=therapist.email, ago=old)

@@ -143,3 +143,29 @@ def test_restore_refuses_what_is_not_a_backup(db, tmp_path, empty_database):
     junk.write_bytes(os.urandom(4096))
     with pytest.raises(BackupError):
         restore(empty_database, junk)
+
+
+def test_copies_are_private_from_their_first_byte_whatever_the_umask(app, db, therapist, tmp_path, monkeypatch):
+    """The copy is 0600 while it is being written (not only chmod-ed once finished), whatever the caller's umask."""
+    from clinic import backups
+
+    modes = []
+
+    def watched(original):
+        def run(*args, **kwargs):
+            result = original(*args, **kwargs)
+            modes.append(oct(target.stat().st_mode & 0o777))  # as written, before any chmod afterwards
+            return result
+
+        return run
+
+    monkeypatch.setattr(backups, "_sqlite_backup", watched(backups._sqlite_backup))
+    monkeypatch.setattr(backups, "_run", watched(backups._run))
+    make_client(therapist)
+    target = tmp_path / "private.backup"
+    previous = os.umask(0o022)  # a shell that makes new files readable by everyone
+    try:
+        backup(db.engine.url, target)
+    finally:
+        assert os.umask(previous) == 0o022, "the caller's umask is given back"
+    assert modes == ["0o600"]

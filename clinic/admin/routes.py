@@ -77,9 +77,11 @@ def toggle_active(user_id: int):
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
 def password(user_id: int):
     user = db.get_or_404(User, user_id)
+    if user.id == current_user.id:
+        return _own_account()
     form = ResetPasswordForm()
     if form.validate_on_submit():
-        reset_password(user, form.password.data, by_someone_else=user.id != current_user.id)
+        reset_password(user, form.password.data)
         db.session.commit()
         flash(f"New password set for {user.name}; their other sessions were ended.", "success")
         return redirect(url_for("admin.users"))
@@ -94,10 +96,19 @@ def reset_two_factor(user_id: int):
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
+    if user.id == current_user.id:
+        return _own_account()
     if turn_off_two_factor(user):
         db.session.commit()
         flash(f"Two-factor login of {user.name} is off; they were logged out everywhere.", "success")
     return redirect(url_for("admin.users"))
+
+
+def _own_account():
+    """The owner's own password and second factor are changed at /account, which asks the current password:
+    a stolen owner session alone must not be enough to lock the owner out or remove their second factor."""
+    flash("Change your own password and two-factor login on your account page.", "info")
+    return redirect(url_for("account.index"))
 
 
 def _filter(field):

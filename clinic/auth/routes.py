@@ -36,7 +36,7 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         address = request.remote_addr or ""
-        result = authenticate(form.email.data, form.password.data, address)
+        result = authenticate(form.email.data, form.password.data, address, logins.known_device(form.email.data))
         if result.user is None:
             db.session.commit()
             return _refused("auth/login.html", form, result)
@@ -54,7 +54,7 @@ def login():
         complete_login(user, "")
         db.session.commit()
         flash(f"Welcome, {user.name}.", "success")
-        return _after_login(request.args.get("next"))
+        return logins.remember_device(_after_login(request.args.get("next")), user.email)
     return render_template("auth/login.html", form=form)
 
 
@@ -85,14 +85,14 @@ def code():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        result = check_second_factor(user, form.code.data, request.remote_addr or "")
+        result = check_second_factor(user, form.code.data, request.remote_addr or "", logins.known_device(user.email))
         if result.user is None:
             db.session.commit()
             return _refused("auth/code.html", form, result)
         complete_login(user, result.method)
         db.session.commit()
         flash(f"Welcome, {user.name}.", "success")
-        return _after_login(pending.get("next"))
+        return logins.remember_device(_after_login(pending.get("next")), user.email)
     return render_template("auth/code.html", form=form)
 
 

@@ -39,13 +39,13 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.email == normalise_email(email)))
 
 
-def authenticate(email: str, password: str, address: str) -> LoginResult:
+def authenticate(email: str, password: str, address: str, device: str = "") -> LoginResult:
     """Check the password step of a login. While failed attempts make this email or address wait, the answer is
     "try again in N s" without checking the password; otherwise every refusal costs one password hash and says
     the same for known and unknown emails. Failures are cleared only when the whole login succeeds."""
     email = normalise_email(email)[:254]
     user = find_user_by_email(email)
-    wait = throttle.login_wait(email, address)
+    wait = throttle.login_wait(email, address, device)
     if wait:
         _audit_failure(user, email, "throttled")
         return LoginResult(None, TRY_LATER.format(seconds=wait), wait)
@@ -56,23 +56,23 @@ def authenticate(email: str, password: str, address: str) -> LoginResult:
     else:
         valid = user.check_password(password) and user.active
     if not valid:
-        throttle.record_failure(email, address)
+        throttle.record_failure(email, address, device)
         _audit_failure(user, email, "bad credentials")
         return LoginResult(None, BAD_CREDENTIALS)
     return LoginResult(user)
 
 
-def check_second_factor(user: User, code: str, address: str) -> LoginResult:
+def check_second_factor(user: User, code: str, address: str, device: str = "") -> LoginResult:
     """The code step: a code from the person's app (each works once) or a recovery code (each works once),
     throttled like the password step and counted against the same email."""
-    wait = throttle.login_wait(user.email, address)
+    wait = throttle.login_wait(user.email, address, device)
     if wait:
         _audit_failure(user, user.email, "throttled")
         return LoginResult(None, TRY_LATER.format(seconds=wait), wait)
     method = "code" if two_factor.looks_like_totp(code) else "recovery code"
     valid = two_factor.check_code(user, code) if method == "code" else two_factor.redeem_recovery_code(user, code)
     if not valid or not user.active:
-        throttle.record_failure(user.email, address)
+        throttle.record_failure(user.email, address, device)
         _audit_failure(user, user.email, "bad code")
         return LoginResult(None, BAD_CODE)
     return LoginResult(user, method=method)

@@ -114,6 +114,8 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(254), index=True, server_default="")
     address: Mapped[str] = mapped_column(sa.String(45), index=True)
+    # The browser's id when it had logged in to this account before (clinic.logins.known_device), else "".
+    device: Mapped[str] = mapped_column(sa.String(32), index=True, default="", server_default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
