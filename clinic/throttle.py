@@ -6,6 +6,7 @@ A browser that has logged in to the account before (`logins.known_device`) is sl
 so a stranger who knows an email, or shares an address, cannot keep the person out of their usual browser.
 Wrong intake links likewise, per address, so the intake tokens cannot be guessed."""
 
+import hashlib
 import math
 from datetime import UTC, datetime, timedelta
 
@@ -52,6 +53,18 @@ def _remaining(failures: int, last: datetime | None, free: int) -> int:
         return 0
     left = (last + timedelta(seconds=delay) - db_types.utcnow()).total_seconds()
     return max(0, math.ceil(left))
+
+
+def claim_attempt(email: str) -> None:
+    """Take this email's attempts one at a time until the request commits, so that parallel guesses each see the
+    failures before them instead of all passing the check while the first password is being hashed.
+    PostgreSQL: an advisory lock on the email's hash; SQLite: the database's write lock (a write touching no row)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(hashlib.sha256(normalise_email(email).encode()).digest()[:8], "big", signed=True)
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        connection.execute(sa.text("UPDATE login_failures SET id = id WHERE 0 = 1"))
 
 
 def login_wait(email: str, address: str, device: str = "") -> int:

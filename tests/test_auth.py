@@ -1,3 +1,4 @@
+import threading
 from datetime import timedelta
 
 import pytest
@@ -243,6 +244,27 @@ def test_known_and_unknown_emails_get_the_same_answers(client, therapist, app, f
         ]
 
     assert answers(therapist.email) == answers("nobody-here@clinic.example")
+
+
+def test_parallel_guesses_are_checked_one_at_a_time(app, therapist, db):
+    """Guesses sent at once each see the failures before them: one has its password checked, the others wait
+    (they all used to pass the check while the first password was being hashed)."""
+    add_failures(db, FREE, email=therapist.email, address="198.51.100.7", ago=timedelta(seconds=5))  # 1 s is over
+    browsers = [app.test_client() for _ in range(8)]
+    tokens = [csrf_token(browser, "/login") for browser in browsers]
+    start, answers, email = threading.Barrier(len(browsers)), [], therapist.email
+
+    def guess(browser, token):
+        start.wait(timeout=30)
+        sent = {"csrf_token": token, "email": email, "password": "wrong-password"}
+        answers.append(browser.post("/login", data=sent).status_code)
+
+    threads = [threading.Thread(target=guess, args=pair) for pair in zip(browsers, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [401] + [429] * (len(browsers) - 1)
 
 
 def test_refusals_while_delayed_do_not_check_the_password(client, therapist, monkeypatch, frozen_clock):

@@ -44,6 +44,7 @@ def authenticate(email: str, password: str, address: str, device: str = "") -> L
     "try again in N s" without checking the password; otherwise every refusal costs one password hash and says
     the same for known and unknown emails. Failures are cleared only when the whole login succeeds."""
     email = normalise_email(email)[:254]
+    throttle.claim_attempt(email)
     user = find_user_by_email(email)
     wait = throttle.login_wait(email, address, device)
     if wait:
@@ -65,6 +66,7 @@ def authenticate(email: str, password: str, address: str, device: str = "") -> L
 def check_second_factor(user: User, code: str, address: str, device: str = "") -> LoginResult:
     """The code step: a code from the person's app (each works once) or a recovery code (each works once),
     throttled like the password step and counted against the same email."""
+    throttle.claim_attempt(user.email)
     wait = throttle.login_wait(user.email, address, device)
     if wait:
         _audit_failure(user, user.email, "throttled")
