@@ -14,9 +14,12 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from clinic.clock import clinic_today
 
-# C0 controls and DEL. A multi-line field (a textarea) may hold tab, newline and carriage return; a one-line field none.
-_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
-_CONTROL_MULTI_LINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls, DEL, C1 controls and the bidirectional overrides and isolates (which can make a name read
+# backwards in the audit log or an export). A multi-line field (a textarea) may hold tab, newline and carriage
+# return; a one-line field none.
+_INVISIBLE = "\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_CONTROL_ONE_LINE = re.compile(f"[\x00-\x1f{_INVISIBLE}]")
+_CONTROL_MULTI_LINE = re.compile(f"[\x00-\x08\x0b\x0c\x0e-\x1f{_INVISIBLE}]")
 CONTROL_CHARACTER_MESSAGE = "This contains a control character (such as a NUL byte) that can't be stored; remove it."
 
 

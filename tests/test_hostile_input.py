@@ -388,7 +388,9 @@ def test_every_form_of_the_app_refuses_control_characters():
     assert not outside, f"forms that do not inherit clinic.forms.KnotworkForm/KnotworkSubForm: {outside}"
 
 
-@pytest.mark.parametrize("value", ["Ann\x00e", "Ann\x1b", "Ann\x7f", "Ann\te"])
+@pytest.mark.parametrize(
+    "value", ["Ann\x00e", "Ann\x1b", "Ann\x7f", "Ann\te", "Ann\x85", "Ann\u202eenaR", "Ann\u2066e"]
+)
 def test_a_control_character_in_a_one_line_field_is_refused_beside_the_field(therapist_client, db, value):
     from clinic.models import Client
 
