@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
-from clinic.history import in_batches, sessions_in_period, span, therapists_of
+from clinic.history import in_batches, span, summary_sessions, therapists_of
 from clinic.intakes import outcomes
 from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
@@ -43,7 +43,7 @@ def summary(client_id: int):
     # The audit row is committed before the history is loaded, so the commit expires nothing the page reads.
     record_summary_view(client, date_from, date_to)
     db.session.commit()
-    sessions = sessions_in_period(client, date_from, date_to)
+    sessions = summary_sessions(client, date_from, date_to)
     kb = knowledge_base()
     context = summary_context(client, sessions, kb, date_from, date_to)
     return render_template(
