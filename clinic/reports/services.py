@@ -133,10 +133,11 @@ def point_aggregates(
         entry["sessions"].add(session_id)
         counted = entry["sides"]
         counted[side] = counted.get(side, 0) + 1
-        answered = entry["responses"]
-        for label, answer in zip(labels, answers, strict=True):
-            if answer:
-                answered[label] = answered.get(label, 0) + 1
+        if any(answers):
+            answered = entry["responses"]
+            for label, answer in zip(labels, answers, strict=True):
+                if answer:
+                    answered[label] = answered.get(label, 0) + 1
         entry["outside_hold"] += pressure_outside_advice(seconds)
         referral = answers[-1]
         name = entry["name"]
