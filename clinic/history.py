@@ -62,6 +62,27 @@ class SessionRecord:
 
 _SESSION_COLUMNS = list(TreatmentSession.__table__.columns)
 _POINT_COLUMNS = list(PointTreatment.__table__.columns)
+# What the physician summary reads of a session and a point (its counts, trend, findings, plan and outcomes):
+# a long record's notes, vitals and point notes are left in the database.
+_SUMMARY_SESSION_COLUMNS = [
+    TreatmentSession.id,
+    TreatmentSession.started_at,
+    TreatmentSession.therapist_id,
+    TreatmentSession.pain_before,
+    TreatmentSession.pain_after,
+    TreatmentSession.pain_regions,
+    TreatmentSession.objective,
+    TreatmentSession.assessment,
+    TreatmentSession.plan,
+]
+_SUMMARY_POINT_COLUMNS = [
+    PointTreatment.session_id,
+    PointTreatment.trigger_point_id,
+    PointTreatment.side,
+    PointTreatment.pain,
+    PointTreatment.pressure_seconds,
+    *(getattr(PointTreatment, field) for field, _ in PointTreatment.RESPONSES),
+]
 
 
 def sessions_in_period(
@@ -77,7 +98,32 @@ def sessions_in_period(
     return _records(_within(query, date_from, date_to))
 
 
-def _records(query: sa.Select) -> list[SessionRecord]:
+def summary_sessions(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[SessionRecord]:
+    """sessions_in_period() with only the session columns the physician summary reads, and without their points
+    (`points` stays empty): the summary reads those as plain tuples (summary_points)."""
+    query = (
+        sa.select(*_SUMMARY_SESSION_COLUMNS)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id)
+    )
+    return _records(_within(query, date_from, date_to), None)
+
+
+def summary_points(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[tuple]:
+    """Every point treated in the client's sessions of a period as a plain tuple of _SUMMARY_POINT_COLUMNS
+    (session id first), in the order a record reads them (sessions by start and id, points by position): one
+    query, no object per point (a 1,000-session record has some 6,000)."""
+    query = (
+        sa.select(*_SUMMARY_POINT_COLUMNS)
+        .join(TreatmentSession, TreatmentSession.id == PointTreatment.session_id)
+        .where(TreatmentSession.client_id == client.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id, PointTreatment.position, PointTreatment.id)
+    )
+    db.session.flush()
+    return db.session.connection().execute(_within(query, date_from, date_to)).all()
+
+
+def _records(query: sa.Select, point_columns: list | None = _POINT_COLUMNS) -> list[SessionRecord]:
     """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
     db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
     connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
@@ -89,13 +135,15 @@ def _records(query: sa.Select) -> list[SessionRecord]:
     therapist_ids = {row["therapist_id"] for row in rows}
     therapists = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(therapist_ids)))}
     sessions = {row["id"]: SessionRecord(row, therapists[row["therapist_id"]]) for row in rows}
+    if point_columns is None:  # the caller reads the points in aggregates of its own
+        return list(sessions.values())
     # A batch names its sessions; a long period selects them again (a list of thousands of ids is too many
     # parameters for some drivers).
     ids = (
         list(sessions) if len(sessions) <= EXPORT_BATCH else query.with_only_columns(TreatmentSession.id).order_by(None)
     )
     points = connection.execute(
-        sa.select(*_POINT_COLUMNS)
+        sa.select(*point_columns)
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )

@@ -184,6 +184,12 @@ def muscle_outcomes(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list
             per_muscle[name] = (max(pain, point.pain), reproduced or point.referral_reproduced)
         for name, (pain, reproduced) in per_muscle.items():
             visits.setdefault(name, []).append((session.started_at, pain, reproduced))
+    return muscle_outcomes_of(visits)
+
+
+def muscle_outcomes_of(visits: dict[str, list[tuple[datetime, int, bool]]]) -> list[MuscleOutcome]:
+    """muscle_outcomes() from each muscle's sessions, oldest first: (start, highest compression pain, whether
+    one of its points reproduced the referral)."""
     outcomes = []
     for name, rows in visits.items():
         reproduced_at = [at for at, _, reproduced in rows if reproduced]

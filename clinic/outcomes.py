@@ -135,8 +135,9 @@ def note_changes(sessions: list[TreatmentSession], field: str) -> list[NoteChang
     """A SOAP field over the period: each session where it says something new, oldest first (the last one is
     the latest finding). Sessions that leave it empty or repeat it word for word are left out."""
     changes: list[NoteChange] = []
+    zone = clinic_zone()  # once: a long record has a change at most sessions
     for session in sessions:
         text = (getattr(session, field) or "").strip()
         if text and (not changes or changes[-1].text != text):
-            changes.append(NoteChange(to_local(session.started_at).date(), text))
+            changes.append(NoteChange(to_local(session.started_at, zone).date(), text))
     return changes

@@ -528,3 +528,51 @@ def test_fhir_procedures_written_as_text_are_what_the_encoder_writes(therapist_c
     assert "release felt" in procedures[1]["resource"]["note"][0]["text"].lower()
     for kind, key in (("procedure", 1), ("encounter", 12345), ("patient", "x/y")):
         assert _urn(kind, key) == f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'knotwork/{kind}/{key}')}"
+
+
+# --- the summary's one pass over the points (issue 16) ------------------------------------------------
+
+
+def test_summary_point_aggregates_equal_the_three_passes_over_point_objects(therapist):
+    """point_aggregates() over history.summary_points() gives what muscle_counts, muscle_outcomes and
+    point_statuses give over the full records, in the same order (ties in first-seen order), whole record and a
+    period; with a point the base no longer has, two sessions at one moment, responses and long holds."""
+    from clinic.history import sessions_in_period, summary_points, summary_sessions
+    from clinic.intakes import muscle_outcomes, point_statuses
+    from clinic.kb import knowledge_base
+    from clinic.outcomes import muscle_counts
+    from clinic.reports.services import point_aggregates
+
+    client = make_client(therapist, full_name="Many Points")
+    ids = ["upper-trapezius/1", "levator-scapulae/1", "upper-trapezius/2", "retired-muscle/9", "sternocleidomastoid/1"]
+    for day in range(14):
+        points = [
+            {
+                "trigger_point_id": ids[(day + n) % len(ids)],
+                "side": ("left", "right", "both")[(day * 2 + n) % 3],
+                "pain": (day * 3 + n) % 10,
+                "pressure_seconds": (20, 60, 120)[(day + 2 * n) % 3],
+                "release_felt": (day + n) % 2 == 0,
+                "local_twitch": (day * n) % 3 == 1,
+                "referral_reproduced": day < 9 and (day + n) % 4 == 0,
+            }
+            for n in range(1 + day % 4)
+        ]
+        make_session(client, started_at=at(day // 2 * 3), pain_before=(day * 7) % 11, points=points)
+    kb = knowledge_base()
+    for period in ((None, None), (at(6).date(), at(15).date())):
+        full = sessions_in_period(client, *period)
+        muscles, outcomes, statuses = point_aggregates(
+            summary_sessions(client, *period), summary_points(client, *period), kb
+        )
+        expected = muscle_counts(full, kb)
+        assert [m["name"] for m in muscles] == [m["name"] for m in expected]
+        assert "retired-muscle/9" in [m["name"] for m in muscles]
+        for got, want in zip(muscles, expected, strict=True):
+            assert got == want
+            assert list(got["sides"].items()) == list(want["sides"].items())
+            assert list(got["responses"].items()) == list(want["responses"].items())
+        assert outcomes == muscle_outcomes(full, kb)
+        assert any(o.referral_gone_since for o in outcomes)
+        assert statuses == point_statuses(full, kb)
+        assert {s.status for s in statuses} >= {"active", "latent"}

@@ -4,8 +4,7 @@ from flask_login import current_user, login_required
 from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
-from clinic.history import in_batches, sessions_in_period, span, therapists_of
-from clinic.intakes import outcomes
+from clinic.history import in_batches, span, summary_points, summary_sessions, therapists_of
 from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.reports import bp
@@ -15,10 +14,12 @@ from clinic.reports.services import (
     covered_span,
     export_filename,
     fhir_bundle,
+    point_aggregates,
     record_export,
     record_summary_view,
     sessions_csv,
     summary_context,
+    summary_outcomes,
 )
 
 
@@ -43,14 +44,16 @@ def summary(client_id: int):
     # The audit row is committed before the history is loaded, so the commit expires nothing the page reads.
     record_summary_view(client, date_from, date_to)
     db.session.commit()
-    sessions = sessions_in_period(client, date_from, date_to)
+    sessions = summary_sessions(client, date_from, date_to)  # without points: read as tuples below
     kb = knowledge_base()
-    context = summary_context(client, sessions, kb, date_from, date_to)
+    points = summary_points(client, date_from, date_to)
+    muscles, muscle_outcomes, statuses = point_aggregates(sessions, points, kb)
+    context = summary_context(client, sessions, kb, date_from, date_to, muscles)
     return render_template(
         "reports/summary.html",
         period=period_args(date_from, date_to),
         today=clinic_today(),
-        outcomes=outcomes(client, sessions, kb, date_from, date_to),
+        outcomes=summary_outcomes(client, sessions, muscle_outcomes, statuses, date_from, date_to),
         **context,
     )
 
