@@ -8,13 +8,13 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from clinic import audit, db_types, two_factor
 from clinic.extensions import db
-from clinic.models import AuditAction, LoginSession, User
+from clinic.models import AuditAction, ClinicSettings, LoginSession, User
 from clinic.models.user import normalise_email
 from clinic.rules import LOGIN_DEVICE_DAYS, SESSION_ABSOLUTE_HOURS, SESSION_TOUCH_SECONDS
 
@@ -72,13 +72,37 @@ def _expired(record: LoginSession, now: datetime) -> bool:
     )
 
 
-def current_record(user: User) -> LoginSession | None:
-    """This request's live session record for the user, touched at most once a minute; None when there is none
-    (never made, ended, expired, another user's, or a cookie carried to a browser that identifies otherwise)."""
+def load_login(user_id: int) -> tuple[User, LoginSession] | None:
+    """The user and this request's session record (by the cookie's key), in one statement; None when either is
+    missing. The clinic's settings come along in the same row: the two-factor gate reads them on every page
+    (`db.session.get(ClinicSettings, 1)` then finds them in the identity map), and `g` holds them for the request
+    so the identity map (weakly referencing) keeps them. Saves two statements per logged-in request (issue 16)."""
     key = session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
-    record = db.session.scalar(sa.select(LoginSession).where(LoginSession.key == key))
+    row = db.session.execute(
+        sa.select(User, LoginSession, ClinicSettings)
+        .join(LoginSession, sa.and_(LoginSession.user_id == User.id, LoginSession.key == key))
+        .outerjoin(ClinicSettings, ClinicSettings.id == 1)
+        .where(User.id == user_id)
+    ).first()
+    if row is None:
+        return None
+    g.clinic_settings = row.ClinicSettings
+    return row.User, row.LoginSession
+
+
+def current_record(user: User, record: LoginSession | None = None) -> LoginSession | None:
+    """This request's live session record for the user, touched at most once a minute; None when there is none
+    (never made, ended, expired, another user's, or a cookie carried to a browser that identifies otherwise).
+    `record`: the one `load_login` read with the user, else it is looked up by the cookie's key."""
+    if record is None:
+        key = session.get(SESSION_KEY)
+        if not isinstance(key, str):
+            return None
+        record = db.session.scalar(sa.select(LoginSession).where(LoginSession.key == key))
+    elif record.key != session.get(SESSION_KEY):
+        return None
     now = db_types.utcnow()
     if record is None or record.user_id != user.id or _expired(record, now):
         return None

@@ -6,10 +6,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from clinic.db_types import utcnow
-from clinic.models import AuditEvent, LoginSession
+from clinic.models import AuditEvent, ClinicSettings, LoginSession
 from clinic.rules import SESSION_ABSOLUTE_HOURS
 from tests.factories import PASSWORD
-from tests.helpers import flashes, login_fast, login_via_form, parse, submit
+from tests.helpers import count_queries, flashes, login_fast, login_via_form, parse, submit
 
 PHONE = {
     "HTTP_USER_AGENT": "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Version/18.0 Mobile/15E148 Safari/604.1"
@@ -192,3 +192,28 @@ def test_a_password_change_ends_the_other_sessions(app, therapist, db):
     assert [r.user_agent for r in ended] == [PHONE["HTTP_USER_AGENT"]]
     assert phone.get("/clients/").status_code == 302
     assert laptop.get("/clients/").status_code == 200
+
+
+def test_a_logged_in_request_checks_its_login_in_one_statement(app, therapist_client, db):
+    """The user, this device's session record and the clinic's settings (the two-factor gate's) come in one
+    statement: a page that reads nothing else runs just that one (issue 16: the fixed cost of a logged-in page)."""
+    db.session.add(ClinicSettings(id=1, name="Knot Clinic", address="", phone=""))
+    db.session.commit()
+    therapist_client.get("/api/regions")
+    with count_queries(app) as counted:
+        assert therapist_client.get("/api/regions").status_code == 200
+    assert counted.count == 1, counted.statements
+    assert all(table in counted.statements[0] for table in ("users", "login_sessions", "clinic_settings"))
+
+
+def test_a_session_record_of_another_user_is_no_login(app, therapist, other_therapist, db):
+    """The cookie's session key must name a record of the cookie's user: another person's key logs nobody in."""
+    browser = app.test_client()
+    login_via_form(browser, therapist.email, PASSWORD)
+    other = app.test_client()
+    login_via_form(other, other_therapist.email, PASSWORD)
+    with other.session_transaction() as theirs:
+        their_key = theirs["login_session"]
+    with browser.session_transaction() as session:
+        session["login_session"] = their_key
+    assert browser.get("/clients/").status_code == 302

@@ -296,6 +296,17 @@ def test_owner_requires_two_factor_and_a_person_without_it_reaches_only_the_setu
     assert browser.get("/clients/").status_code == 200
 
 
+def test_the_requirement_applies_to_a_person_already_logged_in_on_their_next_page(therapist_client, db):
+    """The setting is read afresh with every request's login check, never kept from an earlier request."""
+    assert therapist_client.get("/clients/").status_code == 200
+    settings = db.session.get(ClinicSettings, 1) or ClinicSettings(id=1, name="", address="", phone="")
+    settings.require_two_factor = True
+    db.session.add(settings)
+    db.session.commit()
+    answer = therapist_client.get("/clients/")
+    assert answer.status_code == 302 and answer.headers["Location"] == SETUP
+
+
 def test_only_the_owner_sets_the_requirement(therapist_client, db):
     response = submit(therapist_client, "/account", {"require_two_factor": "y"}, action="/admin/clinic/two-factor")
     assert response.status_code == 404

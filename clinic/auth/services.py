@@ -27,10 +27,13 @@ def load_user(login_id: str) -> User | None:
     user_id, _, token = login_id.partition(":")
     if not user_id.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.session_token != token:
+    loaded = logins.load_login(int(user_id))  # the user and this device's session record, in one statement
+    if loaded is None:  # no such user, or no session record under the cookie's key: logged out
         return None
-    if logins.current_record(user) is None:  # ended, expired, or never made: logged out
+    user, record = loaded
+    if not user.active or user.session_token != token:
+        return None
+    if logins.current_record(user, record) is None:  # ended, expired, or another browser's: logged out
         return None
     return user
 
