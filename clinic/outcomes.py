@@ -2,6 +2,7 @@
 clinic.rules) and the muscles treated, with how the tissue answered."""
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -57,45 +58,62 @@ def client_progress(client: Client, sessions: list[TreatmentSession]) -> Progres
     return progress(sessions, first_visit, first_meaningful_session(client, first_visit))
 
 
+class MuscleTally:
+    """Muscles treated, counted point by point with plain dictionaries (a long record has thousands of points):
+    how many points, in how many sessions, on which sides, how the tissue answered, holds outside the advice.
+    `ranked()` lists them most treated first, Counters at the end. Fed from point objects (`muscle_counts`) or
+    from the summary's tuples (reports), so both count the same way."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.stats: dict[str, dict[str, Any]] = {}  # by muscle slug (a point the base no longer has: its id)
+        self.keys: dict[str, str] = {}  # trigger point -> its muscle's key
+
+    def add(self, session_id: int, point_id: str, side: str, seconds: int | None, answered: Iterable[str]) -> dict:
+        """Count one treated point; `answered` names its responses. Returns its muscle's entry."""
+        key = self.keys.get(point_id)
+        if key is None:
+            muscle = self.kb.muscle_of(point_id)
+            key = self.keys[point_id] = muscle.slug if muscle else point_id
+            if key not in self.stats:
+                self.stats[key] = {
+                    "muscle": muscle,
+                    "name": muscle.name if muscle else key,
+                    "points": 0,
+                    "sessions": set(),
+                    "sides": {},
+                    "responses": {},
+                    "outside_hold": 0,
+                }
+        entry = self.stats[key]
+        entry["points"] += 1
+        entry["sessions"].add(session_id)
+        sides = entry["sides"]
+        sides[side] = sides.get(side, 0) + 1
+        responses = entry["responses"]
+        for label in answered:
+            responses[label] = responses.get(label, 0) + 1
+        entry["outside_hold"] += pressure_outside_advice(seconds)
+        return entry
+
+    def ranked(self) -> list[dict[str, Any]]:
+        ranked = sorted(self.stats.values(), key=lambda e: (-e["points"], e["name"]))
+        for entry in ranked:
+            entry["sessions"] = len(entry["sessions"])
+            entry["sides"] = Counter(entry["sides"])
+            entry["responses"] = Counter(entry["responses"])
+        return ranked
+
+
 def muscle_counts(sessions: list[TreatmentSession], kb: KnowledgeBase) -> list[dict[str, Any]]:
-    """Muscles treated, most often first, with how many points, on which sides and how the tissue answered.
-    Counted with plain dictionaries in one pass (a long record has thousands of points), Counters at the end."""
-    stats: dict[str, dict[str, Any]] = {}
-    keys: dict[str, str] = {}  # trigger point -> its muscle's key
+    """Muscles treated, most often first, with how many points, on which sides and how the tissue answered."""
+    tally = MuscleTally(kb)
     responses = PointTreatment.RESPONSES
     for session in sessions:
         for point in session.points:
-            point_id = point.trigger_point_id
-            key = keys.get(point_id)
-            if key is None:
-                muscle = kb.muscle_of(point_id)
-                key = keys[point_id] = muscle.slug if muscle else point_id
-                if key not in stats:
-                    stats[key] = {
-                        "muscle": muscle,
-                        "name": muscle.name if muscle else key,
-                        "points": 0,
-                        "sessions": set(),
-                        "sides": {},
-                        "responses": {},
-                        "outside_hold": 0,
-                    }
-            entry = stats[key]
-            entry["points"] += 1
-            entry["sessions"].add(session.id)
-            sides = entry["sides"]
-            sides[point.side] = sides.get(point.side, 0) + 1
-            answered = entry["responses"]
-            for field, label in responses:
-                if getattr(point, field):
-                    answered[label] = answered.get(label, 0) + 1
-            entry["outside_hold"] += pressure_outside_advice(point.pressure_seconds)
-    ranked = sorted(stats.values(), key=lambda e: (-e["points"], e["name"]))
-    for entry in ranked:
-        entry["sessions"] = len(entry["sessions"])
-        entry["sides"] = Counter(entry["sides"])
-        entry["responses"] = Counter(entry["responses"])
-    return ranked
+            answered = [label for field, label in responses if getattr(point, field)]
+            tally.add(session.id, point.trigger_point_id, point.side, point.pressure_seconds, answered)
+    return tally.ranked()
 
 
 @dataclass

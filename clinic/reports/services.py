@@ -33,10 +33,10 @@ from clinic.intakes import (
 )
 from clinic.kb import KnowledgeBase, sides
 from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession, User
-from clinic.outcomes import attendance, client_progress, muscle_counts, note_changes
+from clinic.outcomes import MuscleTally, attendance, client_progress, muscle_counts, note_changes
 from clinic.periods import period_args
 from clinic.profiles import clinic_settings
-from clinic.rules import is_worsening, pressure_outside_advice
+from clinic.rules import is_worsening
 from clinic.views import neutralise
 
 # --- physician summary ---------------------------------------------------------------------------
@@ -104,8 +104,7 @@ def point_aggregates(
     in the same order as those three passes over point objects, at a fraction of the cost."""
     started = {session.id: session.started_at for session in sessions}
     labels = [label for _, label in PointTreatment.RESPONSES]
-    stats: dict[str, dict[str, Any]] = {}  # muscle_counts, by muscle slug
-    slugs: dict[str, str] = {}  # trigger point -> its muscle's slug (a point the base no longer has: its id)
+    tally = MuscleTally(kb)  # muscle_counts
     visits: dict[str, list[tuple[datetime, int, bool]]] = {}  # muscle_outcomes, by muscle name
     found: dict[tuple[str, str], PointStatus] = {}  # point_statuses
     per_muscle: dict[str, tuple[int, bool]] = {}
@@ -114,31 +113,8 @@ def point_aggregates(
         if session_id != current:
             _close_visit(visits, per_muscle, started.get(current))
             current = session_id
-        key = slugs.get(point_id)
-        if key is None:
-            muscle = kb.muscle_of(point_id)
-            key = slugs[point_id] = muscle.slug if muscle else point_id
-            if key not in stats:
-                stats[key] = {
-                    "muscle": muscle,
-                    "name": muscle.name if muscle else key,
-                    "points": 0,
-                    "sessions": set(),
-                    "sides": {},
-                    "responses": {},
-                    "outside_hold": 0,
-                }
-        entry = stats[key]
-        entry["points"] += 1
-        entry["sessions"].add(session_id)
-        counted = entry["sides"]
-        counted[side] = counted.get(side, 0) + 1
-        if any(answers):
-            answered = entry["responses"]
-            for label, answer in zip(labels, answers, strict=True):
-                if answer:
-                    answered[label] = answered.get(label, 0) + 1
-        entry["outside_hold"] += pressure_outside_advice(seconds)
+        answered = [label for label, answer in zip(labels, answers, strict=True) if answer] if any(answers) else ()
+        entry = tally.add(session_id, point_id, side, seconds, answered)
         referral = answers[-1]
         name = entry["name"]
         worst, reproduced = per_muscle.get(name, (0, False))
@@ -150,11 +126,7 @@ def point_aggregates(
             status = found[(point_id, side)] = PointStatus(point_id, side, label, LATENT)
         status.treatments.append(PointTreatmentView(started[session_id], pain, referral))
     _close_visit(visits, per_muscle, started.get(current))
-    ranked = sorted(stats.values(), key=lambda e: (-e["points"], e["name"]))
-    for entry in ranked:
-        entry["sessions"] = len(entry["sessions"])
-        entry["sides"] = Counter(entry["sides"])
-        entry["responses"] = Counter(entry["responses"])
+    ranked = tally.ranked()
     for status in found.values():
         status.status = point_status(status.treatments)
     statuses = sorted(found.values(), key=lambda e: (STATUS_ORDER[e.status], e.name, e.side))
