@@ -58,13 +58,9 @@ def _remaining(failures: int, last: datetime | None, free: int) -> int:
 def claim_attempt(email: str) -> None:
     """Take this email's attempts one at a time until the request commits, so that parallel guesses each see the
     failures before them instead of all passing the check while the first password is being hashed.
-    PostgreSQL: an advisory lock on the email's hash; SQLite: the database's write lock (a write touching no row)."""
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        key = int.from_bytes(hashlib.sha256(normalise_email(email).encode()).digest()[:8], "big", signed=True)
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    else:
-        connection.execute(sa.text("UPDATE login_failures SET id = id WHERE 0 = 1"))
+    PostgreSQL: an advisory lock on the email's hash; SQLite: the database's write lock."""
+    key = int.from_bytes(hashlib.sha256(normalise_email(email).encode()).digest()[:8], "big", signed=True)
+    db_types.lock_until_commit(db.session.connection(), key, "login_failures")
 
 
 def login_wait(email: str, address: str, device: str = "") -> int:

@@ -26,6 +26,7 @@ from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
 from clinic.models import Client, User
+from clinic.params import int_arg
 from clinic.periods import PeriodError, parse_period, period_args, utc_bounds
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
 from clinic.throttle import locked_emails
@@ -132,7 +133,7 @@ def audit_log():
         query = with_client_name(query, name)
     elif chosen is not None:
         form.client_name.data = chosen.full_name
-    page = audit_page(query, current_app.config["AUDIT_PER_PAGE"], _event_id("before"), _event_id("after"))
+    page = audit_page(query, current_app.config["AUDIT_PER_PAGE"], int_arg("before"), int_arg("after"))
     kb = knowledge_base()
     shown = {event.id: readable(event, kb) for event in page.items}
     names = user_names(event.entity_id for event in page.items if event.entity_type == "user")
@@ -169,12 +170,6 @@ def audit_export():
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
-
-
-def _event_id(name: str) -> int | None:
-    """An audit event id from the query string (paging), None when absent or not a stored id's size."""
-    value = request.args.get(name, type=int)
-    return value if value is not None and 0 < value < 2**31 else None
 
 
 @bp.route("/audit/clients.json")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from clinic.db_types import UTCDateTime, one_of, utcnow
+from clinic.db_types import UTCDateTime, lock_until_commit, one_of, utcnow
 from clinic.extensions import db
 from clinic.models.client import Client
 from clinic.models.user import User
@@ -124,12 +124,7 @@ def _refuse_change(_mapper, _connection, target: AuditEvent) -> None:
 
 def _chain_head(connection: sa.Connection) -> tuple[int, datetime | None, str]:
     """Lock the chain for this transaction, then read its last event: (id, at, hash)."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-    else:
-        # SQLite serializes writers, but a SELECT alone does not start the write transaction: a write that
-        # touches no row does, so the last event is read under the write lock and no other append can follow it.
-        connection.execute(sa.text("UPDATE audit_events SET id = id WHERE 0 = 1"))
+    lock_until_commit(connection, CHAIN_LOCK_KEY, "audit_events")  # no other append can follow the last event read
     table = AuditEvent.__table__
     last = connection.execute(
         sa.select(table.c.id, table.c.at, table.c.hash).order_by(table.c.id.desc()).limit(1)
