@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload, selectinload
+from flask_sqlalchemy.pagination import Pagination
 
 from clinic.clock import to_local
 from clinic.extensions import db
@@ -14,16 +14,17 @@ from clinic.periods import utc_bounds
 from clinic.rules import meaningful_threshold
 
 
-def newest_first(client: Client, date_from: date | None = None, date_to: date | None = None) -> sa.Select:
-    """The client's sessions in a period (default: all), newest first, with points and therapist (served by the
-    client-and-date index)."""
-    query = (
-        sa.select(TreatmentSession)
-        .where(TreatmentSession.client_id == client.id)
-        .order_by(TreatmentSession.started_at.desc(), TreatmentSession.id.desc())
-        .options(selectinload(TreatmentSession.points), joinedload(TreatmentSession.therapist))
-    )
-    return _within(query, date_from, date_to)
+class NewestFirstPage(Pagination):
+    """One page of a period's session records, newest first, cut from the records the page has read already
+    (sessions_in_period, oldest first) instead of querying the sessions, their points and therapists again."""
+
+    def _query_items(self) -> list["SessionRecord"]:
+        records = self._query_args["records"]
+        end = len(records) - self._query_offset
+        return records[max(end - self.per_page, 0) : max(end, 0)][::-1]
+
+    def _query_count(self) -> int:
+        return len(self._query_args["records"])
 
 
 def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> sa.Select:

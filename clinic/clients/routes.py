@@ -21,7 +21,7 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import last_visits, newest_first, recent_start, sessions_in_period
+from clinic.history import NewestFirstPage, last_visits, recent_start, sessions_in_period
 from clinic.intakes import client_panel
 from clinic.kb import knowledge_base
 from clinic.models import User
@@ -103,13 +103,10 @@ def detail(client_id: int):
         recent = recent_start(client, RECENT_SESSIONS)
         date_from = recent
     # The period applies to every part of the page: the table, the figures and the charts.
-    sessions = db.paginate(
-        newest_first(client, date_from, date_to),
-        page=int_arg("page") or 1,
-        per_page=current_app.config["SESSIONS_PER_PAGE"],
-        error_out=False,
-    )
     history = sessions_in_period(client, date_from, date_to)
+    sessions = NewestFirstPage(
+        page=int_arg("page") or 1, per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False, records=history
+    )
     state = client_progress(client, history)
     kb = knowledge_base()
     return render_template(
