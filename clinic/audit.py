@@ -36,14 +36,17 @@ def record(
 def record_read(
     action: AuditAction,
     *,
-    entity_type: str,
+    client: Client | None = None,
+    entity_type: str = "",
+    entity_id: int | None = None,
     details: dict[str, Any] | None = None,
     user: User | None = None,
 ) -> None:
     """Append an event in a short transaction of its own, committed at once: for a page that only reads, so the
-    chain's lock is not held while the page renders and the request's loaded records are not expired by a commit."""
+    chain's lock is not held while the page renders and the request's loaded records are not expired by a commit
+    (and read again). Only for views that write nothing else: the request's own transaction is left as it is."""
     with orm.Session(db.engine) as session:
-        session.add(_event(action, None, entity_type, None, details, user, ""))
+        session.add(_event(action, client, entity_type, entity_id, details, user, ""))
         session.commit()
 
 

@@ -90,7 +90,6 @@ def create():
 def detail(client_id: int):
     client = get_client_for(current_user, client_id)
     record_view(client)
-    db.session.commit()
     try:
         date_from, date_to = parse_period(request.args)
         period_error = ""
@@ -139,7 +138,6 @@ def edit(client_id: int):
     if request.method == "GET":
         form.version.data = str(client.version)
         record_view(client)  # the form shows the whole record
-        db.session.commit()
     if form.validate_on_submit():
         try:
             changes = update_client(client, form.data, form.version.data)
@@ -169,7 +167,6 @@ def archive(client_id: int):
         flash(f"{client.full_name} was archived. Their records are kept; restore them any time.", "success")
         return redirect(url_for("clients.index"))
     record_view(client, "archive confirmation")
-    db.session.commit()
     return render_template("clients/archive.html", client=client, form=form)
 
 
@@ -199,7 +196,6 @@ def sharing(client_id: int):
     if request.method == "GET":
         form.shared_with.data = [user.id for user in client.shared_with]
         record_view(client)
-        db.session.commit()
     if form.validate_on_submit():
         therapist = db.session.get(User, form.therapist_id.data) if current_user.is_admin else client.therapist
         shared = [db.session.get(User, user_id) for user_id in form.shared_with.data]

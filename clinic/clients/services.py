@@ -143,7 +143,8 @@ def unarchive_client(client: Client) -> None:
 
 
 def record_view(client: Client, page: str = "") -> None:
-    audit.record(AuditAction.VIEW, client=client, details={"page": page} if page else None)
+    """Committed at once in a transaction of its own (audit.record_read): call only from a view that reads."""
+    audit.record_read(AuditAction.VIEW, client=client, details={"page": page} if page else None)
 
 
 def record_list_view(search: str, archived: bool, page: int, listed: list[int]) -> None:
