@@ -74,7 +74,6 @@ def home():
         plans=plans,
         therapists=everyone,
         chosen=chosen,
-        status_form=StatusForm(),
         labels=STATUS_LABELS,
     )
     db.session.commit()
@@ -121,7 +120,6 @@ def book():
         today=clinic_today(),
         previous=first - step if view == "day" else first - timedelta(days=7),
         following=first + step,
-        status_form=StatusForm(),
         labels=STATUS_LABELS,
     )
 
