@@ -212,7 +212,6 @@ def edit(appointment_id: int):
         form.note.data = appointment.note
         form.version.data = str(appointment.version)
         record_view(appointment)
-        db.session.commit()
     elif form.validate_on_submit() and _keeps_its_session(form, appointment):
         values = values_from(form, _therapist_id(form, appointment))
         if values["client_id"] != appointment.client_id:

@@ -113,7 +113,8 @@ def set_status(appointment: Appointment, status: str, version: str | None) -> bo
 
 
 def record_view(appointment: Appointment) -> None:
-    audit.record(AuditAction.VIEW, client=appointment.client, entity_type="appointment", entity_id=appointment.id)
+    """Committed at once in a transaction of its own (audit.record_read): call only from a view that reads."""
+    audit.record_read(AuditAction.VIEW, client=appointment.client, entity_type="appointment", entity_id=appointment.id)
 
 
 def record_day_view(day: str, appointments: list[Appointment]) -> None:

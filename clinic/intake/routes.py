@@ -77,7 +77,6 @@ def _intake_for(client_id: int, intake_id: int) -> Intake:
 def detail(client_id: int, intake_id: int):
     intake = _intake_for(client_id, intake_id)
     record_intake_view(intake)
-    db.session.commit()
     form = ReviewForm()
     form.accept.choices = change_choices(intake)
     return _render_detail(intake, form)

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from clinic.audit import apply_changes, record
+from clinic.audit import apply_changes, record, record_read
 from clinic.clock import clinic_today
 from clinic.db_types import utcnow
 from clinic.extensions import db
@@ -117,7 +117,8 @@ def store_intake(link: IntakeLink, values: dict[str, Any]) -> Intake:
 
 
 def record_intake_view(intake: Intake) -> None:
-    record(AuditAction.VIEW, client=intake.client, entity_type="intake", entity_id=intake.id)
+    """Committed at once in a transaction of its own (audit.record_read): call only from a view that reads."""
+    record_read(AuditAction.VIEW, client=intake.client, entity_type="intake", entity_id=intake.id)
 
 
 def change_choices(intake: Intake) -> list[tuple[str, str]]:

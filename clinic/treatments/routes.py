@@ -190,7 +190,6 @@ def detail(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
     record_view(session)
-    db.session.commit()
     kb = knowledge_base()
     history = [(event, readable(event, kb)) for event in record_history("session", session.id)]
     return render_template("treatments/detail.html", client=client, session=session, kb=kb, history=history)
@@ -210,7 +209,6 @@ def edit(client_id: int, session_id: int):
         if not _restoring(draft):
             fill_form(form, session)
         record_view(session)
-        db.session.commit()
     elif _rebuild_requested():
         _rebuild(form)
     elif form.validate_on_submit() and not _too_near(form, client, session):

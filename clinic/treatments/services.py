@@ -63,7 +63,8 @@ def same_as_stored(session: TreatmentSession, values: dict[str, Any]) -> bool:
 
 
 def record_view(session: TreatmentSession) -> None:
-    audit.record(AuditAction.VIEW, client=session.client, entity_type="session", entity_id=session.id)
+    """Committed at once in a transaction of its own (audit.record_read): call only from a view that reads."""
+    audit.record_read(AuditAction.VIEW, client=session.client, entity_type="session", entity_id=session.id)
 
 
 def record_form_view(client: Client) -> None:
