@@ -49,9 +49,12 @@ def progress(
     )
 
 
-def client_progress(client: Client, sessions: list[TreatmentSession]) -> Progress:
+def client_progress(client: Client, sessions: list[TreatmentSession], *, whole_record: bool = False) -> Progress:
     """Progress over a period of the client's record: the baseline is their first visit ever and "first
-    reached" the first meaningful improvement of their whole history, wherever the period starts or ends."""
+    reached" the first meaningful improvement of their whole history, wherever the period starts or ends.
+    With `whole_record` (`sessions` is every session the client has had) both are found in `sessions`."""
+    if whole_record:
+        return progress(sessions)
     first_visit = first_session(client)
     if first_visit is None or not sessions:
         return progress(sessions, first_visit)

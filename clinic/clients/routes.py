@@ -106,7 +106,7 @@ def detail(client_id: int):
     sessions = NewestFirstPage(
         page=int_arg("page") or 1, per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False, records=history
     )
-    state = client_progress(client, history)
+    state = client_progress(client, history, whole_record=date_from is None and date_to is None)
     kb = knowledge_base()
     return render_template(
         "clients/detail.html",
