@@ -16,7 +16,6 @@ from clinic.access import visible_clients
 from clinic.clock import to_local, to_utc
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.history import last_session
 from clinic.models import Appointment, AppointmentStatus, AuditAction, Client, TreatmentSession, User
 from clinic.models.appointment import OPEN
 from clinic.params import parse_record_id
@@ -114,15 +113,15 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def client_visits(client: Client) -> dict:
-    """What the client page shows: the next booked appointment, the last session, and a suggested next booking."""
+def client_visits(client: Client, last: TreatmentSession | None) -> dict:
+    """What the client page shows: the next booked appointment, the last session (`last`: the caller has read
+    it), and a suggested next booking."""
     following = db.session.scalar(
         upcoming(sa.select(Appointment).where(Appointment.client_id == client.id))
         .options(joinedload(Appointment.therapist))
         .order_by(Appointment.starts_at)
         .limit(1)
     )
-    last = last_session(client)
     return {"next": following, "last": last, "suggested": suggested_next_visit(last) if last else None}
 
 

@@ -634,3 +634,19 @@ def test_the_feed_text_folds_long_lines_and_parses_back(app):
     assert str(event["SUMMARY"]) == "A.M.O."
     assert event.decoded("DTSTART") == start
     assert event.decoded("DTEND") == start + timedelta(minutes=50)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "?all=1", "?from=2000-01-01", "?to=2000-01-01", "?from=2000-01-01&to=2000-01-02", "?from=2999-01-01"],
+)
+def test_the_last_visit_is_the_latest_session_whatever_period_is_shown(therapist_client, therapist, query):
+    """The client page reads the latest session from the period's sessions when the period is open-ended, and
+    from the database otherwise: either way it is the client's latest, and ties on the start go to the later id."""
+    record = make_client(therapist)
+    started = today_at(9) - timedelta(days=3)
+    make_session(record, started_at=started - timedelta(days=7))
+    make_session(record, started_at=started)
+    latest = make_session(record, started_at=started)
+    page = soup(therapist_client.get(f"/clients/{record.id}{query}"))
+    assert page.select_one("[data-last-visit] a")["href"] == f"/clients/{record.id}/sessions/{latest.id}"

@@ -21,7 +21,7 @@ from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
 from clinic.forms import ConfirmForm, as_choices
-from clinic.history import NewestFirstPage, last_visits, recent_start, sessions_in_period
+from clinic.history import NewestFirstPage, last_session, last_visits, recent_start, sessions_in_period
 from clinic.intakes import client_panel
 from clinic.kb import knowledge_base
 from clinic.models import User
@@ -106,6 +106,8 @@ def detail(client_id: int):
     sessions = NewestFirstPage(
         page=int_arg("page") or 1, per_page=current_app.config["SESSIONS_PER_PAGE"], error_out=False, records=history
     )
+    # An open-ended period that holds sessions holds the latest one.
+    latest = history[-1] if history and date_to is None else last_session(client)
     state = client_progress(client, history, whole_record=date_from is None and date_to is None)
     kb = knowledge_base()
     return render_template(
@@ -124,7 +126,7 @@ def detail(client_id: int):
         progress=state,
         history_count=len(history),
         figures=figures(history, kb, state),
-        visits=client_visits(client),
+        visits=client_visits(client, latest),
         intake_panel=client_panel(client, history, kb, date_from, date_to),
     )
 
