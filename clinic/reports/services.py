@@ -224,58 +224,80 @@ def sessions_csv(client: Client, batches: Iterable[list[ExportSession]], kb: Kno
     spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly. Text a
     spreadsheet would run as a formula is neutralised. Streamed (history.export_batches) in chunks."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
-    client_columns = [neutralise(client.full_name), client.date_of_birth.isoformat()]
+    cells = _CsvCells()
+    buffer.write(cells(CSV_COLUMNS) + "\r\n")
+    client_cells = [neutralise(client.full_name), client.date_of_birth.isoformat()]
     zone = clinic_zone()
-    points_of: dict[str, list[str]] = {}  # trigger point id -> its id and muscle name, as cells
-    no_point = [""] * len(POINT_COLUMNS)
+    points_of: dict[tuple[str, str], str] = {}  # (trigger point, side) -> its id, muscle name and side, as CSV
+    no_point = cells([""] * len(POINT_COLUMNS))
     for batch in batches:
         for session in batch:
             local = to_local(session.started_at, zone)
-            head = [
-                *client_columns,
-                session.id,
-                local.date().isoformat(),
-                local.strftime("%H:%M"),
-                session.length_minutes,
-                session.pain_before,
-                session.pain_after,
-                *("" if value is None else value for value in _vitals(session)),
-                neutralise("; ".join(sides.labels(session.pain_regions, kb.region_names))),
-                neutralise(session.overload_cause),
-                neutralise(session.therapist_name),
-            ]
-            notes = [neutralise(session.subjective), neutralise(session.objective)]
-            notes += [neutralise(session.assessment), neutralise(session.plan)]
+            head = cells(
+                [
+                    *client_cells,
+                    session.id,
+                    local.date().isoformat(),
+                    local.time().isoformat("minutes"),  # HH:MM, as strftime("%H:%M") at a fraction of its cost
+                    session.length_minutes,
+                    session.pain_before,
+                    session.pain_after,
+                    *("" if value is None else value for value in _vitals(session)),
+                    neutralise("; ".join(sides.labels(session.pain_regions, kb.region_names))),
+                    neutralise(session.overload_cause),
+                    neutralise(session.therapist_name),
+                ]
+            )
+            notes = cells(
+                [neutralise(session.subjective), neutralise(session.objective)]
+                + [neutralise(session.assessment), neutralise(session.plan)]
+            )
             if not session.points:
-                writer.writerow(head + no_point + notes)
+                buffer.write(f"{head},{no_point},{notes}\r\n")
             for point in session.points:
-                named = points_of.get(point.trigger_point_id)
+                named = points_of.get((point.trigger_point_id, point.side))
                 if named is None:
                     muscle = kb.muscle_of(point.trigger_point_id)
-                    named = points_of[point.trigger_point_id] = [
-                        neutralise(point.trigger_point_id),
-                        neutralise(muscle.name) if muscle else "",
-                    ]
-                writer.writerow(
+                    named = points_of[point.trigger_point_id, point.side] = cells(
+                        [
+                            neutralise(point.trigger_point_id),
+                            neutralise(muscle.name) if muscle else "",
+                            neutralise(point.side),
+                        ]
+                    )
+                own = cells(
                     [
-                        *head,
-                        *named,
-                        neutralise(point.side),
                         point.pressure_seconds,
                         point.pain,
                         "yes" if point.release_felt else "no",
                         "yes" if point.local_twitch else "no",
                         "yes" if point.referral_reproduced else "no",
                         neutralise(point.note),
-                        *notes,
                     ]
                 )
+                buffer.write(f"{head},{named},{own},{notes}\r\n")
             if buffer.tell() >= STREAM_CHUNK:
                 yield _drain(buffer)
     yield _drain(buffer)
+
+
+class _CsvCells:
+    """Cells as the csv module writes them in a row, without the line end. A row of the export is its session's
+    cells, the point's and the session's notes, each written once and joined with commas: the csv module quotes
+    each cell on its own merits, so the joined text is what writing the whole row at once writes (and a
+    session's cells and long notes are not written again for each of its points)."""
+
+    def __init__(self) -> None:
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\r\n")  # "\r\n" in a cell is quoted as in a file
+
+    def __call__(self, values: list[Any]) -> str:
+        self._writer.writerow(values)
+        text = self._line.getvalue()
+        self._line.seek(0)
+        self._line.truncate()
+        return text[:-2]
 
 
 def _vitals(session: ExportSession) -> tuple[int | None, ...]:
