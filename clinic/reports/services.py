@@ -551,7 +551,11 @@ _ENCOUNTER = _JsonTemplate(
             "period": {"start": _hole("start"), "end": _hole("end")},
         },
     },
-    *("url", "patient", "practitioner", "start", "end"),
+    "url",
+    "patient",
+    "practitioner",
+    "start",
+    "end",
 )
 
 
@@ -598,7 +602,8 @@ _PAIN = {
             bodySite=_hole("site"),
         ),
         *_OBSERVED,
-        *("value", "site"),
+        "value",
+        "site",
     )
     for when in ("before", "after")
 }
@@ -637,12 +642,13 @@ _PRESSURE_COMPONENTS = [
 ]
 
 
-def _narrative(div: str) -> dict[str, str]:
-    return {"status": "generated", "div": div}
-
-
 _SECTIONS = [
-    (field, _JsonTemplate({"title": title, "code": {"coding": [code]}, "text": _narrative(_hole("div"))}, "div"))
+    (
+        field,
+        _JsonTemplate(
+            {"title": title, "code": {"coding": [code]}, "text": {"status": "generated", "div": _hole("div")}}, "div"
+        ),
+    )
     for field, title, code in SOAP_SECTIONS
 ]
 _COMPOSITION = _JsonTemplate(
@@ -660,7 +666,13 @@ _COMPOSITION = _JsonTemplate(
             "section": _hole("sections"),
         },
     },
-    *("url", "patient", "encounter", "date", "practitioner", "title", "sections"),
+    "url",
+    "patient",
+    "encounter",
+    "date",
+    "practitioner",
+    "title",
+    "sections",
 )
 _PROCEDURE = _JsonTemplate(
     {
@@ -677,12 +689,18 @@ _PROCEDURE = _JsonTemplate(
             "note": [{"text": _hole("note")}],
         },
     },
-    *("url", "patient", "encounter", "performed", "practitioner", "site", "note"),
+    "url",
+    "patient",
+    "encounter",
+    "performed",
+    "practitioner",
+    "site",
+    "note",
 )
 
 
-# "; release felt, local twitch" and the like, by (release felt, local twitch, referral reproduced).
 def _response_words(answers: tuple[bool, ...]) -> str:
+    """ "; release felt, local twitch" and the like, for (release felt, local twitch, referral reproduced)."""
     words = [label for (_, label), yes in zip(PointTreatment.RESPONSES, answers, strict=True) if yes]
     return f"; {', '.join(words)}" if words else ""
 
