@@ -823,3 +823,22 @@ def test_exports_reach_the_server_in_a_few_large_chunks(therapist_client, therap
         assert all(isinstance(chunk, bytes) for chunk in chunks)
         assert all(len(chunk) >= 12_000 for chunk in chunks[:-1]), export
         assert len(chunks) < 12, (export, [len(chunk) for chunk in chunks])
+
+
+def test_fhir_adds_the_practitioner_of_a_session_saved_after_the_therapists_were_read(app, therapist):
+    """The therapists are read before the sessions stream: one who appears only in the stream still gets their
+    Practitioner, before the first session that refers to it."""
+    from clinic.history import export_batches
+    from clinic.kb import knowledge_base
+    from clinic.reports.services import fhir_bundle
+
+    person = make_client(therapist)
+    make_session(person)
+    with app.test_request_context():
+        data = json.loads(b"".join(fhir_bundle(person, [], export_batches(person), knowledge_base())))
+    kinds = [entry["resource"]["resourceType"] for entry in data["entry"]]
+    assert kinds[:3] == ["Patient", "Practitioner", "Encounter"]
+    practitioner = data["entry"][1]
+    assert practitioner["fullUrl"] == _urn("practitioner", therapist.id)
+    assert practitioner["resource"]["name"][0]["text"] == therapist.name
+    assert data["entry"][2]["resource"]["participant"][0]["individual"]["reference"] == practitioner["fullUrl"]
