@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
@@ -196,16 +196,70 @@ def pain_history_rows(
 EXPORT_BATCH = 500  # sessions read at a time by a streamed export
 
 
-def in_batches(
-    client: Client, date_from: date | None = None, date_to: date | None = None, size: int | None = None
-) -> Iterator[SessionRecord]:
-    """The client's sessions in a period, oldest first, as records (see sessions_in_period), read `size` at a
-    time (keyset on start and id), so an export holds one batch in memory however long the record."""
-    size = size or EXPORT_BATCH
+class ExportPoint(NamedTuple):
+    """A treated point as the exports write it (a plain tuple: an export reads thousands)."""
+
+    session_id: int
+    id: int
+    trigger_point_id: str
+    side: str
+    pressure_seconds: int
+    pain: int
+    release_felt: bool
+    local_twitch: bool
+    referral_reproduced: bool
+    note: str
+
+
+class ExportSession(NamedTuple):
+    """A session as the exports write it, with its therapist's name and its points in their order."""
+
+    id: int
+    started_at: datetime
+    updated_at: datetime | None
+    therapist_id: int
+    therapist_name: str
+    length_minutes: int
+    pain_before: int
+    pain_after: int
+    pain_regions: list[str]
+    stress_before: int | None
+    stress_after: int | None
+    heart_rate_before: int | None
+    heart_rate_after: int | None
+    systolic_before: int | None
+    systolic_after: int | None
+    diastolic_before: int | None
+    diastolic_after: int | None
+    overload_cause: str
+    subjective: str
+    objective: str
+    assessment: str
+    plan: str
+    points: list[ExportPoint]
+
+
+_EXPORT_SESSION_COLUMNS = [
+    getattr(TreatmentSession, field) for field in ExportSession._fields if field not in ("therapist_name", "points")
+]
+_EXPORT_SESSION_COLUMNS.insert(ExportSession._fields.index("therapist_name"), User.name)
+_EXPORT_POINT_COLUMNS = [getattr(PointTreatment, field) for field in ExportPoint._fields]
+
+
+def export_batches(
+    client: Client, date_from: date | None = None, date_to: date | None = None
+) -> Iterator[list[ExportSession]]:
+    """The client's sessions in a period, oldest first, EXPORT_BATCH at a time (keyset on start and id), so an
+    export holds one batch in memory however long the record: two queries a batch (the sessions with their
+    therapist's name, then their points), plain tuples rather than objects."""
+    size = EXPORT_BATCH
     after: tuple[datetime, int] | None = None
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
+    connection = db.session.connection()
     while True:
         query = (
-            sa.select(*_SESSION_COLUMNS)
+            sa.select(*_EXPORT_SESSION_COLUMNS)
+            .join(User, User.id == TreatmentSession.therapist_id)
             .where(TreatmentSession.client_id == client.id)
             .order_by(TreatmentSession.started_at, TreatmentSession.id)
             .limit(size)
@@ -218,11 +272,22 @@ def in_batches(
                     sa.and_(TreatmentSession.started_at == started, TreatmentSession.id > last_id),
                 )
             )
-        batch = _records(_within(query, date_from, date_to))
-        yield from batch
-        if len(batch) < size:
+        rows = connection.execute(_within(query, date_from, date_to)).all()  # fetchall: not a fetch per row
+        batch = {row[0]: ExportSession(*row, []) for row in rows}
+        if not batch:
             return
-        after = (batch[-1].started_at, batch[-1].id)
+        points = connection.execute(
+            sa.select(*_EXPORT_POINT_COLUMNS)
+            .where(PointTreatment.session_id.in_(list(batch)))
+            .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
+        )
+        for point in points.all():
+            batch[point[0]].points.append(ExportPoint._make(point))
+        sessions = list(batch.values())
+        yield sessions
+        if len(sessions) < size:
+            return
+        after = (sessions[-1].started_at, sessions[-1].id)
 
 
 def span(client: Client, date_from: date | None = None, date_to: date | None = None):

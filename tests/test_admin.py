@@ -455,8 +455,11 @@ def test_audit_export_reads_in_batches(admin_client, admin, db, monkeypatch):
     monkeypatch.setattr(services, "EXPORT_BATCH", 2)
     for n in range(5):
         make_audit_event(action="login", user_id=admin.id, details={"n": n})
-    rows = export_rows(admin_client.get("/admin/audit/export"))
+    response = admin_client.get("/admin/audit/export")
+    chunks = list(response.response)  # what the server writes: the header, then one chunk per batch of rows
+    rows = export_rows(response)
     assert [row["details"] for row in rows[:5]] == [json.dumps({"n": n}) for n in range(5)]
+    assert len(chunks) == 1 + -(-len(rows) // 2)
 
 
 def test_audit_export_is_for_the_owner_and_refuses_a_bad_period(client, admin_client, therapist, db):

@@ -576,3 +576,269 @@ def test_summary_point_aggregates_equal_the_three_passes_over_point_objects(ther
         assert any(o.referral_gone_since for o in outcomes)
         assert statuses == point_statuses(full, kb)
         assert {s.status for s in statuses} >= {"active", "latent"}
+
+
+# --- the FHIR document, written as text, against the same document built as dicts (issue 16) -------------------
+
+
+def _urn(kind: str, key) -> str:
+    import uuid
+
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, f'knotwork/{kind}/{key}')}"
+
+
+def _session_resources_as_dicts(session, patient: str, practitioner: str) -> list[dict]:
+    """A session's entries as the export built them as dicts before it wrote them as text: the reference."""
+    import html
+
+    from clinic.clock import to_local
+    from clinic.kb import knowledge_base, sides
+    from clinic.reports import services as fhir
+
+    kb = knowledge_base()
+    encounter = _urn("encounter", session.id)
+    start = session.started_at
+    end = start + timedelta(minutes=session.length_minutes)
+    entries = [
+        {
+            "fullUrl": encounter,
+            "resource": {
+                "resourceType": "Encounter",
+                "status": "finished",
+                "class": {
+                    "system": "http://terminology.hl7.org/CodeSystem/v3-ActCode",
+                    "code": "AMB",
+                    "display": "ambulatory",
+                },
+                "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
+                "subject": {"reference": patient},
+                "participant": [{"individual": {"reference": practitioner}}],
+                "period": {"start": start.isoformat(), "end": end.isoformat()},
+            },
+        }
+    ]
+
+    def observation(key, code, category, moment, text, **value):
+        display = category.replace("-", " ").title()
+        return {
+            "fullUrl": _urn(key, session.id),
+            "resource": {
+                "resourceType": "Observation",
+                "status": "final",
+                "category": [{"coding": [{"system": fhir.OBSERVATION_CATEGORY, "code": category, "display": display}]}],
+                "code": {"coding": [code], "text": text},
+                "subject": {"reference": patient},
+                "encounter": {"reference": encounter},
+                "performer": [{"reference": practitioner}],
+                "effectiveDateTime": moment.isoformat(),
+                **value,
+            },
+        }
+
+    def quantity(value, unit, code):
+        return {"value": value, "unit": unit, "system": fhir.UCUM, "code": code}
+
+    body_site = {
+        "coding": [
+            {"system": fhir.REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
+            for region in sides.region_ids(session.pain_regions)
+        ],
+        "text": ", ".join(sides.labels(session.pain_regions, kb.region_names)) or "Not recorded",
+    }
+    for when, moment in (("before", start), ("after", end)):
+        entries.append(
+            observation(
+                f"pain-{when}",
+                fhir.PAIN_SEVERITY,
+                "survey",
+                moment,
+                f"Pain severity {when} treatment",
+                valueInteger=getattr(session, f"pain_{when}"),
+                bodySite=body_site,
+            )
+        )
+        if (stress := getattr(session, f"stress_{when}")) is not None:
+            entries.append(
+                observation(
+                    f"stress-{when}",
+                    fhir.STRESS,
+                    "survey",
+                    moment,
+                    f"Perceived stress {when} treatment",
+                    valueInteger=stress,
+                )
+            )
+        if (rate := getattr(session, f"heart_rate_{when}")) is not None:
+            entries.append(
+                observation(
+                    f"heart-rate-{when}",
+                    fhir.HEART_RATE,
+                    "vital-signs",
+                    moment,
+                    f"Heart rate {when} treatment",
+                    valueQuantity=quantity(rate, "beats/minute", "/min"),
+                )
+            )
+        pressures = (
+            (fhir.SYSTOLIC, getattr(session, f"systolic_{when}")),
+            (fhir.DIASTOLIC, getattr(session, f"diastolic_{when}")),
+        )
+        if any(value is not None for _, value in pressures):
+            entries.append(
+                observation(
+                    f"blood-pressure-{when}",
+                    fhir.BLOOD_PRESSURE,
+                    "vital-signs",
+                    moment,
+                    f"Blood pressure {when} treatment",
+                    component=[
+                        {"code": {"coding": [code]}, "valueQuantity": quantity(value, "mmHg", "mm[Hg]")}
+                        for code, value in pressures
+                        if value is not None
+                    ],
+                )
+            )
+    sections = [
+        {
+            "title": title,
+            "code": {"coding": [code]},
+            "text": {
+                "status": "generated",
+                "div": '<div xmlns="http://www.w3.org/1999/xhtml">'
+                + "<br/>".join(html.escape(line) for line in getattr(session, field).splitlines())
+                + "</div>",
+            },
+        }
+        for field, title, code in fhir.SOAP_SECTIONS
+        if getattr(session, field).strip()
+    ]
+    if sections:
+        entries.append(
+            {
+                "fullUrl": _urn("notes", session.id),
+                "resource": {
+                    "resourceType": "Composition",
+                    "status": "final",
+                    "type": {"coding": [fhir.PROGRESS_NOTE], "text": "SOAP notes"},
+                    "subject": {"reference": patient},
+                    "encounter": {"reference": encounter},
+                    "date": (session.updated_at or start).isoformat(),
+                    "author": [{"reference": practitioner}],
+                    "title": f"Manual therapy session notes, {to_local(start).date().isoformat()}",
+                    "section": sections,
+                },
+            }
+        )
+    for point in session.points:
+        found = kb.point(point.trigger_point_id)
+        label = found.name if found else point.trigger_point_id
+        note = f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
+        note += f"; {', '.join(point.responses)}" if point.responses else ""
+        note += f". {point.note}" if point.note else ""
+        laterality = {"coding": [fhir.LATERALITY[point.side]], "text": point.side}
+        entries.append(
+            {
+                "fullUrl": _urn("procedure", point.id),
+                "resource": {
+                    "resourceType": "Procedure",
+                    "status": "completed",
+                    "code": {"text": "Ischemic compression of a myofascial trigger point"},
+                    "subject": {"reference": patient},
+                    "encounter": {"reference": encounter},
+                    "performedDateTime": start.isoformat(),
+                    "performer": [{"actor": {"reference": practitioner}}],
+                    "bodySite": [
+                        {
+                            "extension": [{"url": fhir.LATERALITY_EXTENSION, "valueCodeableConcept": laterality}],
+                            "coding": [
+                                {"system": fhir.TRIGGER_POINT_SYSTEM, "code": point.trigger_point_id, "display": label}
+                            ],
+                            "text": f"{label} ({point.side})",
+                        }
+                    ],
+                    "note": [{"text": note}],
+                },
+            }
+        )
+    return entries
+
+
+def test_fhir_written_as_text_is_the_document_the_dicts_made(therapist_client, therapist, db):
+    """Every resource is written by filling in JSON text: the export parses to the very document (same resources,
+    same fields, same order) the dict-building code made, and is its compact encoding, for sessions with and
+    without vitals, notes, points, sides and responses, a trigger point the base no longer has, text that JSON
+    or HTML must escape, and % signs (the templates are filled with %)."""
+    from clinic.models import TreatmentSession
+
+    person = make_client(therapist, full_name="Zoë O'Brien")
+    make_session(
+        person,
+        started_at=at(0),
+        pain_regions=["temple:left", "temple:right", "low-back", "no-such-region"],
+        stress_before=7,
+        stress_after=3,
+        heart_rate_before=82,
+        heart_rate_after=70,
+        systolic_before=138,
+        diastolic_after=80,
+        subjective='Headache <worse> & "neck" stiff\nslept 50% less\r\nça va',
+        objective="   ",
+        assessment="100% better %s %(x)s",
+        plan="Every week",
+        points=[
+            {"trigger_point_id": "upper-trapezius/1", "side": "left", "note": 'Said "ouch" \\ 20%'},
+            {"trigger_point_id": "retired-muscle/9", "side": "both", "release_felt": True, "local_twitch": True},
+            {"trigger_point_id": "soleus/1", "side": "right", "referral_reproduced": True},
+        ],
+    )
+    make_session(person, started_at=at(3), pain_regions=[], points=[])
+    make_session(person, started_at=at(3), plan="a plan", diastolic_before=90)
+    body = therapist_client.get(f"/clients/{person.id}/export.fhir.json").get_data(as_text=True)
+    data = json.loads(body)
+    assert body == json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    patient, practitioner = _urn("patient", person.id), _urn("practitioner", therapist.id)
+    assert [entry["fullUrl"] for entry in data["entry"][:2]] == [patient, practitioner]
+    db.session.expire_all()
+    sessions = db.session.scalars(
+        sa.select(TreatmentSession)
+        .where(TreatmentSession.client_id == person.id)
+        .order_by(TreatmentSession.started_at, TreatmentSession.id)
+    ).all()
+    expected = [entry for session in sessions for entry in _session_resources_as_dicts(session, patient, practitioner)]
+    assert data["entry"][2:] == expected
+
+
+def test_exports_reach_the_server_in_a_few_large_chunks(therapist_client, therapist, monkeypatch):
+    """A server writes each chunk of a streamed body to the socket: the exports gather about STREAM_CHUNK
+    characters per chunk instead of handing over each session on its own."""
+    from clinic.reports import services
+
+    monkeypatch.setattr(services, "STREAM_CHUNK", 12_000)
+    person = make_client(therapist)
+    for day in range(12):
+        make_session(person, started_at=at(day), points=[{"trigger_point_id": "upper-trapezius/1"}] * 3)
+    for export in ("export.csv", "export.fhir.json"):
+        response = therapist_client.get(f"/clients/{person.id}/{export}")
+        chunks = list(response.response)
+        assert all(isinstance(chunk, bytes) for chunk in chunks)
+        assert all(len(chunk) >= 12_000 for chunk in chunks[:-1]), export
+        assert len(chunks) < 12, (export, [len(chunk) for chunk in chunks])
+
+
+def test_fhir_adds_the_practitioner_of_a_session_saved_after_the_therapists_were_read(app, therapist):
+    """The therapists are read before the sessions stream: one who appears only in the stream still gets their
+    Practitioner, before the first session that refers to it."""
+    from clinic.history import export_batches
+    from clinic.kb import knowledge_base
+    from clinic.reports.services import fhir_bundle
+
+    person = make_client(therapist)
+    make_session(person)
+    with app.test_request_context():
+        data = json.loads(b"".join(fhir_bundle(person, [], export_batches(person), knowledge_base())))
+    kinds = [entry["resource"]["resourceType"] for entry in data["entry"]]
+    assert kinds[:3] == ["Patient", "Practitioner", "Encounter"]
+    practitioner = data["entry"][1]
+    assert practitioner["fullUrl"] == _urn("practitioner", therapist.id)
+    assert practitioner["resource"]["name"][0]["text"] == therapist.name
+    assert data["entry"][2]["resource"]["participant"][0]["individual"]["reference"] == practitioner["fullUrl"]

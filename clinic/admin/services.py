@@ -255,8 +255,12 @@ def record_audit_export(date_from: date | None, date_to: date | None) -> None:
 def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | None) -> Iterator[str]:
     """The audit log between two UTC times as CSV lines, oldest first, read in batches by id so memory stays
     flat however long the log. Each row keeps its `prev_hash` and `hash`, so a copy can be checked on its own.
-    It reads on a connection of its own, so it needs no request context while the response streams."""
-    yield _csv_line(EXPORT_COLUMNS)
+    It reads on a connection of its own, so it needs no request context while the response streams. Yielded
+    a batch at a time (the header first): one write to the socket per batch, not per row."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    yield _drain(buffer)
     users, clients = sa.orm.aliased(User), sa.orm.aliased(Client)
     query = (
         sa.select(
@@ -301,12 +305,17 @@ def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | No
             for row in rows:
                 values = list(row)
                 values[1] = row.at.isoformat()
-                values[10] = json.dumps(row.details, ensure_ascii=False, sort_keys=True)
-                yield _csv_line(values)
+                values[10] = _details_json(row.details)
+                writer.writerow(["" if value is None else neutralise(value) for value in values])
+            yield _drain(buffer)
             last_id = rows[-1].id
 
 
-def _csv_line(values: Any) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow(["" if value is None else neutralise(value) for value in values])
-    return buffer.getvalue()
+_details_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps() makes one per call
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text

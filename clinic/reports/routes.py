@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from clinic.access import get_client_for
 from clinic.clock import clinic_today
 from clinic.extensions import db
-from clinic.history import in_batches, span, summary_points, summary_sessions, therapists_of
+from clinic.history import export_batches, span, summary_points, summary_sessions, therapists_of
 from clinic.kb import knowledge_base
 from clinic.periods import PeriodError, parse_period, period_args
 from clinic.reports import bp
@@ -74,7 +74,7 @@ def export_csv(client_id: int):
     record_export(client, "csv", count, period_args(date_from, date_to))
     db.session.commit()  # the export is on record before any of it leaves
     name = export_filename(client, *covered_span(first, last, date_from, date_to), "sessions.csv")
-    body = sessions_csv(client, in_batches(client, date_from, date_to), knowledge_base())
+    body = sessions_csv(client, export_batches(client, date_from, date_to), knowledge_base())
     return Response(
         stream_with_context(body),
         mimetype="text/csv; charset=utf-8",
@@ -90,7 +90,7 @@ def export_fhir(client_id: int):
     db.session.commit()  # the export is on record before any of it leaves
     name = export_filename(client, *covered_span(first, last, date_from, date_to), f"fhir-{FHIR_RELEASE}.json")
     therapists = therapists_of(client, date_from, date_to)
-    body = fhir_bundle(client, therapists, in_batches(client, date_from, date_to), knowledge_base())
+    body = fhir_bundle(client, therapists, export_batches(client, date_from, date_to), knowledge_base())
     return Response(
         stream_with_context(body),
         content_type=FHIR_MIMETYPE,

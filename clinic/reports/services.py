@@ -4,6 +4,7 @@ import csv
 import hashlib
 import html
 import io
+import itertools
 import json
 import re
 import unicodedata
@@ -15,9 +16,11 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from clinic import audit
-from clinic.clock import to_local
+from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
+from clinic.extensions import db
 from clinic.figures import pain_figure
+from clinic.history import ExportSession
 from clinic.intakes import (
     LATENT,
     STATUS_ORDER,
@@ -185,7 +188,8 @@ VITAL_COLUMNS = [
     "systolic_after",
     "diastolic_after",
 ]
-CSV_COLUMNS = [
+# A row is the session's columns, the point's (blank for a session without points), then the session's notes.
+SESSION_COLUMNS = [
     "client_name",
     "client_date_of_birth",
     "session_id",
@@ -198,84 +202,123 @@ CSV_COLUMNS = [
     "pain_regions",
     "overload_cause",
     "therapist",
+]
+POINT_COLUMNS = [
     "trigger_point",
     "muscle",
     "side",
     "pressure_seconds",
     "compression_pain",
-    "release_felt",
-    "local_twitch",
-    "referral_reproduced",
+    *(field for field, _ in PointTreatment.RESPONSES),
     "point_note",
-    "subjective",
-    "objective",
-    "assessment",
-    "plan",
 ]
+NOTE_COLUMNS = ["subjective", "objective", "assessment", "plan"]
+CSV_COLUMNS = [*SESSION_COLUMNS, *POINT_COLUMNS, *NOTE_COLUMNS]
+
+STREAM_CHUNK = 256 * 1024  # characters an export gathers before handing them to the server in one write
 
 
-def sessions_csv(client: Client, sessions: Iterable[TreatmentSession], kb: KnowledgeBase) -> Iterator[str]:
+def sessions_csv(client: Client, batches: Iterable[list[ExportSession]], kb: KnowledgeBase) -> Iterator[bytes]:
     """One row per treated point (a session without points still gets one row), each naming the client and
     their date of birth. Dates are YYYY-MM-DD and times HH:MM on the clinic's clock, in separate columns, which
-    spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly. Yielded a
-    session at a time (the header with the BOM first), so a long record streams."""
+    spreadsheet programs read as dates and times. UTF-8 with a BOM, so they read accents correctly. Text a
+    spreadsheet would run as a formula is neutralised. Streamed (history.export_batches) in chunks."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
-    writer.writerow(CSV_COLUMNS)
-    for session in sessions:
-        _write_session_rows(writer, client, session, kb)
-        yield _drain(buffer)
+    cells = _CsvCells()
+    buffer.write(cells(CSV_COLUMNS) + "\r\n")
+    client_cells = [neutralise(client.full_name), client.date_of_birth.isoformat()]
+    zone = clinic_zone()
+    points_of: dict[tuple[str, str], str] = {}  # (trigger point, side) -> its id, muscle name and side, as CSV
+    no_point = cells([""] * len(POINT_COLUMNS))
+    for batch in batches:
+        for session in batch:
+            local = to_local(session.started_at, zone)
+            head = cells(
+                [
+                    *client_cells,
+                    session.id,
+                    local.date().isoformat(),
+                    local.time().isoformat("minutes"),  # HH:MM, as strftime("%H:%M") at a fraction of its cost
+                    session.length_minutes,
+                    session.pain_before,
+                    session.pain_after,
+                    *("" if value is None else value for value in _vitals(session)),
+                    neutralise("; ".join(sides.labels(session.pain_regions, kb.region_names))),
+                    neutralise(session.overload_cause),
+                    neutralise(session.therapist_name),
+                ]
+            )
+            notes = cells(
+                [neutralise(session.subjective), neutralise(session.objective)]
+                + [neutralise(session.assessment), neutralise(session.plan)]
+            )
+            if not session.points:
+                buffer.write(f"{head},{no_point},{notes}\r\n")
+            for point in session.points:
+                named = points_of.get((point.trigger_point_id, point.side))
+                if named is None:
+                    muscle = kb.muscle_of(point.trigger_point_id)
+                    named = points_of[point.trigger_point_id, point.side] = cells(
+                        [
+                            neutralise(point.trigger_point_id),
+                            neutralise(muscle.name) if muscle else "",
+                            neutralise(point.side),
+                        ]
+                    )
+                own = cells(
+                    [
+                        point.pressure_seconds,
+                        point.pain,
+                        "yes" if point.release_felt else "no",
+                        "yes" if point.local_twitch else "no",
+                        "yes" if point.referral_reproduced else "no",
+                        neutralise(point.note),
+                    ]
+                )
+                buffer.write(f"{head},{named},{own},{notes}\r\n")
+            if buffer.tell() >= STREAM_CHUNK:
+                yield _drain(buffer)
     yield _drain(buffer)
 
 
-def _drain(buffer: io.StringIO) -> str:
+class _CsvCells:
+    """Cells as the csv module writes them in a row, without the line end. A row of the export is its session's
+    cells, the point's and the session's notes, each written once and joined with commas: the csv module quotes
+    each cell on its own merits, so the joined text is what writing the whole row at once writes (and a
+    session's cells and long notes are not written again for each of its points)."""
+
+    def __init__(self) -> None:
+        self._line = io.StringIO()
+        self._writer = csv.writer(self._line, lineterminator="\r\n")  # "\r\n" in a cell is quoted as in a file
+
+    def __call__(self, values: list[Any]) -> str:
+        self._writer.writerow(values)
+        text = self._line.getvalue()
+        self._line.seek(0)
+        self._line.truncate()
+        return text[:-2]
+
+
+def _vitals(session: ExportSession) -> tuple[int | None, ...]:
+    """The session's vitals in the order of VITAL_COLUMNS."""
+    return (
+        session.stress_before,
+        session.stress_after,
+        session.heart_rate_before,
+        session.heart_rate_after,
+        session.systolic_before,
+        session.diastolic_before,
+        session.systolic_after,
+        session.diastolic_after,
+    )
+
+
+def _drain(buffer: io.StringIO) -> bytes:
     text = buffer.getvalue()
     buffer.seek(0)
     buffer.truncate()
-    return text
-
-
-def _write_session_rows(writer, client: Client, session: TreatmentSession, kb: KnowledgeBase) -> None:
-    local = to_local(session.started_at)
-    shared = {
-        "client_name": client.full_name,
-        "client_date_of_birth": client.date_of_birth.isoformat(),
-        "session_id": session.id,
-        "date": local.date().isoformat(),
-        "time": local.strftime("%H:%M"),
-        "length_minutes": session.length_minutes,
-        "pain_before": session.pain_before,
-        "pain_after": session.pain_after,
-        **{column: _blank_if_none(getattr(session, column)) for column in VITAL_COLUMNS},
-        "pain_regions": "; ".join(sides.labels(session.pain_regions, kb.region_names)),
-        "overload_cause": session.overload_cause,
-        "therapist": session.therapist.name,
-        "subjective": session.subjective,
-        "objective": session.objective,
-        "assessment": session.assessment,
-        "plan": session.plan,
-    }
-    for point in session.points or [None]:
-        row = dict(shared)
-        if point is not None:
-            muscle = kb.muscle_of(point.trigger_point_id)
-            row.update(
-                {
-                    "trigger_point": point.trigger_point_id,
-                    "muscle": muscle.name if muscle else "",
-                    "side": point.side,
-                    "pressure_seconds": point.pressure_seconds,
-                    "compression_pain": point.pain,
-                    **{field: "yes" if getattr(point, field) else "no" for field, _ in point.RESPONSES},
-                    "point_note": point.note,
-                }
-            )
-        writer.writerow([neutralise(row.get(column, "")) for column in CSV_COLUMNS])
-
-
-def _blank_if_none(value: Any) -> Any:
-    return "" if value is None else value
+    return text.encode()
 
 
 def export_filename(client: Client, start: date | None, end: date | None, kind: str) -> str:
@@ -350,16 +393,22 @@ PRACTITIONER_SYSTEM = "https://knotwork.example/fhir/practitioner-id"
 
 
 _URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}  # RFC 4122: 10xx in the top bits
+
+
+def _urn_json(kind: str, key: Any) -> str:
+    """The urn:uuid: of uuid5(NAMESPACE_URL, "knotwork/<kind>/<key>") as a JSON string (hex digits, dashes and
+    colons need no escaping), computed directly (uuid.UUID objects cost more than the hash, and an export makes
+    one per resource): the SHA-1's first 32 hex digits with the version digit set to 5 and the variant bits to
+    10."""
+    digest = hashlib.sha1(_URL_NAMESPACE + f"knotwork/{kind}/{key}".encode()).hexdigest()
+    return (
+        f'"urn:uuid:{digest[:8]}-{digest[8:12]}-5{digest[13:16]}-{_VARIANT[digest[16]]}{digest[17:20]}-{digest[20:32]}"'
+    )
 
 
 def _urn(kind: str, key: Any) -> str:
-    """urn:uuid: of uuid5(NAMESPACE_URL, "knotwork/<kind>/<key>"), computed directly (uuid.UUID objects cost
-    more than the hash, and an export makes one per resource)."""
-    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + f"knotwork/{kind}/{key}".encode()).digest()[:16])
-    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
-    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
-    text = digest.hex()
-    return f"urn:uuid:{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return _urn_json(kind, key)[1:-1]
 
 
 def _human_name(full_name: str) -> dict[str, Any]:
@@ -372,9 +421,9 @@ def _telecom(phone: str, email: str) -> dict[str, Any]:
     return {"telecom": telecom} if telecom else {}
 
 
-def _narrative(text: str) -> dict[str, str]:
-    lines = "<br/>".join(html.escape(line) for line in text.splitlines())
-    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>'}
+def _narrative_div(text: str) -> str:
+    lines = "<br/>".join(html.escape(text).splitlines())  # escaping adds and removes no line breaks
+    return f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>'
 
 
 def _practitioner(user: User) -> dict[str, Any]:
@@ -391,15 +440,21 @@ def _practitioner(user: User) -> dict[str, Any]:
 
 
 def fhir_bundle(
-    client: Client, therapists: list[User], sessions: Iterable[TreatmentSession], kb: KnowledgeBase
+    client: Client, therapists: list[User], batches: Iterable[list[ExportSession]], kb: KnowledgeBase
+) -> Iterator[bytes]:
+    """A FHIR R4B collection Bundle (see FHIR_VERSION) as compact JSON, streamed (history.export_batches) in
+    chunks: the Patient; a Practitioner per treating therapist (`therapists`, in the order of their first
+    session); per session an Encounter, pain Observations before and after (LOINC 72514-3) with the reported
+    body sites, stress and vital-sign Observations where recorded (heart rate 8867-4; blood pressure panel
+    85354-9 with systolic 8480-6 and diastolic 8462-4), a Composition holding the SOAP notes, and a Procedure
+    per treated trigger point with its laterality coded in SNOMED CT. The therapist is the performer
+    throughout."""
+    return _chunks(_bundle_text(client, therapists, batches, kb))
+
+
+def _bundle_text(
+    client: Client, therapists: list[User], batches: Iterable[list[ExportSession]], kb: KnowledgeBase
 ) -> Iterator[str]:
-    """A FHIR R4B collection Bundle (see FHIR_VERSION) as compact JSON text, yielded a session at a time so a
-    long record streams: the Patient; a Practitioner per treating therapist (`therapists`, in the order of
-    their first session); per session an Encounter, pain Observations before and after (LOINC 72514-3) with
-    the reported body sites, stress and vital-sign Observations where recorded (heart rate 8867-4; blood
-    pressure panel 85354-9 with systolic 8480-6 and diastolic 8462-4), a Composition holding the SOAP notes,
-    and a Procedure per treated trigger point with its laterality coded in SNOMED CT. The therapist is the
-    performer throughout."""
     patient_ref = _urn("patient", client.id)
     head = {"resourceType": "Bundle", "type": "collection", "timestamp": utcnow().isoformat()}
     yield _compact(head)[:-1] + ',"entry":['
@@ -415,67 +470,73 @@ def fhir_bundle(
             },
         }
     )
-    practitioners: dict[int, str] = {}
+    practitioners: dict[int, str] = {}  # therapist id -> the reference to their Practitioner, as JSON text
+
+    def practitioner_entry(user: User) -> str:
+        reference = _urn("practitioner", user.id)
+        practitioners[user.id] = f'"{reference}"'
+        return "," + _compact({"fullUrl": reference, "resource": _practitioner(user)})
+
     for user in therapists:
-        practitioners[user.id] = _urn("practitioner", user.id)
-        yield "," + _compact({"fullUrl": practitioners[user.id], "resource": _practitioner(user)})
-    for session in sessions:
-        if session.therapist_id not in practitioners:  # a session saved after the list was read
-            practitioners[session.therapist_id] = _urn("practitioner", session.therapist_id)
-            yield "," + _compact(
-                {"fullUrl": practitioners[session.therapist_id], "resource": _practitioner(session.therapist)}
-            )
-        practitioner_ref = practitioners[session.therapist_id]
-        entries = list(_session_entries(session, patient_ref, practitioner_ref, kb))
-        # one encoder call per session: its entries, without the brackets; then its points, written as text
-        yield "," + _compact(entries)[1:-1] + _procedures(session, patient_ref, practitioner_ref, kb)
+        yield practitioner_entry(user)
+    sessions = _SessionEntries(f'"{patient_ref}"', kb)
+    for batch in batches:
+        for session in batch:
+            if session.therapist_id not in practitioners:  # a session saved after the list was read
+                yield practitioner_entry(db.session.get(User, session.therapist_id))
+            yield sessions.text(session, practitioners[session.therapist_id])
+        sessions.body_sites.clear()  # the pain regions' combinations: kept a batch at a time
     yield "]}"
+
+
+def _chunks(pieces: Iterable[str]) -> Iterator[bytes]:
+    """`pieces` gathered into chunks of about STREAM_CHUNK characters, as UTF-8: the server writes each chunk to
+    the socket, and a few large writes cost less than one per session."""
+    gathered: list[str] = []
+    size = 0
+    for piece in pieces:
+        gathered.append(piece)
+        size += len(piece)
+        if size >= STREAM_CHUNK:
+            yield "".join(gathered).encode()
+            gathered.clear()
+            size = 0
+    yield "".join(gathered).encode()
 
 
 # Compact separators keep the C encoder (indent forces the slow pure-Python one) and the file small; one encoder
 # made once (json.dumps with arguments makes a new one per call).
 _compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_string = encode_basestring  # a str as a JSON string, as the compact encoder writes it (ensure_ascii=False)
 
 
-# Constant parts of the resources, built once and shared (the encoder only reads them).
-_CATEGORIES = {
-    category: [
-        {"coding": [{"system": OBSERVATION_CATEGORY, "code": category, "display": category.replace("-", " ").title()}]}
-    ]
-    for category in ("survey", "vital-signs")
-}
+def _hole(name: str) -> str:
+    """A place in a _JsonTemplate's shape that each resource fills with a value of its own."""
+    return f"\0{name}\0"
 
 
-def _observation(
-    key: str, code: dict, category: str, refs: dict, moment: datetime, text: str, **value: Any
-) -> dict[str, Any]:
-    return {
-        "fullUrl": _urn(key, refs["session"]),
-        "resource": {
-            "resourceType": "Observation",
-            "status": "final",
-            "category": _CATEGORIES[category],
-            "code": {"coding": [code], "text": text},
-            "subject": {"reference": refs["patient"]},
-            "encounter": {"reference": refs["encounter"]},
-            "performer": [{"reference": refs["practitioner"]}],
-            "effectiveDateTime": moment.isoformat(),
-            **value,
-        },
-    }
+_HOLE = re.compile(r'"\\u0000(\w+)\\u0000"')  # a _hole() as the encoder writes it
 
 
-def _quantity(value: int, unit: str, code: str) -> dict[str, Any]:
-    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+class _JsonTemplate:
+    """The compact JSON text of `shape`, exactly as _compact writes it, with a place left wherever `shape` holds a
+    _hole(): fill() takes each place's value as JSON text, in the order the places come in the text, which
+    `holes` names (checked here, when the module loads). An export writes thousands of resources that differ in
+    a few values: filling in text costs a fraction of building a dict for each and encoding it."""
+
+    def __init__(self, shape: Any, *holes: str) -> None:
+        parts = _HOLE.split(_compact(shape))
+        if tuple(parts[1::2]) != holes:
+            raise ValueError(f"the holes come in the order {parts[1::2]}, not {list(holes)}")
+        self._text = "%s".join(part.replace("%", "%%") for part in parts[0::2])
+
+    def fill(self, *values: str) -> str:
+        return self._text % values
 
 
-def _session_entries(session: TreatmentSession, patient_ref: str, practitioner_ref: str, kb: KnowledgeBase):
-    encounter_ref = _urn("encounter", session.id)
-    refs = {"session": session.id, "patient": patient_ref, "encounter": encounter_ref, "practitioner": practitioner_ref}
-    start = session.started_at
-    end = start + timedelta(minutes=session.length_minutes)
-    yield {
-        "fullUrl": encounter_ref,
+_ENCOUNTER = _JsonTemplate(
+    {
+        "fullUrl": _hole("url"),
         "resource": {
             "resourceType": "Encounter",
             "status": "finished",
@@ -485,143 +546,300 @@ def _session_entries(session: TreatmentSession, patient_ref: str, practitioner_r
                 "display": "ambulatory",
             },
             "type": [{"text": "Manual therapy: myofascial trigger point treatment"}],
-            "subject": {"reference": patient_ref},
-            "participant": [{"individual": {"reference": practitioner_ref}}],
-            "period": {"start": start.isoformat(), "end": end.isoformat()},
+            "subject": {"reference": _hole("patient")},
+            "participant": [{"individual": {"reference": _hole("practitioner")}}],
+            "period": {"start": _hole("start"), "end": _hole("end")},
+        },
+    },
+    "url",
+    "patient",
+    "practitioner",
+    "start",
+    "end",
+)
+
+
+def _observation(code: dict, category: str, text: str, **value: Any) -> dict[str, Any]:
+    return {
+        "fullUrl": _hole("url"),
+        "resource": {
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": OBSERVATION_CATEGORY,
+                            "code": category,
+                            "display": category.replace("-", " ").title(),
+                        }
+                    ]
+                }
+            ],
+            "code": {"coding": [code], "text": text},
+            "subject": {"reference": _hole("patient")},
+            "encounter": {"reference": _hole("encounter")},
+            "performer": [{"reference": _hole("practitioner")}],
+            "effectiveDateTime": _hole("moment"),
+            **value,
         },
     }
-    body_site = {
-        "coding": [
-            {"system": REGION_SYSTEM, "code": region, "display": kb.region_names.get(region, region)}
-            for region in sides.region_ids(session.pain_regions)
-        ],
-        "text": ", ".join(sides.labels(session.pain_regions, kb.region_names)) or "Not recorded",
-    }
-    for when, moment in (("before", start), ("after", end)):
-        pain = getattr(session, f"pain_{when}")
-        yield _observation(
-            f"pain-{when}",
+
+
+def _quantity(value: Any, unit: str, code: str) -> dict[str, Any]:
+    return {"value": value, "unit": unit, "system": UCUM, "code": code}
+
+
+_OBSERVED = ("url", "patient", "encounter", "practitioner", "moment")  # the holes every Observation has
+# Per "before" and "after" treatment: the Observations of pain, stress, heart rate and blood pressure.
+_PAIN = {
+    when: _JsonTemplate(
+        _observation(
             PAIN_SEVERITY,
             "survey",
-            refs,
-            moment,
             f"Pain severity {when} treatment",
-            valueInteger=pain,
-            bodySite=body_site,
-        )
-        stress = getattr(session, f"stress_{when}")
-        if stress is not None:
-            yield _observation(
-                f"stress-{when}",
-                STRESS,
-                "survey",
-                refs,
-                moment,
-                f"Perceived stress {when} treatment",
-                valueInteger=stress,
-            )
-        heart_rate = getattr(session, f"heart_rate_{when}")
-        if heart_rate is not None:
-            yield _observation(
-                f"heart-rate-{when}",
-                HEART_RATE,
-                "vital-signs",
-                refs,
-                moment,
-                f"Heart rate {when} treatment",
-                valueQuantity=_quantity(heart_rate, "beats/minute", "/min"),
-            )
-        systolic, diastolic = getattr(session, f"systolic_{when}"), getattr(session, f"diastolic_{when}")
-        if systolic is not None or diastolic is not None:
-            components = [
-                {"code": {"coding": [code]}, "valueQuantity": _quantity(value, "mmHg", "mm[Hg]")}
-                for code, value in ((SYSTOLIC, systolic), (DIASTOLIC, diastolic))
-                if value is not None
-            ]
-            yield _observation(
-                f"blood-pressure-{when}",
-                BLOOD_PRESSURE,
-                "vital-signs",
-                refs,
-                moment,
-                f"Blood pressure {when} treatment",
-                component=components,
-            )
-    sections = [
-        {"title": title, "code": {"coding": [code]}, "text": _narrative(getattr(session, field))}
-        for field, title, code in SOAP_SECTIONS
-        if getattr(session, field).strip()
-    ]
-    if sections:
-        yield {
-            "fullUrl": _urn("notes", session.id),
-            "resource": {
-                "resourceType": "Composition",
-                "status": "final",
-                "type": {"coding": [PROGRESS_NOTE], "text": "SOAP notes"},
-                "subject": {"reference": patient_ref},
-                "encounter": {"reference": encounter_ref},
-                "date": (session.updated_at or start).isoformat(),
-                "author": [{"reference": practitioner_ref}],
-                "title": f"Manual therapy session notes, {to_local(start).date().isoformat()}",
-                "section": sections,
-            },
-        }
-
-
-def _procedures(session: TreatmentSession, patient_ref: str, practitioner_ref: str, kb: KnowledgeBase) -> str:
-    """A Procedure per treated point, as the JSON text the encoder would write for
-    {"fullUrl": ..., "resource": {"resourceType": "Procedure", ...}} (keys in this order), each entry preceded
-    by a comma: the parts that are the same for every point of the session are encoded once, and each point's
-    own values (its id's URN, trigger point, side, note) are encoded as strings. The largest part of an export
-    (a session has several points), so it is built without a dict per point."""
-    if not session.points:
-        return ""
-    head = (
-        '","resource":{"resourceType":"Procedure","status":"completed",'
-        '"code":{"text":"Ischemic compression of a myofascial trigger point"},'
-        f'"subject":{{"reference":{_string(patient_ref)}}},'
-        f'"encounter":{{"reference":{_string(_urn("encounter", session.id))}}},'
-        f'"performedDateTime":{_string(session.started_at.isoformat())},'
-        f'"performer":[{{"actor":{{"reference":{_string(practitioner_ref)}}}}}],'
-        '"bodySite":[{"extension":[{"url":' + _string(LATERALITY_EXTENSION) + ',"valueCodeableConcept":{"coding":['
+            valueInteger=_hole("value"),
+            bodySite=_hole("site"),
+        ),
+        *_OBSERVED,
+        "value",
+        "site",
     )
-    parts = []
-    for point in session.points:
-        found = kb.point(point.trigger_point_id)
-        label = found.name if found else point.trigger_point_id
-        responses = point.responses
-        note = (
-            f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
-            + (f"; {', '.join(responses)}" if responses else "")
-            + (f". {point.note}" if point.note else "")
-        )
-        side = _string(point.side)
-        parts.append(
-            ',{"fullUrl":"'
-            + _urn("procedure", point.id)
-            + head
-            + _LATERALITY_JSON[point.side]
-            + '],"text":'
-            + side
-            + '}}],"coding":[{"system":'
-            + _TRIGGER_POINT_SYSTEM_JSON
-            + ',"code":'
-            + _string(point.trigger_point_id)
-            + ',"display":'
-            + _string(label)
-            + '}],"text":'
-            + _string(f"{label} ({point.side})")
-            + '}],"note":[{"text":'
-            + _string(note)
-            + "}]}}"
-        )
-    return "".join(parts)
+    for when in ("before", "after")
+}
+_STRESS = {
+    when: _JsonTemplate(
+        _observation(STRESS, "survey", f"Perceived stress {when} treatment", valueInteger=_hole("value")),
+        *_OBSERVED,
+        "value",
+    )
+    for when in ("before", "after")
+}
+_HEART_RATE = {
+    when: _JsonTemplate(
+        _observation(
+            HEART_RATE,
+            "vital-signs",
+            f"Heart rate {when} treatment",
+            valueQuantity=_quantity(_hole("value"), "beats/minute", "/min"),
+        ),
+        *_OBSERVED,
+        "value",
+    )
+    for when in ("before", "after")
+}
+_BLOOD_PRESSURE = {
+    when: _JsonTemplate(
+        _observation(BLOOD_PRESSURE, "vital-signs", f"Blood pressure {when} treatment", component=_hole("components")),
+        *_OBSERVED,
+        "components",
+    )
+    for when in ("before", "after")
+}
+_PRESSURE_COMPONENTS = [
+    _JsonTemplate({"code": {"coding": [code]}, "valueQuantity": _quantity(_hole("value"), "mmHg", "mm[Hg]")}, "value")
+    for code in (SYSTOLIC, DIASTOLIC)
+]
 
 
-_string = encode_basestring  # a str as a JSON string, as the compact encoder writes it (ensure_ascii=False)
-_LATERALITY_JSON = {side: _compact(coding) for side, coding in LATERALITY.items()}
-_TRIGGER_POINT_SYSTEM_JSON = _string(TRIGGER_POINT_SYSTEM)
+_SECTIONS = [
+    (
+        field,
+        _JsonTemplate(
+            {"title": title, "code": {"coding": [code]}, "text": {"status": "generated", "div": _hole("div")}}, "div"
+        ),
+    )
+    for field, title, code in SOAP_SECTIONS
+]
+_COMPOSITION = _JsonTemplate(
+    {
+        "fullUrl": _hole("url"),
+        "resource": {
+            "resourceType": "Composition",
+            "status": "final",
+            "type": {"coding": [PROGRESS_NOTE], "text": "SOAP notes"},
+            "subject": {"reference": _hole("patient")},
+            "encounter": {"reference": _hole("encounter")},
+            "date": _hole("date"),
+            "author": [{"reference": _hole("practitioner")}],
+            "title": _hole("title"),
+            "section": _hole("sections"),
+        },
+    },
+    "url",
+    "patient",
+    "encounter",
+    "date",
+    "practitioner",
+    "title",
+    "sections",
+)
+_PROCEDURE = _JsonTemplate(
+    {
+        "fullUrl": _hole("url"),
+        "resource": {
+            "resourceType": "Procedure",
+            "status": "completed",
+            "code": {"text": "Ischemic compression of a myofascial trigger point"},
+            "subject": {"reference": _hole("patient")},
+            "encounter": {"reference": _hole("encounter")},
+            "performedDateTime": _hole("performed"),
+            "performer": [{"actor": {"reference": _hole("practitioner")}}],
+            "bodySite": _hole("site"),
+            "note": [{"text": _hole("note")}],
+        },
+    },
+    "url",
+    "patient",
+    "encounter",
+    "performed",
+    "practitioner",
+    "site",
+    "note",
+)
+
+
+def _response_words(answers: tuple[bool, ...]) -> str:
+    """ "; release felt, local twitch" and the like, for (release felt, local twitch, referral reproduced)."""
+    words = [label for (_, label), yes in zip(PointTreatment.RESPONSES, answers, strict=True) if yes]
+    return f"; {', '.join(words)}" if words else ""
+
+
+_RESPONSE_WORDS = {
+    answers: _response_words(answers)
+    for answers in itertools.product((False, True), repeat=len(PointTreatment.RESPONSES))
+}
+
+
+class _SessionEntries:
+    """A session's entries as JSON text, each preceded by a comma: its Encounter, Observations, Composition and
+    Procedures. The parts that repeat (the patient, the body sites of a set of pain regions or of a trigger point
+    on a side) are written once and kept."""
+
+    def __init__(self, patient: str, kb: KnowledgeBase) -> None:
+        self.patient = patient
+        self.kb = kb
+        self.zone = clinic_zone()
+        self.body_sites: dict[tuple[str, ...], str] = {}  # pain regions -> the pain Observations' bodySite
+        self.point_sites: dict[tuple[str, str], str] = {}  # (trigger point, side) -> a Procedure's bodySite
+
+    def text(self, session: ExportSession, practitioner: str) -> str:
+        key = session.id
+        patient = self.patient
+        encounter = _urn_json("encounter", key)
+        start = session.started_at
+        end = start + timedelta(minutes=session.length_minutes)
+        start_text, end_text = f'"{start.isoformat()}"', f'"{end.isoformat()}"'
+        entries = [_ENCOUNTER.fill(encounter, patient, practitioner, start_text, end_text)]
+        body_site = self.body_site(session.pain_regions)
+        for when, moment, pain, stress, heart_rate, systolic, diastolic in (
+            (
+                "before",
+                start_text,
+                session.pain_before,
+                session.stress_before,
+                session.heart_rate_before,
+                session.systolic_before,
+                session.diastolic_before,
+            ),
+            (
+                "after",
+                end_text,
+                session.pain_after,
+                session.stress_after,
+                session.heart_rate_after,
+                session.systolic_after,
+                session.diastolic_after,
+            ),
+        ):
+            observed = (patient, encounter, practitioner, moment)
+            entries.append(_PAIN[when].fill(_urn_json(f"pain-{when}", key), *observed, str(pain), body_site))
+            if stress is not None:
+                entries.append(_STRESS[when].fill(_urn_json(f"stress-{when}", key), *observed, str(stress)))
+            if heart_rate is not None:
+                entries.append(_HEART_RATE[when].fill(_urn_json(f"heart-rate-{when}", key), *observed, str(heart_rate)))
+            if systolic is not None or diastolic is not None:
+                components = ",".join(
+                    template.fill(str(value))
+                    for template, value in zip(_PRESSURE_COMPONENTS, (systolic, diastolic), strict=True)
+                    if value is not None
+                )
+                entries.append(
+                    _BLOOD_PRESSURE[when].fill(_urn_json(f"blood-pressure-{when}", key), *observed, f"[{components}]")
+                )
+        sections = [
+            template.fill(_string(_narrative_div(getattr(session, field))))
+            for field, template in _SECTIONS
+            if getattr(session, field).strip()
+        ]
+        if sections:
+            entries.append(
+                _COMPOSITION.fill(
+                    _urn_json("notes", key),
+                    patient,
+                    encounter,
+                    f'"{(session.updated_at or start).isoformat()}"',
+                    practitioner,
+                    _string(f"Manual therapy session notes, {to_local(start, self.zone).date().isoformat()}"),
+                    f"[{','.join(sections)}]",
+                )
+            )
+        for point in session.points:
+            note = (
+                f"Pressure held {point.pressure_seconds} s; pain during compression {point.pain}/10"
+                + _RESPONSE_WORDS[point.release_felt, point.local_twitch, point.referral_reproduced]
+                + (f". {point.note}" if point.note else "")
+            )
+            entries.append(
+                _PROCEDURE.fill(
+                    _urn_json("procedure", point.id),
+                    patient,
+                    encounter,
+                    start_text,
+                    practitioner,
+                    self.point_site(point.trigger_point_id, point.side),
+                    _string(note),
+                )
+            )
+        return "," + ",".join(entries)
+
+    def body_site(self, regions: list[str]) -> str:
+        """The pain Observations' bodySite: the reported regions, coded, and how a person reads them."""
+        key = tuple(regions)
+        if key not in self.body_sites:
+            names = self.kb.region_names
+            self.body_sites[key] = _compact(
+                {
+                    "coding": [
+                        {"system": REGION_SYSTEM, "code": region, "display": names.get(region, region)}
+                        for region in sides.region_ids(regions)
+                    ],
+                    "text": ", ".join(sides.labels(regions, names)) or "Not recorded",
+                }
+            )
+        return self.body_sites[key]
+
+    def point_site(self, point_id: str, side: str) -> str:
+        """A Procedure's bodySite: the side, coded in SNOMED CT, and the trigger point."""
+        key = (point_id, side)
+        if key not in self.point_sites:
+            found = self.kb.point(point_id)
+            label = found.name if found else point_id
+            self.point_sites[key] = _compact(
+                [
+                    {
+                        "extension": [
+                            {
+                                "url": LATERALITY_EXTENSION,
+                                "valueCodeableConcept": {"coding": [LATERALITY[side]], "text": side},
+                            }
+                        ],
+                        "coding": [{"system": TRIGGER_POINT_SYSTEM, "code": point_id, "display": label}],
+                        "text": f"{label} ({side})",
+                    }
+                ]
+            )
+        return self.point_sites[key]
 
 
 def record_export(client: Client, export_format: str, sessions: int, period: dict[str, str]) -> None:
