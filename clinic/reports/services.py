@@ -243,7 +243,7 @@ def sessions_csv(client: Client, batches: Iterable[list[ExportSession]], kb: Kno
                     session.length_minutes,
                     session.pain_before,
                     session.pain_after,
-                    *("" if value is None else value for value in _vitals(session)),
+                    *(_blank_if_none(getattr(session, column)) for column in VITAL_COLUMNS),
                     neutralise("; ".join(sides.labels(session.pain_regions, kb.region_names))),
                     neutralise(session.overload_cause),
                     neutralise(session.therapist_name),
@@ -300,18 +300,8 @@ class _CsvCells:
         return text[:-2]
 
 
-def _vitals(session: ExportSession) -> tuple[int | None, ...]:
-    """The session's vitals in the order of VITAL_COLUMNS."""
-    return (
-        session.stress_before,
-        session.stress_after,
-        session.heart_rate_before,
-        session.heart_rate_after,
-        session.systolic_before,
-        session.diastolic_before,
-        session.systolic_after,
-        session.diastolic_after,
-    )
+def _blank_if_none(value: Any) -> Any:
+    return "" if value is None else value
 
 
 def _drain(buffer: io.StringIO) -> bytes:
