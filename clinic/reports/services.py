@@ -116,26 +116,30 @@ def point_aggregates(
     visits: dict[str, list[list]] = {}
     this_session: dict[str, list] = {}  # the current session's entries of `visits`, by muscle name
     current = at = None
+    outside_advice = pressure_outside_advice  # a local name: looked up once, not per point
     for session_id, point_id, side, pain, seconds, release, twitch, referral in points:
         if session_id != current:
             current, at, this_session = session_id, started[session_id], {}
         tally = tallies.get((point_id, side))
         if tally is None:
             tally = tallies[(point_id, side)] = [kb.muscle_name(point_id), 0, set(), 0, 0, 0, 0, []]
+        referred = referral == 1
         tally[1] += 1
         tally[2].add(session_id)
         tally[3] += release
         tally[4] += twitch
-        tally[5] += referral
-        tally[6] += pressure_outside_advice(seconds)
-        tally[7].append((at, pain, referral == 1))
+        tally[5] += referred
+        tally[6] += outside_advice(seconds)
+        tally[7].append((at, pain, referred))
         visit = this_session.get(tally[0])
         if visit is None:
-            this_session[tally[0]] = visit = [at, pain, referral == 1]
+            this_session[tally[0]] = visit = [at, pain, referred]
             visits.setdefault(tally[0], []).append(visit)
         else:
-            visit[1] = max(visit[1], pain)
-            visit[2] = visit[2] or referral == 1
+            if pain > visit[1]:
+                visit[1] = pain
+            if referred:
+                visit[2] = True
     muscles = MuscleTally(kb)
     statuses = []
     labels = [label for _, label in PointTreatment.RESPONSES]
