@@ -2,6 +2,7 @@
 them. The client page shows all four; the physician summary the pain trend alone."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
 from clinic.clock import clinic_zone, to_local
@@ -175,18 +176,7 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
     )
     traces = figure["data"]
     if threshold >= 0:
-        traces.append(
-            _scatter(
-                x=[x_range[0], x_range[1], x_range[1], x_range[0], x_range[0]],
-                y=[-0.3, -0.3, threshold, threshold, -0.3],
-                fill="toself",
-                fillcolor="#e7f4ea",
-                line={"width": 0},
-                mode="lines",
-                name=f"Meaningful improvement (≤ {threshold:g})",
-                hoverinfo="skip",
-            )
-        )
+        traces.append(_meaningful_zone(x_range, threshold))
     traces.append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     many = len(sessions) > MANY_SESSIONS
     width = 1 if many else 2  # many sessions: faint raw lines under the monthly average
@@ -231,18 +221,130 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
         )
     first = state.first_meaningful
     if first is not None and any(s.id == first.id for s in sessions):
-        traces.append(
-            _scatter(
-                x=[to_local(first.started_at).isoformat()],
-                y=[first.pain_before],
-                name="First meaningful improvement",
-                mode="markers",
-                marker={"symbol": "star", "size": 16, "color": "#1d6b35", "line": {"color": "#ffffff", "width": 1}},
-                customdata=[[first.id]],
-                hovertemplate="First meaningful improvement: %{y}/10<extra></extra>",
-            )
-        )
+        traces.append(_first_meaningful_marker(first))
     return figure
+
+
+def _meaningful_zone(x_range: tuple[str, str], threshold: float) -> dict:
+    return _scatter(
+        x=[x_range[0], x_range[1], x_range[1], x_range[0], x_range[0]],
+        y=[-0.3, -0.3, threshold, threshold, -0.3],
+        fill="toself",
+        fillcolor="#e7f4ea",
+        line={"width": 0},
+        mode="lines",
+        name=f"Meaningful improvement (≤ {threshold:g})",
+        hoverinfo="skip",
+    )
+
+
+def _first_meaningful_marker(first: TreatmentSession) -> dict:
+    return _scatter(
+        x=[to_local(first.started_at).isoformat()],
+        y=[first.pain_before],
+        name="First meaningful improvement",
+        mode="markers",
+        marker={"symbol": "star", "size": 16, "color": "#1d6b35", "line": {"color": "#ffffff", "width": 1}},
+        customdata=[[first.id]],
+        hovertemplate="First meaningful improvement: %{y}/10<extra></extra>",
+    )
+
+
+@dataclass
+class PainMonth:
+    """A calendar month (clinic time) of sessions: how many, and the pain before and after them."""
+
+    month: str  # YYYY-MM
+    sessions: int
+    before: float  # the month's average pain before, to one decimal
+    after: float
+    lowest_before: int
+    highest_before: int
+
+
+def pain_months(sessions: list) -> list[PainMonth]:
+    """The sessions (oldest first: anything with `started_at`, `pain_before` and `pain_after`) month by month."""
+    zone = clinic_zone()
+    months: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for session in sessions:
+        local = session.started_at.astimezone(zone)
+        months.setdefault((local.year, local.month), []).append((session.pain_before, session.pain_after))
+    return [
+        PainMonth(
+            f"{year}-{month:02d}",
+            len(pains),
+            round(sum(before for before, _ in pains) / len(pains), 1),
+            round(sum(after for _, after in pains) / len(pains), 1),
+            min(before for before, _ in pains),
+            max(before for before, _ in pains),
+        )
+        for (year, month), pains in months.items()
+    ]
+
+
+def monthly_pain_figure(sessions: list, state: Progress) -> dict:
+    """The pain trend of a long record (more than MANY_SESSIONS sessions) for a reader who cannot hover, such as
+    a printed summary: each calendar month's average pain before and after, with the lowest to highest pain
+    before of the month shaded, the first visit's level, the meaningful-improvement zone and the first session
+    that reached it; every session would be hundreds of lines too dense to read on paper. Its title says so."""
+    months = pain_months(sessions)
+    x = [f"{month.month}-15" for month in months]
+    x_range = time_range(sessions)
+    threshold = meaningful_threshold(state.baseline)
+    figure = _figure(
+        _layout(
+            "Pain before and after sessions, average of each month",
+            xaxis=_time_axis(sessions),
+            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
+            height=380,
+        )
+    )
+    traces = figure["data"]
+    if threshold >= 0:
+        traces.append(_meaningful_zone(x_range, threshold))
+    traces.append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
+    traces.append(
+        _scatter(
+            x=x + x[::-1],
+            y=[month.highest_before for month in months] + [month.lowest_before for month in months][::-1],
+            fill="toself",
+            fillcolor="rgba(168, 39, 31, 0.12)",
+            line={"width": 0},
+            mode="lines",
+            name="Pain before, lowest to highest in the month",
+            hoverinfo="skip",
+        )
+    )
+    details = [[m.sessions, m.lowest_before, m.highest_before] for m in months]
+    traces.append(
+        _scatter(
+            x=x,
+            y=[month.before for month in months],
+            name="Pain before, monthly average",
+            mode=_mode(months),
+            line={"color": "#a8271f", "width": 2},
+            marker={"size": 6},
+            customdata=details,
+            hovertemplate="%{x|%b %Y}: %{y}/10 before on average over %{customdata[0]} sessions "
+            "(%{customdata[1]} to %{customdata[2]})<extra></extra>",
+        )
+    )
+    traces.append(
+        _scatter(
+            x=x,
+            y=[month.after for month in months],
+            name="Pain after, monthly average",
+            mode=_mode(months),
+            line={"color": "#2f6f73", "width": 2, "dash": "dot"},
+            marker={"size": 6},
+            customdata=details,
+            hovertemplate="%{x|%b %Y}: %{y}/10 after on average over %{customdata[0]} sessions<extra></extra>",
+        )
+    )
+    first = state.first_meaningful
+    if first is not None and any(s.id == first.id for s in sessions):
+        traces.append(_first_meaningful_marker(first))
+    return _titled(figure)
 
 
 def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> dict:

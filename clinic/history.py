@@ -1,5 +1,6 @@
 """A client's session record read back, for the pages, charts and reports that show it."""
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
@@ -63,15 +64,14 @@ class SessionRecord:
 
 _SESSION_COLUMNS = list(TreatmentSession.__table__.columns)
 _POINT_COLUMNS = list(PointTreatment.__table__.columns)
-# What the physician summary reads of a session and a point (its counts, trend, findings, plan and outcomes):
-# a long record's notes, vitals and point notes are left in the database.
+# What the physician summary reads of each session (its counts, trend, findings and plan): a long record's other
+# columns, its pain regions (counted in SQL: summary_complaints) and its therapists (therapists_of) stay in the
+# database.
 _SUMMARY_SESSION_COLUMNS = [
     TreatmentSession.id,
     TreatmentSession.started_at,
-    TreatmentSession.therapist_id,
     TreatmentSession.pain_before,
     TreatmentSession.pain_after,
-    TreatmentSession.pain_regions,
     TreatmentSession.objective,
     TreatmentSession.assessment,
     TreatmentSession.plan,
@@ -82,7 +82,8 @@ _SUMMARY_POINT_COLUMNS = [
     PointTreatment.side,
     PointTreatment.pain,
     PointTreatment.pressure_seconds,
-    *(getattr(PointTreatment, field) for field, _ in PointTreatment.RESPONSES),
+    # The responses as 0 or 1, as SQLite stores them (what a tally adds up): no conversion per value.
+    *(sa.type_coerce(getattr(PointTreatment, field), sa.Integer) for field, _ in PointTreatment.RESPONSES),
 ]
 
 
@@ -99,15 +100,32 @@ def sessions_in_period(
     return _records(_within(query, date_from, date_to))
 
 
-def summary_sessions(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[SessionRecord]:
-    """sessions_in_period() with only the session columns the physician summary reads, and without their points
-    (`points` stays empty): the summary reads those as plain tuples (summary_points)."""
+def summary_sessions(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[sa.Row]:
+    """The client's sessions in a period, oldest first, as rows of _SUMMARY_SESSION_COLUMNS (read by name:
+    `row.pain_before`), without points, pain regions or therapists: one query, no object per session beyond
+    its row."""
     query = (
         sa.select(*_SUMMARY_SESSION_COLUMNS)
         .where(TreatmentSession.client_id == client.id)
         .order_by(TreatmentSession.started_at, TreatmentSession.id)
     )
-    return _records(_within(query, date_from, date_to), None)
+    db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
+    return db.session.connection().execute(_within(query, date_from, date_to)).all()
+
+
+def summary_complaints(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[tuple]:
+    """The pain regions the client reported in a period, counted by the database: (the session's list of
+    regions, how many sessions reported that very list), in the order each list was first reported. A long
+    record repeats a handful of lists, so a few rows come back however many sessions there are."""
+    regions = sa.cast(TreatmentSession.pain_regions, sa.Text)  # PostgreSQL cannot group json values themselves
+    query = (
+        sa.select(regions, sa.func.count(), sa.func.min(TreatmentSession.started_at).label("first"))
+        .where(TreatmentSession.client_id == client.id)
+        .group_by(regions)
+        .order_by("first", regions)
+    )
+    rows = db.session.execute(_within(query, date_from, date_to)).all()
+    return [(json.loads(text), count) for text, count, _ in rows]
 
 
 def summary_points(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[tuple]:
@@ -124,7 +142,7 @@ def summary_points(client: Client, date_from: date | None = None, date_to: date 
     return db.session.connection().execute(_within(query, date_from, date_to)).all()
 
 
-def _records(query: sa.Select, point_columns: list | None = _POINT_COLUMNS) -> list[SessionRecord]:
+def _records(query: sa.Select) -> list[SessionRecord]:
     """The sessions `query` (a select of the session columns) reads, as records with points and therapists."""
     db.session.flush()  # as the ORM's autoflush would: the Core connection below reads what the session holds
     connection = db.session.connection()  # Core rows: the ORM's per-row loading is not needed for plain columns
@@ -136,15 +154,13 @@ def _records(query: sa.Select, point_columns: list | None = _POINT_COLUMNS) -> l
     therapist_ids = {row["therapist_id"] for row in rows}
     therapists = {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(therapist_ids)))}
     sessions = {row["id"]: SessionRecord(row, therapists[row["therapist_id"]]) for row in rows}
-    if point_columns is None:  # the caller reads the points in aggregates of its own
-        return list(sessions.values())
     # A batch names its sessions; a long period selects them again (a list of thousands of ids is too many
     # parameters for some drivers).
     ids = (
         list(sessions) if len(sessions) <= EXPORT_BATCH else query.with_only_columns(TreatmentSession.id).order_by(None)
     )
     points = connection.execute(
-        sa.select(*point_columns)
+        sa.select(*_POINT_COLUMNS)
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )

@@ -10,6 +10,7 @@ from typing import Any
 from clinic.clock import clinic_zone, to_local
 from clinic.history import first_meaningful_session, first_session
 from clinic.kb import KnowledgeBase
+from clinic.kb.sides import SIDES
 from clinic.models import Client, PointTreatment, TreatmentSession
 from clinic.rules import is_meaningful_improvement, pressure_outside_advice
 
@@ -61,19 +62,24 @@ def client_progress(client: Client, sessions: list[TreatmentSession], *, whole_r
     return progress(sessions, first_visit, first_meaningful_session(client, first_visit))
 
 
+_SIDE_ORDER = {side: n for n, side in enumerate(SIDES)}  # ties between sides in a muscle's counts
+
+
 class MuscleTally:
-    """Muscles treated, counted point by point with plain dictionaries (a long record has thousands of points):
-    how many points, in how many sessions, on which sides, how the tissue answered, holds outside the advice.
-    `ranked()` lists them most treated first, Counters at the end. Fed from point objects (`muscle_counts`) or
-    from the summary's tuples (reports), so both count the same way."""
+    """Muscles treated, counted with plain dictionaries (a long record has thousands of points): how many points,
+    in how many sessions, on which sides, how the tissue answered, holds outside the advice. Fed point by point
+    (`add`, from point objects: `muscle_counts`) or a trigger point and side at a time (`add_counts`, from the
+    summary's own tally of its point tuples), so both count the same way. `ranked()` lists them most treated
+    first, with Counters whose order is the same however they were fed: sides most used first (ties in the
+    order left, right, both), responses in the order of PointTreatment.RESPONSES."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.stats: dict[str, dict[str, Any]] = {}  # by muscle slug (a point the base no longer has: its id)
         self.keys: dict[str, str] = {}  # trigger point -> its muscle's key
 
-    def add(self, session_id: int, point_id: str, side: str, seconds: int | None, answered: Iterable[str]) -> dict:
-        """Count one treated point; `answered` names its responses. Returns its muscle's entry."""
+    def entry(self, point_id: str) -> dict[str, Any]:
+        """The entry of the point's muscle, made on first use."""
         key = self.keys.get(point_id)
         if key is None:
             muscle = self.kb.muscle_of(point_id)
@@ -88,7 +94,11 @@ class MuscleTally:
                     "responses": {},
                     "outside_hold": 0,
                 }
-        entry = self.stats[key]
+        return self.stats[key]
+
+    def add(self, session_id: int, point_id: str, side: str, seconds: int | None, answered: Iterable[str]) -> dict:
+        """Count one treated point; `answered` names its responses. Returns its muscle's entry."""
+        entry = self.entry(point_id)
         entry["points"] += 1
         entry["sessions"].add(session_id)
         sides = entry["sides"]
@@ -99,12 +109,43 @@ class MuscleTally:
         entry["outside_hold"] += pressure_outside_advice(seconds)
         return entry
 
+    def add_counts(
+        self,
+        point_id: str,
+        side: str,
+        points: int,
+        sessions: Iterable[int],
+        responses: dict[str, int],
+        outside_hold: int,
+    ) -> dict:
+        """Count `points` treatments of one trigger point on one side, in `sessions`, with `responses` (label ->
+        how many) and `outside_hold` holds outside the advice. Returns its muscle's entry."""
+        entry = self.entry(point_id)
+        entry["points"] += points
+        entry["sessions"].update(sessions)
+        sides = entry["sides"]
+        sides[side] = sides.get(side, 0) + points
+        counted = entry["responses"]
+        for label, count in responses.items():
+            if count:
+                counted[label] = counted.get(label, 0) + count
+        entry["outside_hold"] += outside_hold
+        return entry
+
     def ranked(self) -> list[dict[str, Any]]:
         ranked = sorted(self.stats.values(), key=lambda e: (-e["points"], e["name"]))
         for entry in ranked:
             entry["sessions"] = len(entry["sessions"])
-            entry["sides"] = Counter(entry["sides"])
-            entry["responses"] = Counter(entry["responses"])
+            entry["sides"] = Counter(
+                dict(sorted(entry["sides"].items(), key=lambda item: (-item[1], _SIDE_ORDER.get(item[0], 3))))
+            )
+            entry["responses"] = Counter(
+                {
+                    label: entry["responses"][label]
+                    for _, label in PointTreatment.RESPONSES
+                    if label in entry["responses"]
+                }
+            )
         return ranked
 
 
@@ -132,7 +173,7 @@ class Attendance:
 def attendance(sessions: list[TreatmentSession]) -> Attendance:
     """How often the client came in the period: the count, the span, the usual interval and the longest gap."""
     zone = clinic_zone()
-    days = [to_local(s.started_at, zone).date() for s in sessions]
+    days = [s.started_at.astimezone(zone).date() for s in sessions]
     if not days:
         return Attendance(0, None, None, 0, None, None)
     gaps = [(later - earlier).days for earlier, later in zip(days, days[1:], strict=False)]
@@ -152,13 +193,26 @@ class NoteChange:
     text: str
 
 
-def note_changes(sessions: list[TreatmentSession], field: str) -> list[NoteChange]:
+def note_changes(sessions: list[TreatmentSession], field: str, latest: int | None = None) -> list[NoteChange]:
     """A SOAP field over the period: each session where it says something new, oldest first (the last one is
-    the latest finding). Sessions that leave it empty or repeat it word for word are left out."""
-    changes: list[NoteChange] = []
-    zone = clinic_zone()  # once: a long record has a change at most sessions
-    for session in sessions:
+    the latest finding). Sessions that leave it empty or repeat it word for word are left out. With `latest`,
+    only the last that many changes, found reading back from the latest session (a long record's earlier notes
+    are not looked at)."""
+    changes: list[NoteChange] = []  # newest first, while reading back
+    zone = clinic_zone()
+    wording, since = None, None  # the wording being read back, and the earliest session of it so far
+    for session in reversed(sessions):
         text = (getattr(session, field) or "").strip()
-        if text and (not changes or changes[-1].text != text):
-            changes.append(NoteChange(to_local(session.started_at, zone).date(), text))
-    return changes
+        if not text:
+            continue
+        if text == wording:
+            since = session  # the same wording, earlier
+            continue
+        if wording is not None:
+            changes.append(NoteChange(to_local(since.started_at, zone).date(), wording))
+            if latest is not None and len(changes) == latest:
+                return changes[::-1]
+        wording, since = text, session
+    if wording is not None:
+        changes.append(NoteChange(to_local(since.started_at, zone).date(), wording))
+    return changes[::-1]

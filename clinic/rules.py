@@ -38,6 +38,7 @@ QUICK_HOURS = tuple(range(8, 20))
 
 SUGGESTIONS = 6  # muscles suggested on the session form from the reported pain regions
 SUMMARY_MUSCLES = 12  # rows in the physician summary's muscle table
+SUMMARY_FINDINGS = 3  # an objective or assessment finding on the physician summary: its latest wording, two before
 RECENT_SESSIONS = (
     100  # a client page without a period shows the days of this many latest sessions ("All time" shows all)
 )

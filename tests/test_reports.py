@@ -842,3 +842,82 @@ def test_fhir_adds_the_practitioner_of_a_session_saved_after_the_therapists_were
     assert practitioner["fullUrl"] == _urn("practitioner", therapist.id)
     assert practitioner["resource"]["name"][0]["text"] == therapist.name
     assert data["entry"][2]["resource"]["participant"][0]["individual"]["reference"] == practitioner["fullUrl"]
+
+
+# --- a long record's summary (issue 16) -------------------------------------------------------------------
+
+
+def test_summary_of_a_long_record_charts_monthly_averages_and_says_so(therapist_client, therapist, app):
+    """Beyond MANY_SESSIONS sessions the printed chart would be hundreds of lines: it draws each calendar month's
+    averages (with the month's lowest to highest pain before shaded) and the page says so."""
+    from clinic.figures import MANY_SESSIONS
+
+    app.config["CLINIC_TIMEZONE"] = "UTC"
+    client = make_client(therapist)
+    days = range(MANY_SESSIONS + 1)  # 1 March to 30 April 2026: 31 sessions in March, 30 in April
+    for day in days:
+        make_session(client, started_at=at(day), pain_before=3 + day % 5, pain_after=1 + day % 2)
+    soup = summary_soup(therapist_client, client.id)
+    note = soup.select_one(".chart-note").get_text(" ", strip=True)
+    assert f"With {len(days)} sessions the chart shows each calendar month's average pain" in note
+    figure = json.loads(soup.select_one("#chart-data").string)["pain"]
+    assert figure["title"] == "Pain before and after sessions, average of each month"
+    traces = {trace["name"]: trace for trace in figure["data"]}
+    before, after = traces["Pain before, monthly average"], traces["Pain after, monthly average"]
+    march, april = [3 + day % 5 for day in days if day < 31], [3 + day % 5 for day in days if day >= 31]
+    assert before["x"] == after["x"] == ["2026-03-15", "2026-04-15"]
+    assert before["y"] == [round(sum(march) / 31, 1), round(sum(april) / 30, 1)]
+    assert after["y"] == [round(sum(1 + d % 2 for d in days if d < 31) / 31, 1), 1.5]
+    assert before["customdata"] == [[31, 3, 7], [30, 3, 7]]  # sessions, lowest and highest pain before
+    assert traces["Pain before, lowest to highest in the month"]["y"] == [7, 7, 3, 3]
+    assert all(len(trace["x"]) < len(days) for trace in figure["data"]), "no trace draws every session"
+    # A short record still shows every session, without the note.
+    short = make_client(therapist)
+    make_session(short, started_at=at(0))
+    assert summary_soup(therapist_client, short.id).select_one(".chart-note") is None
+
+
+def test_summary_findings_read_back_only_the_latest_changes(app):
+    """note_changes(..., latest=n) is the last n of note_changes(...), read from the end of the record."""
+    from types import SimpleNamespace
+
+    from clinic.outcomes import note_changes
+
+    wordings = ["A", "", "A", "B", " B ", "", "A", "C", "C", "", "D"]
+    sessions = [SimpleNamespace(started_at=at(day), objective=text) for day, text in enumerate(wordings)]
+    with app.app_context():
+        app.config["CLINIC_TIMEZONE"] = "UTC"
+        full = note_changes(sessions, "objective")
+        assert [(c.on.day, c.text) for c in full] == [(1, "A"), (4, "B"), (7, "A"), (8, "C"), (11, "D")]
+        for latest in range(1, 7):
+            assert note_changes(sessions, "objective", latest) == full[-latest:]
+        assert note_changes([], "objective", 3) == []
+
+
+def test_muscle_tally_orders_sides_and_responses_the_same_however_fed(app):
+    """The summary's table reads the same whether the tally was fed point by point or a point and side at a time:
+    sides most used first, ties left, right, both; responses in the order of PointTreatment.RESPONSES."""
+    from clinic.kb import knowledge_base
+    from clinic.outcomes import MuscleTally
+
+    with app.app_context():
+        by_point, by_counts = MuscleTally(knowledge_base()), MuscleTally(knowledge_base())
+        for session_id, side, answered in ((1, "both", ["referral reproduced"]), (2, "right", []), (3, "left", [])):
+            by_point.add(session_id, "upper-trapezius/1", side, 60, answered)
+        by_point.add(4, "upper-trapezius/2", "right", 200, ["local twitch", "release felt"])
+        by_counts.add_counts("upper-trapezius/2", "right", 1, [4], {"release felt": 1, "local twitch": 1}, 1)
+        by_counts.add_counts("upper-trapezius/1", "both", 1, [1], {"referral reproduced": 1}, 0)
+        by_counts.add_counts("upper-trapezius/1", "left", 1, [3], {}, 0)
+        by_counts.add_counts("upper-trapezius/1", "right", 1, [2], {}, 0)
+        [one], [other] = by_point.ranked(), by_counts.ranked()
+    assert one == other and (one["points"], one["sessions"], one["outside_hold"]) == (4, 4, 1)
+    assert (
+        list(one["sides"].most_common())
+        == list(other["sides"].most_common())
+        == [
+            ("right", 2),
+            ("left", 1),
+            ("both", 1),
+        ]
+    )
+    assert list(one["responses"]) == list(other["responses"]) == ["release felt", "local twitch", "referral reproduced"]

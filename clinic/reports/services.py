@@ -19,10 +19,9 @@ from clinic import audit
 from clinic.clock import clinic_zone, to_local
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.figures import pain_figure
-from clinic.history import ExportSession
+from clinic.figures import MANY_SESSIONS, monthly_pain_figure, pain_figure
+from clinic.history import ExportSession, summary_complaints, therapists_of
 from clinic.intakes import (
-    LATENT,
     STATUS_ORDER,
     MuscleOutcome,
     Outcomes,
@@ -36,42 +35,44 @@ from clinic.intakes import (
 )
 from clinic.kb import KnowledgeBase, sides
 from clinic.models import AuditAction, Client, PointTreatment, TreatmentSession, User
-from clinic.outcomes import MuscleTally, attendance, client_progress, muscle_counts, note_changes
+from clinic.outcomes import MuscleTally, attendance, client_progress, note_changes
 from clinic.periods import period_args
 from clinic.profiles import clinic_settings
-from clinic.rules import is_worsening
+from clinic.rules import SUMMARY_FINDINGS, is_worsening, pressure_outside_advice
 from clinic.views import neutralise
 
 # --- physician summary ---------------------------------------------------------------------------
 
 
-def complaint_regions(sessions: list[TreatmentSession]) -> list[str]:
-    """Regions where the client reported pain, most often reported first."""
-    counts = Counter(region for session in sessions for region in sides.region_ids(session.pain_regions))
+def complaint_regions(reported: list[tuple[list[str], int]]) -> list[str]:
+    """Regions where the client reported pain, most often reported first, from history.summary_complaints()."""
+    counts: Counter = Counter()
+    for values, sessions in reported:
+        for region in sides.region_ids(values):
+            counts[region] += sessions
     return [region for region, _ in counts.most_common()]
 
 
 def summary_context(
     client: Client,
-    sessions: list[TreatmentSession],
+    sessions: list,
     kb: KnowledgeBase,
     date_from: date | None,
     date_to: date | None,
-    muscles: list[dict[str, Any]] | None = None,
+    muscles: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """`muscles` as muscle_counts() gives them (point_aggregates() counts them in SQL); by default counted from
-    the sessions' points."""
-    muscles = muscle_counts(sessions, kb) if muscles is None else muscles
+    """`sessions` as history.summary_sessions() reads them; `muscles` as muscle_counts() gives them
+    (point_aggregates() counts them from the summary's point tuples)."""
     state = client_progress(client, sessions)
-    therapists = list(dict.fromkeys(session.therapist for session in sessions)) or [client.therapist]
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
+    monthly = len(sessions) > MANY_SESSIONS
     return {
         "client": client,
         "sessions": sessions,
         "period_start": covered_period(sessions, date_from, date_to)[0],
         "period_end": covered_period(sessions, date_from, date_to)[1],
         "progress": state,
-        "complaints": complaint_regions(sessions),
+        "complaints": complaint_regions(summary_complaints(client, date_from, date_to)),
         "muscles": muscles,
         "responses": {
             "points": sum(m["points"] for m in muscles),
@@ -81,68 +82,77 @@ def summary_context(
         "response_labels": PointTreatment.RESPONSES,
         "latest_plan": latest_plan,
         "findings": {
-            "objective": note_changes(sessions, "objective"),
-            "assessment": note_changes(sessions, "assessment"),
+            "objective": note_changes(sessions, "objective", SUMMARY_FINDINGS),
+            "assessment": note_changes(sessions, "assessment", SUMMARY_FINDINGS),
         },
         "attendance": attendance(sessions),
         "worsening": is_worsening(state.baseline, state.latest),
         "clinic": clinic_settings(),
-        "therapists": therapists,
-        "figures": {"pain": _summary_chart(pain_figure(sessions, state))} if sessions else {},
+        "therapists": therapists_of(client, date_from, date_to) or [client.therapist],
+        "monthly_chart": monthly,
+        "figures": {"pain": _summary_chart((monthly_pain_figure if monthly else pain_figure)(sessions, state))}
+        if sessions
+        else {},
     }
 
 
-# --- the summary's point counts, in SQL ---------------------------------------------------------------------
+# --- the summary's point counts -----------------------------------------------------------------------------
 # What outcomes.muscle_counts, intakes.muscle_outcomes and intakes.point_statuses work out from every treated
-# point, counted by the database instead: a few rows per muscle and point come back, however long the record
-# (a 1,000-session client has some 6,000 treated points). Same results, same order (ties in first-seen order,
-# as the Python passes give them); tests/test_reports.py compares the two.
+# point, worked out in one pass over the points as plain tuples (a 1,000-session client has some 6,000), counting
+# per trigger point and side and handing the muscles' tally a few sums at the end. Same results, same order;
+# tests/test_reports.py compares the two. (Grouping in SQL was tried: on SQLite a grouped pass over 6,000 points
+# costs as much as reading them, and the statuses' "last three treatments" needs a window query that costs more.)
 
 
 def point_aggregates(
-    sessions: list[TreatmentSession], points: list[tuple], kb: KnowledgeBase
+    sessions: list, points: list[tuple], kb: KnowledgeBase
 ) -> tuple[list[dict[str, Any]], list[MuscleOutcome], list[PointStatus]]:
     """(outcomes.muscle_counts, intakes.muscle_outcomes, intakes.point_statuses) of `sessions` in one pass over
-    their points as history.summary_points() reads them (tuples in the order of the record): the same results
-    in the same order as those three passes over point objects, at a fraction of the cost."""
+    their points as history.summary_points() reads them (tuples in the order of the record, responses as 0 or
+    1): the same results in the same order as those three passes over point objects, at a fraction of the cost."""
     started = {session.id: session.started_at for session in sessions}
-    labels = [label for _, label in PointTreatment.RESPONSES]
-    tally = MuscleTally(kb)  # muscle_counts
-    visits: dict[str, list[tuple[datetime, int, bool]]] = {}  # muscle_outcomes, by muscle name
-    found: dict[tuple[str, str], PointStatus] = {}  # point_statuses
-    per_muscle: dict[str, tuple[int, bool]] = {}
-    current = None
-    for session_id, point_id, side, pain, seconds, *answers in points:
+    # Per trigger point and side: [its muscle's name, points, sessions, release, twitch, referral, holds outside
+    # the advice, its treatments as (start, pain, referral)].
+    tallies: dict[tuple[str, str], list] = {}
+    # Per muscle name, each session it was treated in: [start, its points' highest pain, a referral reproduced].
+    visits: dict[str, list[list]] = {}
+    this_session: dict[str, list] = {}  # the current session's entries of `visits`, by muscle name
+    current = at = None
+    outside_advice = pressure_outside_advice  # a local name: looked up once, not per point
+    for session_id, point_id, side, pain, seconds, release, twitch, referral in points:
         if session_id != current:
-            _close_visit(visits, per_muscle, started.get(current))
-            current = session_id
-        answered = [label for label, answer in zip(labels, answers, strict=True) if answer] if any(answers) else ()
-        entry = tally.add(session_id, point_id, side, seconds, answered)
-        referral = answers[-1]
-        name = entry["name"]
-        worst, reproduced = per_muscle.get(name, (0, False))
-        per_muscle[name] = (max(worst, pain), reproduced or referral)
-        status = found.get((point_id, side))
-        if status is None:
-            known = kb.point(point_id)
-            label = f"{known.muscle.name} {known.point.number}" if known else point_id
-            status = found[(point_id, side)] = PointStatus(point_id, side, label, LATENT)
-        status.treatments.append(PointTreatmentView(started[session_id], pain, referral))
-    _close_visit(visits, per_muscle, started.get(current))
-    ranked = tally.ranked()
-    for status in found.values():
-        status.status = point_status(status.treatments)
-    statuses = sorted(found.values(), key=lambda e: (STATUS_ORDER[e.status], e.name, e.side))
-    return ranked, muscle_outcomes_of(visits), statuses
-
-
-def _close_visit(
-    visits: dict[str, list[tuple[datetime, int, bool]]], per_muscle: dict[str, tuple[int, bool]], at: datetime | None
-) -> None:
-    """A session's muscles (their highest compression pain and whether one reproduced the referral) to `visits`."""
-    for name, (pain, reproduced) in per_muscle.items():
-        visits.setdefault(name, []).append((at, pain, reproduced))
-    per_muscle.clear()
+            current, at, this_session = session_id, started[session_id], {}
+        tally = tallies.get((point_id, side))
+        if tally is None:
+            tally = tallies[(point_id, side)] = [kb.muscle_name(point_id), 0, set(), 0, 0, 0, 0, []]
+        referred = referral == 1
+        tally[1] += 1
+        tally[2].add(session_id)
+        tally[3] += release
+        tally[4] += twitch
+        tally[5] += referred
+        tally[6] += outside_advice(seconds)
+        tally[7].append((at, pain, referred))
+        visit = this_session.get(tally[0])
+        if visit is None:
+            this_session[tally[0]] = visit = [at, pain, referred]
+            visits.setdefault(tally[0], []).append(visit)
+        else:
+            if pain > visit[1]:
+                visit[1] = pain
+            if referred:
+                visit[2] = True
+    muscles = MuscleTally(kb)
+    statuses = []
+    labels = [label for _, label in PointTreatment.RESPONSES]
+    for (point_id, side), (_, count, in_sessions, *responses, outside, treated) in tallies.items():
+        muscles.add_counts(point_id, side, count, in_sessions, dict(zip(labels, responses, strict=True)), outside)
+        known = kb.point(point_id)
+        name = f"{known.muscle.name} {known.point.number}" if known else point_id
+        views = list(map(PointTreatmentView._make, treated))
+        statuses.append(PointStatus(point_id, side, name, point_status(views), views))
+    statuses.sort(key=lambda e: (STATUS_ORDER[e.status], e.name, e.side))
+    return muscles.ranked(), muscle_outcomes_of(visits), statuses
 
 
 def summary_outcomes(
