@@ -3,7 +3,8 @@ quick choices, an empty row for the script to copy, and the script's data (as a 
 
 from typing import Any
 
-from flask import url_for
+from flask import get_template_attribute, url_for
+from markupsafe import Markup
 
 from clinic.clock import local_now
 from clinic.kb import KnowledgeBase, sides
@@ -18,22 +19,35 @@ from clinic.treatments.queries import end_of, therapists_last_today
 
 
 def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, scope: str) -> dict[str, Any]:
-    blank_row = PointForm(prefix="points-__index__-")
-    blank_row.trigger_point.choices = form.point_choices
-    blank_row.trigger_point.compact = True  # the script fills it from the page's one list
     regions = [region for region in sides.region_ids(form.pain_regions.data or []) if region in kb.regions]
     return {
         "kb": kb,
         "suggestions": rank_candidates(kb, regions)[:SUGGESTIONS],
-        "blank_row": blank_row,
-        "point_options": kb.built_once("point_options", lambda: point_options(form.point_choices)),
-        "point_names": {point.id: point.name for point in kb.points()},
+        "constant_parts": kb.built_once("session_form_parts", lambda: constant_parts(kb, form.point_choices)),
         "safety": session_safety(
             kb, [entry.form.trigger_point.data for entry in form.points if entry.form.trigger_point.data], regions
         ),
         "region_sides": dict(sides.split(value) for value in form.pain_regions.data or []),
         "time_choices": time_choices(user),
         "page_data": {**script_data(kb, client, scope), "safety": script_safety(kb, client.precautions)},
+    }
+
+
+def constant_parts(kb: KnowledgeBase, point_choices) -> dict[str, Markup]:
+    """The page's parts that depend on the knowledge base alone (treatments/_form_parts.html): the point picker's
+    figures and what the script copies (an empty row, the whole point list, the small pictures). Rendered once per
+    base: they are most of the page's bytes and would otherwise cost most of its time on every request."""
+    blank_row = PointForm(prefix="points-__index__-")
+    blank_row.trigger_point.choices = point_choices
+    blank_row.trigger_point.compact = True  # the script fills it from the page's one list
+    template = "treatments/_form_parts.html"
+    return {
+        "picker_figures": get_template_attribute(template, "picker_figures")(
+            kb, {point.id: point.name for point in kb.points()}
+        ),
+        "script_templates": get_template_attribute(template, "script_templates")(
+            kb, blank_row, point_options(point_choices)
+        ),
     }
 
 
