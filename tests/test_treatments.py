@@ -505,6 +505,33 @@ def test_sessions_of_a_client_by_date_use_an_index(db):
     assert indexes["ix_treatment_sessions_client_started"] == ["client_id", "started_at"]
 
 
+def test_a_therapists_latest_session_today_uses_an_index(db, therapist):
+    """The form's "after the last session" time: without the index the database sorts all of the therapist's
+    sessions on every form."""
+    from clinic.treatments.queries import therapists_last_today
+
+    indexes = {
+        index["name"]: index["column_names"] for index in sa.inspect(db.engine).get_indexes("treatment_sessions")
+    }
+    assert indexes["ix_treatment_sessions_therapist_started"] == ["therapist_id", "started_at"]
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's plan depends on its statistics; SQLite's on the indexes alone
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", keep)
+    try:
+        therapists_last_today(therapist)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", keep)
+    statement, parameters = sent[-1]
+    plan = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+    assert any("ix_treatment_sessions_therapist_started" in row[-1] for row in plan), plan
+    assert not any("TEMP B-TREE" in row[-1] for row in plan), plan
+
+
 # --- access -------------------------------------------------------------------------------------------
 
 

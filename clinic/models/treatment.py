@@ -57,11 +57,13 @@ class TreatmentSession(db.Model):
             for when in ("before", "after")
         ),
         sa.Index("ix_treatment_sessions_client_started", "client_id", "started_at"),
+        # a therapist's sessions by start (their latest today); serves a look-up by therapist alone too
+        sa.Index("ix_treatment_sessions_therapist_started", "therapist_id", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("clients.id"))
-    therapist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    therapist_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     length_minutes: Mapped[int]
     pain_before: Mapped[int]
