@@ -742,6 +742,26 @@ def test_script_data_carries_the_client_marks_for_rows_added_by_clicking(therapi
     assert template.select_one("[data-point-cautions]") is not None
 
 
+def test_script_data_block_is_its_data_serialized_as_tojson_would_and_each_client_gets_its_own(
+    app, therapist_client, therapist
+):
+    """The block is assembled from parts serialized once (the knowledge base's, a set of precautions' safety facts):
+    the same text as `tojson` of the whole, and a second client's precautions never get the first one's facts."""
+    from flask import render_template_string
+
+    from clinic.kb import knowledge_base
+    from clinic.treatments.page import script_data
+
+    pregnant = make_client(therapist, precautions=["pregnancy"])
+    other = make_client(therapist, precautions=["anticoagulants", "pregnancy"])
+    for client in (pregnant, other, pregnant):
+        soup = BeautifulSoup(form_page(therapist_client, f"/clients/{client.id}/sessions/new")[0], "html.parser")
+        block = soup.select_one("#session-form-data").decode_contents()
+        with app.test_request_context():
+            expected = render_template_string("{{ data|tojson }}", data=script_data(knowledge_base(), client, "new"))
+        assert block == expected
+
+
 def test_red_flags_of_the_marked_regions_say_refer_before_treating(therapist_client, therapist):
     client = make_client(therapist)
     soup = edit_soup(therapist_client, client, ["soleus/1"], regions=("calf", "low-back"))

@@ -3,7 +3,8 @@ quick choices, an empty row for the script to copy, and the script's data (as a 
 
 from typing import Any
 
-from flask import get_template_attribute, url_for
+from flask import current_app, get_template_attribute, url_for
+from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from clinic.clock import local_now
@@ -12,6 +13,7 @@ from clinic.kb.cards import muscle_cards
 from clinic.kb.checker import rank_candidates
 from clinic.kb.search import search_index
 from clinic.models import Client, User
+from clinic.precautions import known
 from clinic.rules import ADVISED_PRESSURE, QUICK_HOURS, SUGGESTIONS, for_pages
 from clinic.safety import script_safety, session_safety
 from clinic.treatments.forms import PointForm, SessionForm, point_options
@@ -29,7 +31,7 @@ def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, 
         ),
         "region_sides": dict(sides.split(value) for value in form.pain_regions.data or []),
         "time_choices": time_choices(user),
-        "page_data": {**script_data(kb, client, scope), "safety": script_safety(kb, client.precautions)},
+        "page_data": script_json(kb, client, scope),
     }
 
 
@@ -84,15 +86,56 @@ def _knowledge_data(kb: KnowledgeBase) -> dict[str, Any]:
 
 def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]:
     """Every muscle (as the symptom checker shows it, with its points and the names the search knows), every
-    point's number and place, and where drafts go."""
+    point's number and place, where drafts go, and the safety facts of the client's precautions."""
+    return {
+        **_constant_data(kb),
+        **_request_data(client, scope),
+        "safety": script_safety(kb, client.precautions),
+    }
+
+
+def script_json(kb: KnowledgeBase, client: Client, scope: str) -> Markup:
+    """`script_data` as the page's JSON block holds it, the same text as `|tojson` (keys sorted, HTML-safe): the
+    knowledge base's part (~110 KB) is serialized once per base, the safety facts once per set of precautions
+    (kept with the base, the last SAFETY_KEPT sets), and only what names the client's URLs on every request."""
+    parts = dict(kb.built_once("session_form_json", lambda: _as_json_values(_constant_data(kb))))
+    parts.update(_as_json_values(_request_data(client, scope)))
+    kept = kb.built_once("session_form_safety_json", dict)
+    precautions = tuple(known(client.precautions))
+    if precautions not in kept:
+        if len(kept) >= SAFETY_KEPT:
+            kept.clear()
+        kept[precautions] = _json(script_safety(kb, list(precautions)))
+    parts["safety"] = kept[precautions]
+    return Markup("{" + ", ".join(f"{_json(key)}: {parts[key]}" for key in sorted(parts)) + "}")
+
+
+SAFETY_KEPT = 64
+
+
+def _constant_data(kb: KnowledgeBase) -> dict[str, Any]:
     return {
         **kb.built_once("session_form_data", lambda: _knowledge_data(kb)),
         "regionNames": kb.region_names,
+        "rules": {**for_pages(), "timerCues": list(ADVISED_PRESSURE)},
+    }
+
+
+def _request_data(client: Client, scope: str) -> dict[str, Any]:
+    return {
         "api": url_for("api.symptom_checker"),
         "draft": {
             "save": url_for("treatments.draft_save", client_id=client.id),
             "discard": url_for("treatments.draft_discard", client_id=client.id),
             "scope": scope,
         },
-        "rules": {**for_pages(), "timerCues": list(ADVISED_PRESSURE)},
     }
+
+
+def _as_json_values(data: dict[str, Any]) -> dict[str, str]:
+    return {key: _json(value) for key, value in data.items()}
+
+
+def _json(value: Any) -> str:
+    """As Jinja's `tojson` filter writes it (the app's JSON settings, <, >, & and ' escaped for HTML)."""
+    return htmlsafe_json_dumps(value, dumps=current_app.json.dumps)
