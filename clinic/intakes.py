@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from clinic.clock import clinic_zone
 from clinic.db_types import utcnow
 from clinic.extensions import db
-from clinic.history import last_session
 from clinic.kb import KnowledgeBase
 from clinic.models import Client, Intake, IntakeLink, TreatmentSession
 from clinic.periods import utc_bounds
@@ -77,11 +76,17 @@ def intakes_in_period(client: Client, date_from: date | None = None, date_to: da
 def newest_since_last_session(client: Client) -> Intake | None:
     """The intake that should start the next session: the newest one sent after the last session began
     (any, if the client has had no session yet)."""
-    query = sa.select(Intake).where(Intake.client_id == client.id)
-    previous = last_session(client)
-    if previous is not None:
-        query = query.where(Intake.submitted_at > previous.started_at)
-    return db.session.scalar(query.order_by(Intake.submitted_at.desc(), Intake.id.desc()).limit(1))
+    last_start = (
+        sa.select(sa.func.max(TreatmentSession.started_at))
+        .where(TreatmentSession.client_id == client.id)
+        .scalar_subquery()
+    )
+    return db.session.scalar(  # one statement: the form asks this on every visit
+        sa.select(Intake)
+        .where(Intake.client_id == client.id, sa.or_(last_start.is_(None), Intake.submitted_at > last_start))
+        .order_by(Intake.submitted_at.desc(), Intake.id.desc())
+        .limit(1)
+    )
 
 
 def session_pain_regions(intake: Intake) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from markupsafe import Markup
 from wtforms import (
     BooleanField,
+    Choice,
     DateTimeLocalField,
     FieldList,
     Form,
@@ -21,9 +22,9 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget, Select, html_params
+from wtforms.widgets import CheckboxInput, ListWidget, Select
 
-from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices
+from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices, html_params
 from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
@@ -60,21 +61,28 @@ class ChosenOnlySelect(Select):
             return self._whole_list(field, **kwargs)
         kwargs.setdefault("id", field.id)
         kwargs["data-point-options"] = ""
-        render = type(self)._dispatch_render_option()
-        options = [render(choice) for choice in field._iter_choices_normalized() if choice.selected or not choice.value]
+        options = [  # the two options picked from the declared ones, not all ~160 normalized to find them
+            self.render_option(
+                Choice(choice.value, choice.label, field.coerce(choice.value) == field.data, choice.render_kw)
+            )
+            for choice in field.choices
+            if not choice.value or choice.value == field.data
+        ]
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
 
     def _whole_list(self, field, **kwargs) -> Markup:
         """An empty row's select: the options (the same for every empty row: nothing chosen) are rendered once
         per list and kept; the select's own attributes are the field's."""
-        key = (repr(field.choices), field.data)
-        options = _whole_lists.get(key)
-        if options is None:
+        key = (id(field.choices), field.data)
+        kept = _whole_lists.get(key)
+        if kept is not None and kept[0] is field.choices:
+            options = kept[1]
+        else:
             whole = str(super().__call__(field))
             options = whole[whole.index(">") + 1 : whole.rindex("</select>")]
             if len(_whole_lists) >= 8:
                 _whole_lists.clear()
-            _whole_lists[key] = options
+            _whole_lists[key] = (field.choices, options)  # the list kept with its id, which stays its own
         kwargs.setdefault("id", field.id)
         flags = getattr(field, "flags", {})
         for name in dir(flags):  # as Select does
@@ -83,7 +91,8 @@ class ChosenOnlySelect(Select):
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
-_whole_lists: dict[tuple, str] = {}  # (choices, data) -> an empty row's options
+# (id of a choices list, data) -> (that list, an empty row's options); the lists are the knowledge base's, kept
+_whole_lists: dict[tuple, tuple[list, str]] = {}
 
 
 def point_options(choices) -> Markup:
@@ -262,8 +271,14 @@ def _diastolic_below_systolic(systolic, diastolic) -> None:
 def session_form(kb: KnowledgeBase, today: date, **kwargs) -> SessionForm:
     """The form with the knowledge base's regions and trigger points as its choices; `today` is the clinic's
     date, the latest a session may be dated."""
+    regions, points = kb.built_once("session_form_choices", lambda: _choices(kb))
+    return SessionForm(today=today, region_choices=regions, point_choices=points, **kwargs)
+
+
+def _choices(kb: KnowledgeBase) -> tuple[list, list[SelectChoice]]:
+    """The regions and the trigger points (grouped by muscle) as choices: the same for every form of a base."""
     regions = [(region.id, region.name) for region in kb.regions.values()]
     points = [SelectChoice("", "— choose a trigger point —")] + [
         SelectChoice(point.id, point.description, optgroup=point.muscle.name) for point in kb.points()
     ]
-    return SessionForm(today=today, region_choices=regions, point_choices=points, **kwargs)
+    return regions, points

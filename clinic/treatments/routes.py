@@ -115,8 +115,8 @@ def _prefill_new(form: SessionForm, client: Client, appointment: Appointment | N
         form.length_minutes.data = appointment.length_minutes
         if not appointment.is_open:
             flash(f"This appointment is {appointment.status}: the session will be saved without changing it.", "info")
-    previous = last_session(client)
-    if previous and request.args.get("repeat"):
+    previous = last_session(client) if request.args.get("repeat") else None
+    if previous:
         repeat_points(form, previous)
         form.pain_regions.data = list(previous.pain_regions)
         flash("The points of the last session are filled in; enter this visit's pressure, pain and responses.", "info")
