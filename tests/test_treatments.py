@@ -12,6 +12,7 @@ from clinic.models import AuditEvent, PointTreatment, TreatmentSession
 from tests.factories import make_audit_event, make_client, make_session
 from tests.helpers import (
     clinic_today,
+    count_queries,
     csrf_token,
     element,
     element_text,
@@ -308,6 +309,22 @@ def test_opening_the_session_form_is_audited_as_a_view(therapist_client, own_cli
     therapist_client.get(f"/clients/{own_client.id}/sessions/new")
     event = db.session.scalar(sa.select(AuditEvent))
     assert (event.action, event.client_id) == ("view", own_client.id)
+
+
+def test_the_session_forms_record_their_view_without_reading_the_client_again(app, therapist_client, own_client, db):
+    """The view is committed on its own (audit.record_read): the request's client and user stay loaded, where a
+    commit of the request's own transaction expired them and the page read them again to render."""
+    saved = make_session(own_client)
+    for url, entity in [
+        (f"/clients/{own_client.id}/sessions/new", ("client", own_client.id)),
+        (f"/clients/{own_client.id}/sessions/{saved.id}/edit", ("session", saved.id)),
+    ]:
+        with count_queries(app) as counted:
+            assert therapist_client.get(url).status_code == 200
+        event = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+        assert (event.action, event.client_id, event.entity_type, event.entity_id) == ("view", own_client.id, *entity)
+        client_reads = [s for s in counted.statements if s.lstrip().startswith("SELECT") and "FROM clients" in s]
+        assert len(client_reads) == 1, url
 
 
 def test_resubmitting_changes_after_back_offers_them_as_an_edit(therapist_client, own_client, db):

@@ -67,7 +67,6 @@ def create(client_id: int):
     form = _form_from(draft)
     if request.method == "GET":
         record_form_view(client)
-        db.session.commit()
         if not _restoring(draft):
             _prefill_new(form, client, appointment)
     elif _rebuild_requested():

@@ -68,8 +68,9 @@ def record_view(session: TreatmentSession) -> None:
 
 
 def record_form_view(client: Client) -> None:
-    """The session form shows the client's contraindications (and, repeating, the last session's points)."""
-    audit.record(AuditAction.VIEW, client=client)
+    """The session form shows the client's contraindications (and, repeating, the last session's points).
+    Committed at once in a transaction of its own (audit.record_read): call only from a view that reads."""
+    audit.record_read(AuditAction.VIEW, client=client)
 
 
 # --- drafts: the form's state while a therapist works; never written to the audit log (it is not a record) ---
