@@ -3,6 +3,7 @@
 from datetime import date, datetime
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from clinic import rules
 from clinic.clock import clinic_today, to_local
@@ -39,6 +40,34 @@ def age_on(born: date, today: date | None = None) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def field_markup(f, class_: str = "", **attributes) -> Markup:
+    """One place for form markup: the label, the input (with `attributes`), help and error together, the error
+    and help tied to the input (aria-describedby, aria-invalid). `field` in _macros.html. Written here rather
+    than as a Jinja macro: a macro call cost ~0.1 ms a field, most of a field's time on pages of many fields."""
+    attrs = {}
+    described_by = []
+    if f.description:
+        described_by.append(f"{f.id}-help")
+    if f.errors:
+        described_by.append(f"{f.id}-error")
+        attrs["aria-invalid"] = "true"
+    if described_by:
+        attrs["aria-describedby"] = " ".join(described_by)
+    attrs.update(attributes)
+    parts = [f'<div class="field {escape(class_)}{" has-error" if f.errors else ""}">']
+    if f.type == "BooleanField":
+        parts.append(f'\n      <label class="check">{f(**attrs)} {escape(f.label.text)}</label>')
+    else:
+        required = '<span class="required" aria-hidden="true"> *</span>' if f.flags.required else ""
+        parts.append(f"\n      {f.label(class_='label')}{required}\n      {f(**attrs)}")
+    if f.description:
+        parts.append(f'\n    <p class="help" id="{escape(f.id)}-help">{escape(f.description)}</p>')
+    if f.errors:
+        parts.append(f'\n    <p class="error" id="{escape(f.id)}-error">{Markup(" ").join(f.errors)}</p>')
+    parts.append("\n  </div>")
+    return Markup("".join(parts))
+
+
 def init_templating(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
@@ -55,6 +84,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(self_care_for, "safety_self_care")
     app.add_template_global(sides.label, "region_label")
     app.add_template_global(error_links, "error_links")
+    app.add_template_global(field_markup, "field_markup")
 
     @app.context_processor
     def knowledge_base_context():

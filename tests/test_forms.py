@@ -34,3 +34,68 @@ def test_every_widget_and_label_renders_with_the_faster_html_params(app):
     assert wtforms.widgets.html_params is html_params
     assert wtforms.widgets.core.Input.html_params is html_params
     assert wtforms.widgets.core.Button.html_params is html_params
+
+
+# The `field` macro _macros.html had before `field_markup` took its place: the markup that must not change.
+FIELD_MACRO = """{% macro field(f, class_="") %}
+  {%- set attrs = {} -%}
+  {%- set describedby = [] -%}
+  {%- if f.description %}{% set _ = describedby.append(f.id ~ "-help") %}{% endif -%}
+  {%- if f.errors %}{% set _ = describedby.append(f.id ~ "-error") %}{% set _ = attrs.update({"aria-invalid": "true"}) %}{% endif -%}
+  {%- if describedby %}{% set _ = attrs.update({"aria-describedby": describedby|join(" ")}) %}{% endif -%}
+  {%- set _ = attrs.update(kwargs) -%}
+  <div class="field {{ class_ }}{% if f.errors %} has-error{% endif %}">
+    {%- if f.type == "BooleanField" %}
+      <label class="check">{{ f(**attrs) }} {{ f.label.text }}</label>
+    {%- else %}
+      {{ f.label(class_="label") }}{% if f.flags.required %}<span class="required" aria-hidden="true"> *</span>{% endif %}
+      {{ f(**attrs) }}
+    {%- endif %}
+    {%- if f.description %}
+    <p class="help" id="{{ f.id }}-help">{{ f.description }}</p>{% endif %}
+    {%- if f.errors %}
+    <p class="error" id="{{ f.id }}-error">{{ f.errors|join(" ") }}</p>{% endif %}
+  </div>
+{%- endmacro %}"""
+
+
+def test_the_field_helper_gives_the_markup_of_the_macro_it_replaced(app):
+    from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+    from wtforms.validators import DataRequired, Optional
+
+    from clinic.clock import clinic_today
+    from clinic.forms import KnotworkForm, as_choices
+    from clinic.kb import knowledge_base
+    from clinic.treatments.forms import session_form
+
+    class Everything(KnotworkForm):
+        name = StringField('Name <&> "quoted"', validators=[DataRequired()], description="Help & <more>")
+        note = TextAreaField("Note", validators=[Optional()])
+        count = IntegerField("Count", description="How many")
+        agreed = BooleanField("I agree <really>", description="Tick it")
+        pick = SelectField("Pick", choices=as_choices([("a", "A"), ("b", "B <b>")]))
+        side = RadioField("Side", choices=as_choices([("left", "Left"), ("right", "Right")]))
+
+    calls = [
+        ({}, {}),
+        ({"class_": "number"}, {"inputmode": "numeric", "data-pain": ""}),
+        ({"class_": 'odd "class" <x>'}, {"autocomplete": "off", "maxlength": 120}),
+    ]
+    with app.test_request_context():
+        old = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, class_=class_, **attributes) }}")
+        new = app.jinja_env.from_string(
+            '{% from "_macros.html" import field %}{{ field(f, class_=class_, **attributes) }}'
+        )
+        form = Everything(meta={"csrf": False}, data={"name": 'Ana "<b>"', "count": 3, "agreed": True, "pick": "b"})
+        sessions = session_form(knowledge_base(), clinic_today(), meta={"csrf": False})
+        row = sessions.add_point({"trigger_point": "upper-trapezius/1", "side": "left"}).form
+        fields = [*form, *sessions, *row]
+        for errors in ([], ["Enter a name.", 'It can\'t hold <b> & "quotes".']):
+            for f in fields:
+                if f.type in ("FieldList", "SubmitField"):
+                    continue
+                f.errors = list(errors)
+                for class_kw, attributes in calls:
+                    class_ = class_kw.get("class_", "")
+                    expected = old.render(f=f, class_=class_, attributes=attributes)
+                    assert new.render(f=f, class_=class_, attributes=attributes) == expected, f.name
