@@ -14,7 +14,7 @@ from clinic.clock import clinic_today, to_utc
 from clinic.models import Appointment, AuditEvent, TreatmentSession
 from tests.conftest import build_app
 from tests.factories import make_appointment, make_client, make_session
-from tests.helpers import csrf_token, login_fast, submit, text
+from tests.helpers import count_queries, csrf_token, login_fast, submit, text
 
 
 def soup(response) -> BeautifulSoup:
@@ -241,6 +241,30 @@ def test_move_an_appointment_and_the_audit_keeps_old_and_new(therapist_client, t
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "update"))
     old, new = event.details["changes"]["starts_at"]
     assert (datetime.fromisoformat(new) - datetime.fromisoformat(old)) == timedelta(hours=4)
+
+
+def test_the_appointment_form_records_its_view_and_reads_its_records_once(app, therapist_client, therapist, db):
+    """The view is committed on its own: the appointment, its client and the user are not expired and read again
+    to render, and the client choice reads only the columns it shows."""
+    record = make_client(therapist, full_name="Zoe Quinn")
+    appointment = make_appointment(record, starts_at=to_utc(datetime.fromisoformat(f"{future_day()}T09:00")))
+    url = f"/appointments/{appointment.id}"
+    with count_queries(app) as counted:
+        page = soup(therapist_client.get(url))
+    event = db.session.scalar(sa.select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+    assert (event.action, event.entity_type, event.entity_id, event.client_id) == (
+        "view",
+        "appointment",
+        appointment.id,
+        record.id,
+    )
+    reads = [s for s in counted.statements if s.lstrip().startswith("SELECT")]
+    assert len([s for s in reads if "FROM appointments" in s]) == 1
+    assert not [s for s in reads if "clients.health_history" in s]  # not whole client rows for the choice
+    assert (
+        page.select_one(f'#client option[value="{record.id}"]').get_text()
+        == f"Zoe Quinn (born {record.date_of_birth:%Y})"
+    )
 
 
 def test_a_stale_edit_is_refused_and_keeps_what_was_typed(therapist_client, therapist, db):

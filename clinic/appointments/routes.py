@@ -349,14 +349,14 @@ def _therapist_id(form: AppointmentForm, appointment: Appointment | None = None)
 
 
 def _client_choices(include: Client | None = None) -> list[tuple[int, str]]:
-    clients = list(
-        db.session.scalars(
-            visible_clients(current_user)
-            .where(Client.archived_at.is_(None))
-            .order_by(sa.func.lower(Client.full_name), Client.id)
-        )
-    )
-    if include is not None and include not in clients:
+    """The user's clients to book for: only the columns the choice shows (a therapist may have hundreds)."""
+    clients = db.session.execute(
+        visible_clients(current_user)
+        .with_only_columns(Client.id, Client.full_name, Client.date_of_birth)
+        .where(Client.archived_at.is_(None))
+        .order_by(sa.func.lower(Client.full_name), Client.id)
+    ).all()
+    if include is not None and include.id not in {client.id for client in clients}:
         clients.append(include)
     return [(client.id, f"{client.full_name} (born {client.date_of_birth:%Y})") for client in clients]
 
