@@ -99,3 +99,18 @@ def test_the_field_helper_gives_the_markup_of_the_macro_it_replaced(app):
                     class_ = class_kw.get("class_", "")
                     expected = old.render(f=f, class_=class_, attributes=attributes)
                     assert new.render(f=f, class_=class_, attributes=attributes) == expected, f.name
+
+
+@given(
+    st.lists(st.tuples(st.one_of(st.integers(), st.text()), st.text()), max_size=8),
+    st.one_of(st.none(), st.integers(), st.text()),
+)
+def test_the_select_of_many_options_gives_the_markup_of_wtforms_own(pairs, data):
+    from wtforms import Form, SelectField
+    from wtforms.widgets import Select
+
+    from clinic.forms import ManyOptionsSelect, as_choices
+
+    field = SelectField(choices=as_choices(pairs), coerce=lambda value: value).bind(Form(), "pick")
+    field.data = data
+    assert ManyOptionsSelect()(field) == Select()(field)

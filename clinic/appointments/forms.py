@@ -7,7 +7,7 @@ from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField,
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from clinic.clock import exists_locally
-from clinic.forms import KnotworkForm, as_choices
+from clinic.forms import KnotworkForm, ManyOptionsSelect, as_choices
 from clinic.models import AppointmentStatus
 from clinic.rules import APPOINTMENT_LENGTH_RANGE, APPOINTMENT_NOTE_MAX
 
@@ -39,8 +39,10 @@ class ClinicDateTimeField(DateTimeLocalField):
 
 class AppointmentForm(KnotworkForm):
     version = HiddenField()
-    client = SelectField("Client", coerce=_int_or_none, validators=[InputRequired("Choose the client.")])
-    therapist = SelectField("Therapist", coerce=_int_or_none)
+    client = SelectField(
+        "Client", coerce=_int_or_none, validators=[InputRequired("Choose the client.")], widget=ManyOptionsSelect()
+    )
+    therapist = SelectField("Therapist", coerce=_int_or_none, widget=ManyOptionsSelect())
     start = ClinicDateTimeField(
         "Date and time", format="%Y-%m-%dT%H:%M", validators=[InputRequired("Enter the date and time.")]
     )

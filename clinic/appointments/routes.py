@@ -358,7 +358,7 @@ def _client_choices(include: Client | None = None) -> list[tuple[int, str]]:
     ).all()
     if include is not None and include.id not in {client.id for client in clients}:
         clients.append(include)
-    return [(client.id, f"{client.full_name} (born {client.date_of_birth:%Y})") for client in clients]
+    return [(client.id, f"{client.full_name} (born {client.date_of_birth.year})") for client in clients]
 
 
 def _day_url(appointment: Appointment) -> str:
