@@ -5,6 +5,7 @@ enrols and disables; the auth feature asks for the code at login."""
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 import pyotp
 import segno
@@ -19,6 +20,7 @@ ISSUER = "Knotwork"
 # Recovery codes: 10 characters from an alphabet without look-alikes (0/o, 1/l/i), about 49 bits each.
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 RECOVERY_LENGTH = 10
+QR_KEPT = 32  # enrolment QR codes kept per process (see qr_data_uri)
 
 
 def new_secret() -> str:
@@ -29,8 +31,12 @@ def provisioning_uri(secret: str, user: User) -> str:
     return pyotp.TOTP(secret, digits=TOTP_DIGITS).provisioning_uri(name=user.email, issuer_name=ISSUER)
 
 
+@lru_cache(maxsize=QR_KEPT)
 def qr_data_uri(uri: str) -> str:
-    """The enrolment QR code as an SVG data URI (CSP img-src allows data:, so no inline script or style)."""
+    """The enrolment QR code as an SVG data URI (CSP img-src allows data:, so no inline script or style). Kept for
+    the last QR_KEPT addresses in this process: the page shows the same secret again until it is confirmed (a
+    reload, a mistyped code), and making the code costs ~10 ms (segno scores eight masks). The secret is one being
+    set up, which the person's session cookie carries anyway."""
     return segno.make(uri, error="m").svg_data_uri(scale=5, dark="#000", light="#fff", border=4)
 
 

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pyotp
 import pytest
+import segno
 import sqlalchemy as sa
 
 from clinic import db_types
@@ -84,6 +85,16 @@ def test_enrolment_shows_a_qr_code_the_policy_allows_and_the_key_as_text(therapi
     assert len(secret) == 32 and pyotp.TOTP(secret).now().isdigit()
     # The same key until confirmed, so a reload does not invalidate what the app already scanned.
     assert secret_on(therapist_client.get(SETUP)) == secret
+
+
+def test_the_enrolment_qr_code_is_made_once_per_secret(therapist_client, monkeypatch):
+    """Shown again with the same secret (a reload, a mistyped code), the page reuses the code it made."""
+    made = []
+    real_make = segno.make
+    monkeypatch.setattr(segno, "make", lambda *args, **kwargs: made.append(args) or real_make(*args, **kwargs))
+    first = element(therapist_client.get(SETUP), ".qr img")["src"]
+    assert element(therapist_client.get(SETUP), ".qr img")["src"] == first
+    assert len(made) == 1
 
 
 def test_enrolment_with_a_real_code_turns_it_on_and_shows_codes_once(therapist_client, therapist, db):
