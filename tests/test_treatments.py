@@ -759,6 +759,37 @@ def test_script_data_carries_the_client_marks_for_rows_added_by_clicking(therapi
     assert template.select_one("[data-point-cautions]") is not None
 
 
+def test_the_area_list_ticks_each_clients_own_areas_with_their_sides(therapist_client, therapist):
+    """The list is kept per choice of areas: a client's ticked areas never show on another client's form."""
+    from tests.factories import make_intake
+
+    sent = make_client(therapist)
+    make_intake(sent, regions=[{"region": "temple", "side": "right", "intensity": 6}])
+    plain = make_client(therapist)
+    for record, ticked in [(sent, {"temple": "temple:right"}), (plain, {}), (sent, {"temple": "temple:right"})]:
+        soup = BeautifulSoup(form_page(therapist_client, f"/clients/{record.id}/sessions/new")[0], "html.parser")
+        boxes = soup.select(".region-check-list input[name=pain_regions]")
+        assert len(boxes) > 40
+        assert {box["data-region-id"]: box["value"] for box in boxes if box.has_attr("checked")} == ticked
+
+
+def test_only_a_row_added_empty_and_never_sent_counts_as_untouched(app):
+    """An untouched row's markup is kept per place; anything typed, chosen or refused makes it a row of its own."""
+    from werkzeug.datastructures import MultiDict
+
+    from clinic.kb import knowledge_base
+    from clinic.treatments.forms import session_form
+
+    with app.test_request_context():
+        form = session_form(knowledge_base(), clinic_today(), meta={"csrf": False})
+        assert form.add_point().form.is_untouched()
+        assert not form.add_point({"trigger_point": "soleus/1"}).form.is_untouched()
+        assert not form.add_point({"pain": 0, "side": "left"}).form.is_untouched()
+        for sent in ({"points-0-side": "left"}, {"points-0-pressure_seconds": "abc"}, {"points-0-note": ""}):
+            sent_form = session_form(knowledge_base(), clinic_today(), formdata=MultiDict(sent), meta={"csrf": False})
+            assert not sent_form.points.entries[0].form.is_untouched(), sent
+
+
 def test_script_data_block_is_its_data_serialized_as_tojson_would_and_each_client_gets_its_own(
     app, therapist_client, therapist
 ):

@@ -126,6 +126,13 @@ class PointForm(KnotworkSubForm):
             and not (self.release_felt.data or self.local_twitch.data or self.referral_reproduced.data)
         )
 
+    def is_untouched(self) -> bool:
+        """Added empty (the row left to fill in) and never sent: nothing typed, given or refused, so its markup
+        depends on its place alone."""
+        return all(
+            not field.raw_data and (field.data is None or field.data is False) and not field.errors for field in self
+        )
+
     def validate(self, extra_validators=None) -> bool:
         if self.is_blank():
             return True

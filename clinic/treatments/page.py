@@ -1,5 +1,6 @@
 """What the session form's page shows around the form: muscle suggestions, the point picker's names, the time
-quick choices, an empty row for the script to copy, and the script's data (as a JSON block: no inline script)."""
+quick choices, an empty row for the script to copy, and the script's data (as a JSON block: no inline script).
+The parts that do not change from one request to the next are rendered once and kept with the knowledge base."""
 
 from typing import Any
 
@@ -22,14 +23,16 @@ from clinic.treatments.queries import end_of, therapists_last_today
 
 def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, scope: str) -> dict[str, Any]:
     regions = [region for region in sides.region_ids(form.pain_regions.data or []) if region in kb.regions]
+    region_sides = dict(sides.split(value) for value in form.pain_regions.data or [])
     return {
         "kb": kb,
         "suggestions": rank_candidates(kb, regions)[:SUGGESTIONS],
         "constant_parts": kb.built_once("session_form_parts", lambda: constant_parts(kb, form.point_choices)),
+        "region_checks": region_checks(kb, region_sides),
+        "blank_row": lambda row: blank_row(kb, row),
         "safety": session_safety(
             kb, [entry.form.trigger_point.data for entry in form.points if entry.form.trigger_point.data], regions
         ),
-        "region_sides": dict(sides.split(value) for value in form.pain_regions.data or []),
         "time_choices": time_choices(user),
         "page_data": script_json(kb, client, scope),
     }
@@ -42,15 +45,45 @@ def constant_parts(kb: KnowledgeBase, point_choices) -> dict[str, Markup]:
     blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = point_choices
     blank_row.trigger_point.compact = True  # the script fills it from the page's one list
-    template = "treatments/_form_parts.html"
     return {
-        "picker_figures": get_template_attribute(template, "picker_figures")(
-            kb, {point.id: point.name for point in kb.points()}
-        ),
-        "script_templates": get_template_attribute(template, "script_templates")(
-            kb, blank_row, point_options(point_choices)
-        ),
+        "picker_figures": _part("picker_figures")(kb, {point.id: point.name for point in kb.points()}),
+        "script_templates": _part("script_templates")(kb, blank_row, point_options(point_choices)),
     }
+
+
+def region_checks(kb: KnowledgeBase, region_sides: dict[str, str]) -> Markup:
+    """The list of areas to tick, with those ticked (and their sides): rendered once per choice of areas and kept
+    with the base (the last PARTS_KEPT choices; a new form has none ticked)."""
+    return _kept(
+        kb,
+        "session_form_region_checks",
+        tuple(sorted(region_sides.items())),
+        lambda: _part("region_checks")(kb, region_sides),
+    )
+
+
+def blank_row(kb: KnowledgeBase, row: PointForm) -> Markup:
+    """An untouched point row (`PointForm.is_untouched`): its markup depends on its place (the field names) alone,
+    so it is rendered once per place and kept with the base."""
+    point_row = get_template_attribute("treatments/_point_row.html", "point_row")
+    return _kept(kb, "session_form_blank_rows", row._prefix, lambda: point_row(row, kb))
+
+
+PARTS_KEPT = 64
+
+
+def _kept(kb: KnowledgeBase, kind: str, key, build):
+    """`build()`'s result for this key, made once and kept with the base (the last PARTS_KEPT keys of a kind)."""
+    kept = kb.built_once(kind, dict)
+    if key not in kept:
+        if len(kept) >= PARTS_KEPT:  # a sent form may name its rows with any numbers
+            kept.clear()
+        kept[key] = build()
+    return kept[key]
+
+
+def _part(name: str):
+    return get_template_attribute("treatments/_form_parts.html", name)
 
 
 def time_choices(user: User) -> list[tuple[str, str]]:
@@ -97,20 +130,14 @@ def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]
 def script_json(kb: KnowledgeBase, client: Client, scope: str) -> Markup:
     """`script_data` as the page's JSON block holds it, the same text as `|tojson` (keys sorted, HTML-safe): the
     knowledge base's part (~110 KB) is serialized once per base, the safety facts once per set of precautions
-    (kept with the base, the last SAFETY_KEPT sets), and only what names the client's URLs on every request."""
+    (kept with the base, the last PARTS_KEPT sets), and only what names the client's URLs on every request."""
     parts = dict(kb.built_once("session_form_json", lambda: _as_json_values(_constant_data(kb))))
     parts.update(_as_json_values(_request_data(client, scope)))
-    kept = kb.built_once("session_form_safety_json", dict)
     precautions = tuple(known(client.precautions))
-    if precautions not in kept:
-        if len(kept) >= SAFETY_KEPT:
-            kept.clear()
-        kept[precautions] = _json(script_safety(kb, list(precautions)))
-    parts["safety"] = kept[precautions]
+    parts["safety"] = _kept(
+        kb, "session_form_safety_json", precautions, lambda: _json(script_safety(kb, list(precautions)))
+    )
     return Markup("{" + ", ".join(f"{_json(key)}: {parts[key]}" for key in sorted(parts)) + "}")
-
-
-SAFETY_KEPT = 64
 
 
 def _constant_data(kb: KnowledgeBase) -> dict[str, Any]:
