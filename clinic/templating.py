@@ -68,6 +68,21 @@ def field_markup(f, class_: str = "", **attributes) -> Markup:
     return Markup("".join(parts))
 
 
+def scale_markup(f) -> Markup:
+    """Tap a number of the pain scale as well as typing it: shown by the page's script, which fills `f`'s input.
+    `scale` in _macros.html; in Python for the same reason as `field_markup` (one per pain field and point row)."""
+    low, high = rules.PAIN_RANGE
+    steps = "".join(
+        f'<button type="button" class="scale-step" tabindex="-1" data-scale-value="{n}" '
+        f'aria-pressed="{"true" if f.data == n else "false"}">{n}</button>'
+        for n in range(low, high + 1)
+    )
+    return Markup(
+        f'\n  <div class="scale" role="group" aria-label="Tap a number from {low} to {high}" '
+        f'data-scale-for="{escape(f.id)}" hidden>{steps}</div>'
+    )
+
+
 def init_templating(app: Flask) -> None:
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
@@ -85,6 +100,7 @@ def init_templating(app: Flask) -> None:
     app.add_template_global(sides.label, "region_label")
     app.add_template_global(error_links, "error_links")
     app.add_template_global(field_markup, "field_markup")
+    app.add_template_global(scale_markup, "scale_markup")
 
     @app.context_processor
     def knowledge_base_context():

@@ -114,3 +114,22 @@ def test_the_select_of_many_options_gives_the_markup_of_wtforms_own(pairs, data)
     field = SelectField(choices=as_choices(pairs), coerce=lambda value: value).bind(Form(), "pick")
     field.data = data
     assert ManyOptionsSelect()(field) == Select()(field)
+
+
+# The `scale` macro _macros.html had before `scale_markup` took its place.
+SCALE_MACRO = """{% macro scale(f) %}
+  <div class="scale" role="group" aria-label="Tap a number from {{ rules.PAIN_RANGE[0] }} to {{ rules.PAIN_RANGE[1] }}" data-scale-for="{{ f.id }}" hidden>
+    {%- for n in range(rules.PAIN_RANGE[0], rules.PAIN_RANGE[1] + 1) %}<button type="button" class="scale-step" tabindex="-1" data-scale-value="{{ n }}" aria-pressed="{{ 'true' if f.data == n else 'false' }}">{{ n }}</button>{% endfor -%}
+  </div>
+{%- endmacro %}"""
+
+
+def test_the_scale_helper_gives_the_markup_of_the_macro_it_replaced(app):
+    from wtforms import Form, IntegerField
+
+    old = app.jinja_env.from_string(SCALE_MACRO + "{{ scale(f) }}")
+    new = app.jinja_env.from_string('{% from "_macros.html" import scale %}{{ scale(f) }}')
+    field = IntegerField().bind(Form(), 'points-0-pain"<x>')
+    for data in (None, 0, 5, 10, 11, "7"):
+        field.data = data
+        assert new.render(f=field) == old.render(f=field), data
