@@ -65,8 +65,12 @@ def region_checks(kb: KnowledgeBase, region_sides: dict[str, str]) -> Markup:
 def blank_row(kb: KnowledgeBase, row: PointForm) -> Markup:
     """An untouched point row (`PointForm.is_untouched`): its markup depends on its place (the field names) alone,
     so it is rendered once per place and kept with the base."""
-    point_row = get_template_attribute("treatments/_point_row.html", "point_row")
-    return _kept(kb, "session_form_blank_rows", row._prefix, lambda: point_row(row, kb))
+    return _kept(
+        kb,
+        "session_form_blank_rows",
+        row._prefix,
+        lambda: get_template_attribute("treatments/_point_row.html", "point_row")(row, kb),
+    )
 
 
 PARTS_KEPT = 64
@@ -75,11 +79,13 @@ PARTS_KEPT = 64
 def _kept(kb: KnowledgeBase, kind: str, key, build):
     """`build()`'s result for this key, made once and kept with the base (the last PARTS_KEPT keys of a kind)."""
     kept = kb.built_once(kind, dict)
-    if key not in kept:
+    value = kept.get(key)  # read once: another thread may clear the dict in between
+    if value is None:
+        value = build()
         if len(kept) >= PARTS_KEPT:  # a sent form may name its rows with any numbers
             kept.clear()
-        kept[key] = build()
-    return kept[key]
+        kept[key] = value
+    return value
 
 
 def _part(name: str):
