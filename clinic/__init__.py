@@ -160,8 +160,6 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
-    from clinic.forms import install_html_params
     from clinic.templating import init_templating
 
     init_templating(app)
-    install_html_params()

@@ -8,8 +8,6 @@ so it never reaches the database, an export or a PDF. `tests/test_hostile_input.
 import re
 from datetime import date
 
-import wtforms.widgets
-import wtforms.widgets.core
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Form, SelectChoice, StringField, SubmitField
@@ -99,13 +97,10 @@ class ConfirmForm(KnotworkForm):
     submit = SubmitField("Confirm")
 
 
-WTFORMS_HTML_PARAMS = wtforms.widgets.core.html_params  # the original, which `html_params` must equal
-
-
 def html_params(**kwargs) -> Markup:
     """WTForms' `html_params` (a tag's attributes, sorted; True as a bare name, False left out), the same markup
-    about three times faster: WTForms formats each attribute with `Markup.format`, whose escaping formatter cost
-    ~50 microseconds a tag, a few milliseconds on the session form's page (~60 fields and labels)."""
+    about three times faster, for the widgets of our own that render many tags (WTForms formats each attribute
+    with `Markup.format`, whose escaping formatter costs ~50 microseconds a tag). WTForms' own widgets keep theirs."""
     params = []
     for key, value in sorted(kwargs.items()):
         key = clean_key(key)
@@ -128,16 +123,6 @@ class ManyOptionsSelect(Select):
         value = str(escape(choice.value)).replace('"', "&quot;")
         selected = "selected " if choice.selected else ""
         return Markup(f'<option {selected}value="{value}">{escape(choice.label or choice.value)}</option>')
-
-
-def install_html_params() -> None:
-    """Every WTForms widget and label renders its attributes with `html_params` above (the module function the
-    widgets call, and the hook `Input` and `Button` keep as a static method). Same markup, so safe to install
-    once per process."""
-    wtforms.widgets.core.html_params = html_params
-    wtforms.widgets.html_params = html_params  # what `Label` calls
-    wtforms.widgets.core.Input.html_params = staticmethod(html_params)
-    wtforms.widgets.core.Button.html_params = staticmethod(html_params)
 
 
 def error_links(form) -> list[tuple[str, str, str]]:
