@@ -164,20 +164,8 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
     meaningful improvement and a marker at the first session that reached it. Each session's markers carry
     its id (customdata[0]), so a click can open it."""
     dates = _dates(sessions)
-    x_range = time_range(sessions)
-    threshold = meaningful_threshold(state.baseline)
-    figure = _figure(
-        _layout(
-            "Pain before and after each session",
-            xaxis=_time_axis(sessions),
-            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
-            height=380,  # room for its longer legend
-        )
-    )
+    figure = _pain_axes("Pain before and after each session", sessions, state)
     traces = figure["data"]
-    if threshold >= 0:
-        traces.append(_meaningful_zone(x_range, threshold))
-    traces.append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     many = len(sessions) > MANY_SESSIONS
     width = 1 if many else 2  # many sessions: faint raw lines under the monthly average
     raw = {"opacity": 0.3} if many else {}
@@ -222,6 +210,25 @@ def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
     first = state.first_meaningful
     if first is not None and any(s.id == first.id for s in sessions):
         traces.append(_first_meaningful_marker(first))
+    return figure
+
+
+def _pain_axes(title: str, sessions: list, state: Progress) -> dict:
+    """A pain chart's frame: the 0-10 axis over the sessions' time, the zone of a clinically meaningful
+    improvement and the first visit's level; the caller adds the sessions' traces."""
+    x_range = time_range(sessions)
+    threshold = meaningful_threshold(state.baseline)
+    figure = _figure(
+        _layout(
+            title,
+            xaxis=_time_axis(sessions),
+            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
+            height=380,  # room for its longer legend
+        )
+    )
+    if threshold >= 0:
+        figure["data"].append(_meaningful_zone(x_range, threshold))
+    figure["data"].append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     return figure
 
 
@@ -289,20 +296,8 @@ def monthly_pain_figure(sessions: list, state: Progress) -> dict:
     that reached it; every session would be hundreds of lines too dense to read on paper. Its title says so."""
     months = pain_months(sessions)
     x = [f"{month.month}-15" for month in months]
-    x_range = time_range(sessions)
-    threshold = meaningful_threshold(state.baseline)
-    figure = _figure(
-        _layout(
-            "Pain before and after sessions, average of each month",
-            xaxis=_time_axis(sessions),
-            yaxis={"title": {"text": "Pain (0-10)"}, "range": [-0.3, 10.3], "dtick": 2, "fixedrange": True},
-            height=380,
-        )
-    )
+    figure = _pain_axes("Pain before and after sessions, average of each month", sessions, state)
     traces = figure["data"]
-    if threshold >= 0:
-        traces.append(_meaningful_zone(x_range, threshold))
-    traces.append(_flat_line(x_range, state.baseline, f"First visit {state.baseline}/10", color="#5b6870"))
     traces.append(
         _scatter(
             x=x + x[::-1],
