@@ -267,6 +267,31 @@ def record_audit_export(date_from: date | None, date_to: date | None) -> None:
     audit.record(AuditAction.EXPORT, entity_type="audit export", details={"period": period_args(date_from, date_to)})
 
 
+_export_users, _export_clients = sa.orm.aliased(User), sa.orm.aliased(Client)
+# Built once: the export adds only its period and id bounds.
+_EXPORT_QUERY = (
+    sa.select(
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.user_id,
+        _export_users.name,
+        AuditEvent.attempted_email,
+        AuditEvent.action,
+        AuditEvent.entity_type,
+        AuditEvent.entity_id,
+        AuditEvent.client_id,
+        _export_clients.full_name,
+        AuditEvent.details,
+        AuditEvent.address,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    )
+    .outerjoin(_export_users, _export_users.id == AuditEvent.user_id)
+    .outerjoin(_export_clients, _export_clients.id == AuditEvent.client_id)
+    .order_by(AuditEvent.id)
+)
+
+
 def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | None) -> Iterator[str]:
     """The audit log between two UTC times as CSV lines, oldest first, read in batches by id so memory stays
     flat however long the log. Each row keeps its `prev_hash` and `hash`, so a copy can be checked on its own.
@@ -276,29 +301,7 @@ def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | No
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     yield _drain(buffer)
-    users, clients = sa.orm.aliased(User), sa.orm.aliased(Client)
-    query = (
-        sa.select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.user_id,
-            users.name,
-            AuditEvent.attempted_email,
-            AuditEvent.action,
-            AuditEvent.entity_type,
-            AuditEvent.entity_id,
-            AuditEvent.client_id,
-            clients.full_name,
-            AuditEvent.details,
-            AuditEvent.address,
-            AuditEvent.prev_hash,
-            AuditEvent.hash,
-        )
-        .outerjoin(users, users.id == AuditEvent.user_id)
-        .outerjoin(clients, clients.id == AuditEvent.client_id)
-        .order_by(AuditEvent.id)
-        .limit(EXPORT_BATCH)
-    )
+    query = _EXPORT_QUERY.limit(EXPORT_BATCH)
     in_period = []
     if start:
         in_period.append(AuditEvent.at >= start)
