@@ -19,6 +19,7 @@ from clinic.clients.services import (
     unarchive_client,
     update_client,
 )
+from clinic.clock import clinic_today
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
@@ -67,6 +68,7 @@ def index():
         q=text,
         archived=archived,
         also_archived=also_archived,
+        today=clinic_today(),  # ages on the clinic's today, read once for the page rather than once a row
         visits=last_visits(listed),
         next_visits=next_visits(listed),
     )
