@@ -68,14 +68,17 @@ def appointments_between(
     return list(db.session.scalars(query))
 
 
-def last_sessions(client_ids: Iterable[int]) -> dict[int, TreatmentSession]:
-    """Each client's latest session (for its plan), in one query for any number of clients."""
+def last_plans(client_ids: Iterable[int]) -> dict[int, sa.Row]:
+    """Each client's latest session as the day's list shows it (`started_at`, `plan`), in one query for any
+    number of clients: two columns, not whole session records with every note."""
     ids = sorted(set(client_ids))
     if not ids:
         return {}
     ranked = (
         sa.select(
-            TreatmentSession.id,
+            TreatmentSession.client_id,
+            TreatmentSession.started_at,
+            TreatmentSession.plan,
             sa.func.row_number()
             .over(
                 partition_by=TreatmentSession.client_id,
@@ -86,8 +89,8 @@ def last_sessions(client_ids: Iterable[int]) -> dict[int, TreatmentSession]:
         .where(TreatmentSession.client_id.in_(ids))
         .subquery()
     )
-    latest = sa.select(TreatmentSession).join(ranked, ranked.c.id == TreatmentSession.id).where(ranked.c.rank == 1)
-    return {session.client_id: session for session in db.session.scalars(latest)}
+    latest = sa.select(ranked.c.client_id, ranked.c.started_at, ranked.c.plan).where(ranked.c.rank == 1)
+    return {row.client_id: row for row in db.session.execute(latest)}
 
 
 # --- a client's next and last visit ---

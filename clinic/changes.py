@@ -238,7 +238,7 @@ def _period(period: dict[str, str] | None) -> str:
     return f"from {shown['from']}" if start else f"up to {shown['to']}"
 
 
-def summary_line(event: AuditEvent) -> str:
+def summary_line(event: AuditEvent | sa.Row) -> str:
     """What an event other than an edit was about, in words ("" when there is nothing to add)."""
     details = event.details or {}
     kind = event.entity_type
@@ -261,8 +261,9 @@ def summary_line(event: AuditEvent) -> str:
     return "; ".join(f"{label(k)}: {show(k, v)}" for k, v in plain)
 
 
-def readable(event: AuditEvent, kb: KnowledgeBase | None = None) -> dict[str, Any]:
-    """An event as templates show it: its differences, or a line saying what it covered."""
+def readable(event: AuditEvent | sa.Row, kb: KnowledgeBase | None = None) -> dict[str, Any]:
+    """An event (or a row with its action, entity_type and details) as templates show it: its differences, or a
+    line saying what it covered."""
     changes = (event.details or {}).get("changes")
     if isinstance(changes, dict):
         return {"differences": differences(changes, kb), "summary": ""}

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from icalendar import Calendar
 from sqlalchemy.exc import IntegrityError
 
-from clinic.clock import clinic_today, to_utc
+from clinic.clock import clinic_today, to_local, to_utc
 from clinic.models import Appointment, AuditEvent, TreatmentSession
 from tests.conftest import build_app
 from tests.factories import make_appointment, make_client, make_session
@@ -375,6 +375,18 @@ def test_booking_at_a_wall_clock_time_on_the_change_days(new_york, db):
 
 
 # --- the day at "/" and logging a session from an appointment ---
+
+
+def test_today_shows_the_latest_sessions_plan_and_its_clinic_date(therapist_client, therapist):
+    client = make_client(therapist, full_name="Lena Latest")
+    make_session(client, started_at=datetime(2025, 3, 1, 15, 0, tzinfo=UTC), plan="Older plan")
+    # 02:30 UTC on 10 March is still 9 March on a clinic clock west of UTC, 10 March east of it.
+    latest = datetime(2025, 3, 10, 2, 30, tzinfo=UTC)
+    make_session(client, started_at=latest, plan="Newest plan")
+    make_appointment(client, starts_at=today_at(9))
+    plan = soup(therapist_client.get("/")).select_one("[data-plan]").get_text(" ", strip=True)
+    shown = to_local(latest).date()
+    assert plan == f"Last plan ({shown.day} {shown.strftime('%b %Y')}) : Newest plan"
 
 
 def test_today_shows_contraindications_plan_and_log_session(therapist_client, therapist, other_therapist):

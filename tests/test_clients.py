@@ -73,6 +73,43 @@ def test_list_shows_only_own_and_shared_clients(therapist_client, therapist, oth
     assert "Hidden Hart" not in html
 
 
+def test_list_rows_show_therapist_sharing_and_contraindications(therapist_client, therapist, other_therapist, db):
+    """The list reads only the columns it shows: each row still says whose client it is, whether it is shared, and
+    whether anything is to be careful of (written contraindications or ticked precautions)."""
+    make_client(therapist, full_name="Aa Written", contraindications="Varicose veins")
+    make_client(therapist, full_name="Bb Ticked", precautions=["pregnancy"])
+    make_client(therapist, full_name="Cc Nothing", contraindications="None known")
+    shared = make_client(other_therapist, full_name="Dd Shared")
+    shared.shared_with.append(therapist)
+    db.session.commit()
+    soup = BeautifulSoup(text(therapist_client.get("/clients/")), "html.parser")
+    rows = {
+        words(row.select_one("[data-label=Name]")): (
+            words(row.select_one("[data-label=Therapist]")),
+            words(row.select_one("[data-label=Contraindications]")),
+        )
+        for row in soup.select("table.client-list tbody tr")
+    }
+    assert rows == {
+        "Aa Written": (therapist.name, "Yes"),
+        "Bb Ticked": (therapist.name, "Yes"),
+        "Cc Nothing": (therapist.name, "None noted"),
+        "Dd Shared": (f"{other_therapist.name} shared", "None noted"),
+    }
+
+
+def test_search_lists_matching_archived_clients_apart(therapist_client, therapist, db):
+    make_client(therapist, full_name="Anna Active")
+    archived = make_client(therapist, full_name="Anna Archived")
+    archived.archived_at = archived.created_at
+    db.session.commit()
+    soup = BeautifulSoup(text(therapist_client.get("/clients/?q=anna")), "html.parser")
+    assert [words(a) for a in soup.select("table.client-list:not(.archived) [data-label=Name]")] == ["Anna Active"]
+    assert [words(a) for a in soup.select("table.client-list.archived [data-label=Name]")] == ["Anna Archived archived"]
+    link = soup.select_one("table.client-list.archived [data-label=Name] a")
+    assert link["href"] == f"/clients/{archived.id}"
+
+
 def test_admin_sees_all_clients(admin_client, therapist, other_therapist):
     make_client(therapist, full_name="Own Olsen")
     make_client(other_therapist, full_name="Hidden Hart")

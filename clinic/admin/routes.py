@@ -9,6 +9,7 @@ from clinic.admin.services import (
     audit_events,
     audit_filter_choices,
     audit_page,
+    client_name,
     create_user,
     list_users,
     matching_clients,
@@ -25,7 +26,7 @@ from clinic.changes import readable, user_names
 from clinic.extensions import db
 from clinic.forms import ConfirmForm, ProfileForm, as_choices
 from clinic.kb import knowledge_base
-from clinic.models import Client, User
+from clinic.models import User
 from clinic.params import int_arg
 from clinic.periods import PeriodError, parse_period, period_args, utc_bounds
 from clinic.profiles import clinic_settings, update_clinic_settings, update_profile
@@ -125,14 +126,14 @@ def audit_log():
     dates = (form.date_from.data, form.date_to.data) if valid else (None, None)
     client_id = form.client.data if valid and not form.client.errors else None
     name = (form.client_name.data or "").strip() if valid else ""
-    chosen = db.session.get(Client, client_id) if client_id else None
-    if chosen is not None and name and name != chosen.full_name:
+    chosen = client_name(client_id) if client_id else None
+    if chosen is not None and name and name != chosen:
         chosen = client_id = None  # the name was changed after choosing: the typed words filter
     query = audit_events(_filter(form.user), _filter(form.action), client_id, *dates)
     if name and chosen is None:
         query = with_client_name(query, name)
     elif chosen is not None:
-        form.client_name.data = chosen.full_name
+        form.client_name.data = chosen
     page = audit_page(query, current_app.config["AUDIT_PER_PAGE"], int_arg("before"), int_arg("after"))
     kb = knowledge_base()
     shown = {event.id: readable(event, kb) for event in page.items}

@@ -9,7 +9,6 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
 
 from clinic import audit, logins, two_factor
 from clinic.extensions import db
@@ -114,10 +113,28 @@ def audit_events(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> sa.Select:
+    """The log's events as its page lists them, newest first: rows of the event's columns with the person's name
+    (`user_name`) and the client's (`client_name`) joined in, rather than events with whole user and client rows
+    (password hashes, health history) loaded beside them."""
     query = (
-        sa.select(AuditEvent)
+        sa.select(
+            AuditEvent.id,
+            AuditEvent.at,
+            AuditEvent.user_id,
+            User.name.label("user_name"),
+            AuditEvent.attempted_email,
+            AuditEvent.action,
+            AuditEvent.entity_type,
+            AuditEvent.entity_id,
+            AuditEvent.client_id,
+            Client.full_name.label("client_name"),
+            AuditEvent.details,
+            AuditEvent.address,
+        )
+        .select_from(AuditEvent)
+        .outerjoin(User, AuditEvent.user_id == User.id)
+        .outerjoin(Client, AuditEvent.client_id == Client.id)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .options(joinedload(AuditEvent.user), joinedload(AuditEvent.client))
     )
     if user_id:
         query = query.where(AuditEvent.user_id == user_id)
@@ -163,6 +180,11 @@ def matching_clients(text: str, limit: int = CLIENT_MATCHES) -> list[Client]:
     )
 
 
+def client_name(client_id: int) -> str | None:
+    """The name of the client the log is filtered to (None: no such client)."""
+    return db.session.scalar(sa.select(Client.full_name).where(Client.id == client_id))
+
+
 def with_client_name(query: sa.Select, text: str) -> sa.Select:
     """Events of the clients whose name holds every typed word (the filter typed without choosing one)."""
     return query.where(AuditEvent.client_id.in_(sa.select(Client.id).where(_name_condition(text))))
@@ -173,7 +195,7 @@ class AuditPage:
     """One page of the log, newest first, and where the neighbouring pages start: `older` and `newer` are the
     ids to page from (None: nothing that way). Keyset paging: no count of the whole log, ever."""
 
-    items: list[AuditEvent]
+    items: list[sa.Row]  # rows of `audit_events`
     older: int | None
     newer: int | None
 
@@ -205,20 +227,13 @@ def audit_page(query: sa.Select, per_page: int, before: int | None = None, after
     if cursor is None:
         before = after = None
     if after is not None:
-        rows = list(
-            db.session.scalars(
-                query.where(_newer_than(*cursor))
-                .order_by(None)
-                .order_by(AuditEvent.at, AuditEvent.id)
-                .limit(per_page + 1)
-            ).unique()
-        )
+        rows = db.session.execute(
+            query.where(_newer_than(*cursor)).order_by(None).order_by(AuditEvent.at, AuditEvent.id).limit(per_page + 1)
+        ).all()
         more_newer = len(rows) > per_page
         items = rows[:per_page][::-1]
         return AuditPage(items, items[-1].id if items else cursor.id, items[0].id if more_newer and items else None)
-    rows = list(
-        db.session.scalars((query.where(_older_than(*cursor)) if before else query).limit(per_page + 1)).unique()
-    )
+    rows = db.session.execute((query.where(_older_than(*cursor)) if before else query).limit(per_page + 1)).all()
     items = rows[:per_page]
     older = items[-1].id if len(rows) > per_page else None
     newer = None
@@ -252,6 +267,31 @@ def record_audit_export(date_from: date | None, date_to: date | None) -> None:
     audit.record(AuditAction.EXPORT, entity_type="audit export", details={"period": period_args(date_from, date_to)})
 
 
+_export_users, _export_clients = sa.orm.aliased(User), sa.orm.aliased(Client)
+# Built once: the export adds only its period and id bounds.
+_EXPORT_QUERY = (
+    sa.select(
+        AuditEvent.id,
+        AuditEvent.at,
+        AuditEvent.user_id,
+        _export_users.name,
+        AuditEvent.attempted_email,
+        AuditEvent.action,
+        AuditEvent.entity_type,
+        AuditEvent.entity_id,
+        AuditEvent.client_id,
+        _export_clients.full_name,
+        AuditEvent.details,
+        AuditEvent.address,
+        AuditEvent.prev_hash,
+        AuditEvent.hash,
+    )
+    .outerjoin(_export_users, _export_users.id == AuditEvent.user_id)
+    .outerjoin(_export_clients, _export_clients.id == AuditEvent.client_id)
+    .order_by(AuditEvent.id)
+)
+
+
 def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | None) -> Iterator[str]:
     """The audit log between two UTC times as CSV lines, oldest first, read in batches by id so memory stays
     flat however long the log. Each row keeps its `prev_hash` and `hash`, so a copy can be checked on its own.
@@ -261,29 +301,7 @@ def audit_csv_rows(engine: sa.Engine, start: datetime | None, end: datetime | No
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_COLUMNS)
     yield _drain(buffer)
-    users, clients = sa.orm.aliased(User), sa.orm.aliased(Client)
-    query = (
-        sa.select(
-            AuditEvent.id,
-            AuditEvent.at,
-            AuditEvent.user_id,
-            users.name,
-            AuditEvent.attempted_email,
-            AuditEvent.action,
-            AuditEvent.entity_type,
-            AuditEvent.entity_id,
-            AuditEvent.client_id,
-            clients.full_name,
-            AuditEvent.details,
-            AuditEvent.address,
-            AuditEvent.prev_hash,
-            AuditEvent.hash,
-        )
-        .outerjoin(users, users.id == AuditEvent.user_id)
-        .outerjoin(clients, clients.id == AuditEvent.client_id)
-        .order_by(AuditEvent.id)
-        .limit(EXPORT_BATCH)
-    )
+    query = _EXPORT_QUERY.limit(EXPORT_BATCH)
     in_period = []
     if start:
         in_period.append(AuditEvent.at >= start)

@@ -26,7 +26,7 @@ from clinic.appointments.services import (
 from clinic.booking import (
     appointments_between,
     get_appointment_for,
-    last_sessions,
+    last_plans,
     local_day_bounds,
     make_calendar_token,
     revoke_calendar_token,
@@ -63,7 +63,7 @@ def home():
     chosen = _chosen_therapist(everyone, default_all=True)
     ids = None if current_user.is_admin and chosen is None else [(chosen or current_user).id]
     appointments = appointments_between(current_user, *local_day_bounds(today), therapist_ids=ids)
-    plans = last_sessions(appointment.client_id for appointment in appointments)
+    plans = last_plans(appointment.client_id for appointment in appointments)
     record_day_view(today.isoformat(), appointments)
     # Render before the commit: a commit expires every loaded record, and reading them again would cost two
     # queries per appointment. Should the commit fail, the page is never sent.

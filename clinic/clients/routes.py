@@ -6,8 +6,10 @@ from clinic.booking import client_visits, next_visits
 from clinic.clients import bp
 from clinic.clients.forms import AdminClientForm, ClientForm, ShareForm, SharingForm
 from clinic.clients.services import (
+    ClientListPage,
     archive_client,
     create_client,
+    listed_clients,
     possible_duplicates,
     record_list_view,
     record_view,
@@ -17,6 +19,7 @@ from clinic.clients.services import (
     unarchive_client,
     update_client,
 )
+from clinic.clock import clinic_today
 from clinic.concurrency import StaleRecordError
 from clinic.extensions import db
 from clinic.figures import figures
@@ -45,15 +48,15 @@ ARCHIVED_MATCHES = 10  # archived clients listed under the results of a search
 def index():
     text = request.args.get("q", "")
     archived = request.args.get("show") == "archived"
-    page = db.paginate(
-        search_clients(current_user, text, archived),
+    page = ClientListPage(
+        query=search_clients(current_user, text, archived),
         page=int_arg("page") or 1,
         per_page=current_app.config["CLIENTS_PER_PAGE"],
         error_out=False,
     )
     # A search of active clients also finds archived ones, listed apart, as the search hint says.
     also_archived = (
-        list(db.session.scalars(search_clients(current_user, text, archived=True).limit(ARCHIVED_MATCHES)))
+        listed_clients(search_clients(current_user, text, archived=True), ARCHIVED_MATCHES)
         if text.strip() and not archived
         else []
     )
@@ -65,6 +68,7 @@ def index():
         q=text,
         archived=archived,
         also_archived=also_archived,
+        today=clinic_today(),  # ages on the clinic's today, read once for the page rather than once a row
         visits=last_visits(listed),
         next_visits=next_visits(listed),
     )

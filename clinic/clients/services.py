@@ -1,11 +1,12 @@
 """Finding clients and changing them, each change written to the audit log (who may see a client: clinic.access)."""
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from flask_sqlalchemy.pagination import Pagination
 
 from clinic import audit
 from clinic.access import visible_clients
@@ -13,6 +14,7 @@ from clinic.concurrency import check_version, editing
 from clinic.db_types import utcnow
 from clinic.extensions import db
 from clinic.models import AuditAction, Client, Role, User
+from clinic.models.client import notes_contraindications
 from clinic.precautions import known
 
 NULLABLE_FIELDS = {"consent_date"}
@@ -31,7 +33,64 @@ def search_clients(user: User, text: str = "", archived: bool = False) -> sa.Sel
     condition = search_condition(text)
     if condition is not None:
         query = query.where(condition)
-    return query.order_by(sa.func.lower(Client.full_name), Client.id).options(selectinload(Client.therapist))
+    return query.order_by(sa.func.lower(Client.full_name), Client.id)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedClient:
+    """A client as the client list shows them: the list reads these columns, not whole client rows with their
+    health history and notes."""
+
+    id: int
+    full_name: str
+    date_of_birth: date
+    therapist_id: int
+    therapist_name: str
+    is_archived: bool
+    contraindications_noted: bool  # contraindications written, or precautions ticked
+
+
+def listed_clients(query: sa.Select, limit: int, offset: int = 0) -> list[ListedClient]:
+    """One page of a `search_clients` query, each client with their therapist's name, in one statement."""
+    rows = db.session.execute(
+        query.with_only_columns(
+            Client.id,
+            Client.full_name,
+            Client.date_of_birth,
+            Client.therapist_id,
+            User.name,
+            Client.archived_at.is_not(None),
+            Client.contraindications,
+            Client.precautions,
+            maintain_column_froms=False,
+        )
+        .join_from(Client, User, Client.therapist_id == User.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    return [
+        ListedClient(
+            id,
+            name,
+            born,
+            therapist_id,
+            therapist,
+            bool(archived),
+            notes_contraindications(written) or bool(known(ticked)),
+        )
+        for id, name, born, therapist_id, therapist, archived, written, ticked in rows
+    ]
+
+
+class ClientListPage(Pagination):
+    """A page of the client list (`query`: from `search_clients`), counted with a plain count of the matches."""
+
+    def _query_items(self) -> list[ListedClient]:
+        return listed_clients(self._query_args["query"], self.per_page, self._query_offset)
+
+    def _query_count(self) -> int:
+        query = self._query_args["query"]
+        return db.session.scalar(query.with_only_columns(sa.func.count()).select_from(Client).order_by(None)) or 0
 
 
 def search_condition(text: str):

@@ -22,6 +22,11 @@ client_shares = sa.Table(
 NOTHING_KNOWN = {"none", "none known", "none known.", "none.", "n/a", "no", "nil"}
 
 
+def notes_contraindications(text: str) -> bool:
+    """Whether the contraindications field says something other than "none"."""
+    return bool(text) and text.strip().lower() not in NOTHING_KNOWN
+
+
 class Client(db.Model):
     __tablename__ = "clients"
     # The client list is ordered by the lower-cased name (clients.services.search_clients).
@@ -81,7 +86,7 @@ class Client(db.Model):
 
     @property
     def has_contraindications(self) -> bool:
-        return bool(self.contraindications) and self.contraindications.strip().lower() not in NOTHING_KNOWN
+        return notes_contraindications(self.contraindications)
 
     def __repr__(self) -> str:
         return f"<Client {self.id} {self.full_name}>"
