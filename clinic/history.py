@@ -51,8 +51,8 @@ class PointRecord:
 
 
 class SessionRecord:
-    """A session read for display (see PointRecord): its columns, its points and its therapist (one object per
-    therapist, shared by their sessions)."""
+    """A session read for display (see PointRecord): the columns the client page shows, its points and its
+    therapist (one object per therapist, shared by their sessions)."""
 
     pain_change = property(TreatmentSession.pain_change.fget)
 
@@ -62,8 +62,26 @@ class SessionRecord:
         self.points: list[PointRecord] = []
 
 
-_SESSION_COLUMNS = list(TreatmentSession.__table__.columns)
-_POINT_COLUMNS = list(PointTreatment.__table__.columns)
+# What the client page shows of each session and point (the table, the figures, the outcomes, the last visit's
+# plan and length): a session's notes, pain regions and vitals and a point's note stay in the database, so a long
+# period reads and converts a fraction of the values.
+_SESSION_COLUMNS = [
+    TreatmentSession.id,
+    TreatmentSession.therapist_id,
+    TreatmentSession.started_at,
+    TreatmentSession.length_minutes,
+    TreatmentSession.pain_before,
+    TreatmentSession.pain_after,
+    TreatmentSession.plan,
+]
+_POINT_COLUMNS = [
+    PointTreatment.session_id,
+    PointTreatment.trigger_point_id,
+    PointTreatment.side,
+    PointTreatment.pressure_seconds,
+    PointTreatment.pain,
+    *(getattr(PointTreatment, field) for field, _ in PointTreatment.RESPONSES),
+]
 # What the physician summary reads of each session (its counts, trend, findings and plan): a long record's other
 # columns, its pain regions (counted in SQL: summary_complaints) and its therapists (therapists_of) stay in the
 # database.
