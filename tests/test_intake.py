@@ -416,6 +416,20 @@ def test_the_client_page_lists_intakes(therapist_client, record):
     assert [words(td) for td in row.find_all("td")][1:] == ["4", "4.0", "5", "to review"]
 
 
+def test_the_client_page_counts_every_intake_and_lists_the_latest(therapist_client, record):
+    """The count and the latest RECENT_INTAKES come from one query: the count is of all intakes, not of those listed."""
+    from clinic.intakes import RECENT_INTAKES
+
+    start = utcnow() - timedelta(days=30)
+    made = [
+        make_intake(record, pain_now=n % 10, submitted_at=start + timedelta(days=n)) for n in range(RECENT_INTAKES + 2)
+    ]
+    response = therapist_client.get(f"/clients/{record.id}")
+    assert element_text(response, "#intake-title .count") == str(RECENT_INTAKES + 2)
+    listed = [int(row["data-intake"]) for row in parse(response).select("tr[data-intake]")]
+    assert listed == [intake.id for intake in made[::-1][:RECENT_INTAKES]]
+
+
 def test_changes_are_offered_and_only_the_ticked_ones_taken_into_the_record(therapist_client, record):
     intake = make_intake(
         record,
