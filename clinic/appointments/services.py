@@ -190,14 +190,19 @@ def calendar_feed(user: User, appointments: list[tuple[int, datetime, int, str]]
         "VERSION:2.0",
         "X-WR-CALNAME:Knotwork appointments",
     ]
+    host = _ical_text(host)  # an id is digits: only the host can need escaping, once for every event
+    summaries: dict[str, str] = {}  # by client name: a feed repeats a few clients hundreds of times
     for appointment_id, starts_at, length_minutes, client_name in appointments:
+        summary = summaries.get(client_name)
+        if summary is None:
+            summary = summaries[client_name] = _ical_fold(f"SUMMARY:{_ical_text(initials(client_name))}")
         lines += [
             "BEGIN:VEVENT",
-            _ical_fold(f"UID:{_ical_text(f'appointment-{appointment_id}@{host}')}"),
+            _ical_fold(f"UID:appointment-{appointment_id}@{host}"),
             f"DTSTAMP:{stamp}",
             f"DTSTART:{_ical_time(starts_at)}",
             f"DTEND:{_ical_time(starts_at + timedelta(minutes=length_minutes))}",
-            _ical_fold(f"SUMMARY:{_ical_text(initials(client_name))}"),
+            summary,
             "STATUS:CONFIRMED",
             "TRANSP:OPAQUE",
             "END:VEVENT",
