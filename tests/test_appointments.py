@@ -660,6 +660,15 @@ def test_the_feed_text_folds_long_lines_and_parses_back(app):
     assert event.decoded("DTEND") == start + timedelta(minutes=50)
 
 
+def test_feed_times_are_utc_without_fractions_of_a_second():
+    from datetime import UTC, datetime, timezone
+
+    from clinic.appointments.services import _ical_time
+
+    assert _ical_time(datetime(2026, 3, 1, 9, 5, 7, 999_999, tzinfo=UTC)) == "20260301T090507Z"
+    assert _ical_time(datetime(2026, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))) == "20251231T223000Z"
+
+
 def test_the_feed_gives_each_event_its_own_uid_and_client_initials(app):
     """The feed writes a client's summary once and reuses it: each event still carries its own client's."""
     from datetime import UTC, datetime

@@ -155,7 +155,10 @@ def feed_appointments(user: User) -> list[tuple[int, datetime, int, str]]:
 
 
 def _ical_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    """The UTC form (20260301T093000Z), written with a format string: strftime costs twice as much, twice per
+    event of a feed of hundreds."""
+    at = moment.astimezone(UTC)
+    return f"{at.year:04d}{at.month:02d}{at.day:02d}T{at.hour:02d}{at.minute:02d}{at.second:02d}Z"
 
 
 def _ical_text(value: str) -> str:
