@@ -386,6 +386,26 @@ def test_the_form_works_without_javascript_as_a_list(client, record):
     assert page.select_one('input[name="psfs-2-activity"]') is not None
 
 
+def test_a_new_forms_region_list_is_kept_and_a_form_sent_back_shows_its_own(app, client, record):
+    """The untouched list is rendered once per knowledge base; a form shown again with errors is rendered with
+    what was sent, and does not change the kept list."""
+    from clinic.intake.forms import IntakeForm
+    from clinic.intake.page import region_list
+
+    _, token = make_intake_link(record)
+    with app.test_request_context():
+        kb = knowledge_base()
+        kept = region_list(kb, IntakeForm(region_ids=list(kb.regions)))
+        assert region_list(kb, IntakeForm(region_ids=list(kb.regions))) is kept
+        assert "checked" not in kept and "has-error" not in kept
+    sent = {"regions": ["heel"], "side-heel": "left", "intensity-heel": "", "consent_name": ""}
+    page = parse(submit(client, f"/intake/{token}", sent))
+    assert page.select_one('input[name="regions"][value="heel"]').has_attr("checked")
+    assert "has-error" in page.select_one('[data-region-row="heel"]')["class"]
+    fresh = parse(client.get(f"/intake/{token}"))
+    assert not fresh.select("input[name=regions][checked]") and not fresh.select(".region-row.has-error")
+
+
 # --- 3. the therapist's side -------------------------------------------------------------------------------
 
 
