@@ -37,17 +37,24 @@ def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> s
     return query
 
 
-class PointRecord:
-    """A treated point read for display: the row's values and the model's read-only properties, without an ORM
-    object (thousands of those cost far more than the query that reads them)."""
+class PointRecord(NamedTuple):
+    """A treated point read for display: the columns the client page shows and the model's read-only properties,
+    without an ORM object (thousands of those cost far more than the query that reads them); a tuple, made from
+    its row in one step."""
+
+    session_id: int
+    trigger_point_id: str
+    side: str
+    pressure_seconds: int
+    pain: int
+    release_felt: bool
+    local_twitch: bool
+    referral_reproduced: bool
 
     RESPONSES = PointTreatment.RESPONSES
     pressure_warning = property(PointTreatment.pressure_warning.fget)
     pain_warning = property(PointTreatment.pain_warning.fget)
     responses = property(PointTreatment.responses.fget)
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 class SessionRecord:
@@ -74,14 +81,7 @@ _SESSION_COLUMNS = [
     TreatmentSession.pain_after,
     TreatmentSession.plan,
 ]
-_POINT_COLUMNS = [
-    PointTreatment.session_id,
-    PointTreatment.trigger_point_id,
-    PointTreatment.side,
-    PointTreatment.pressure_seconds,
-    PointTreatment.pain,
-    *(getattr(PointTreatment, field) for field, _ in PointTreatment.RESPONSES),
-]
+_POINT_COLUMNS = [getattr(PointTreatment, field) for field in PointRecord._fields]
 # What the physician summary reads of each session (its counts, trend, findings and plan): a long record's other
 # columns, its pain regions (counted in SQL: summary_complaints) and its therapists (therapists_of) stay in the
 # database.
@@ -182,10 +182,8 @@ def _records(query: sa.Select) -> list[SessionRecord]:
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )
-    names = list(points.keys())
     for point in points.all():
-        values = dict(zip(names, point, strict=True))
-        sessions[values["session_id"]].points.append(PointRecord(values))
+        sessions[point[0]].points.append(PointRecord._make(point))  # session_id first
     return list(sessions.values())
 
 
