@@ -9,7 +9,7 @@ from clinic.clock import clinic_zone, to_local
 from clinic.kb import KnowledgeBase
 from clinic.models import TreatmentSession
 from clinic.outcomes import Progress, muscle_counts, progress
-from clinic.rules import ADVISED_PRESSURE, COMPRESSION_PAIN_TARGET, meaningful_threshold
+from clinic.rules import ADVISED_PRESSURE, COMPRESSION_PAIN_TARGET, meaningful_threshold, pressure_outside_advice
 
 TOP_MUSCLES = 5  # lines in the compression-pain chart
 MOST_TREATED = 10  # bars in the most-treated chart
@@ -24,17 +24,21 @@ def figures(sessions: list[TreatmentSession], kb: KnowledgeBase, state: Progress
         return {}
     state = state or progress(sessions)
     counts = muscle_counts(sessions, kb)
+    # Worked out once for the three charts over time: each session's clinic date and each point's muscle.
+    dates = _dates(sessions)
+    point_ids = {point.trigger_point_id for session in sessions for point in session.points}
+    muscles = {point_id: kb.muscle_name(point_id) for point_id in point_ids}
     return {
-        "pain": pain_figure(sessions, state),
-        "muscles": _titled(_muscle_pain_figure(sessions, kb, counts)),
+        "pain": _titled(_pain_figure(sessions, state, dates)),
+        "muscles": _titled(_muscle_pain_figure(sessions, dates, muscles, counts)),
         "counts": _titled(_counts_figure(counts)),
-        "pressure": _titled(_pressure_figure(sessions, kb)),
+        "pressure": _titled(_pressure_figure(sessions, dates, muscles)),
     }
 
 
 def pain_figure(sessions: list[TreatmentSession], state: Progress | None = None) -> dict:
     """The pain trend alone (the physician summary's one chart)."""
-    return _titled(_pain_figure(sessions, state or progress(sessions)))
+    return _titled(_pain_figure(sessions, state or progress(sessions), _dates(sessions)))
 
 
 def _titled(figure: dict) -> dict:
@@ -159,11 +163,10 @@ def _monthly(points: list[tuple[str, float]]) -> tuple[list[str], list[float]]:
     return [f"{key}-15" for key in keys], [round(sum(months[key]) / len(months[key]), 2) for key in keys]
 
 
-def _pain_figure(sessions: list[TreatmentSession], state: Progress) -> dict:
+def _pain_figure(sessions: list[TreatmentSession], state: Progress, dates: list[str]) -> dict:
     """Pain before and after each session against the baseline, with the level that counts as a clinically
     meaningful improvement and a marker at the first session that reached it. Each session's markers carry
-    its id (customdata[0]), so a click can open it."""
-    dates = _dates(sessions)
+    its id (customdata[0]), so a click can open it. `dates`: the sessions' (_dates)."""
     figure = _pain_axes("Pain before and after each session", sessions, state)
     traces = figure["data"]
     many = len(sessions) > MANY_SESSIONS
@@ -342,13 +345,16 @@ def monthly_pain_figure(sessions: list, state: Progress) -> dict:
     return _titled(figure)
 
 
-def _muscle_pain_figure(sessions: list[TreatmentSession], kb: KnowledgeBase, counts: list[dict]) -> dict:
+def _muscle_pain_figure(
+    sessions: list[TreatmentSession], dates: list[str], muscles: dict[str, str], counts: list[dict]
+) -> dict:
+    """`dates`: the sessions' (_dates); `muscles`: each treated point's muscle name (KnowledgeBase.muscle_name)."""
     top = [entry["name"] for entry in counts[:TOP_MUSCLES]]
     series: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
-    for session, when in zip(sessions, _dates(sessions), strict=True):
+    for session, when in zip(sessions, dates, strict=True):
         by_muscle: dict[str, list[int]] = defaultdict(list)
         for point in session.points:
-            by_muscle[kb.muscle_name(point.trigger_point_id)].append(point.pain)
+            by_muscle[muscles[point.trigger_point_id]].append(point.pain)
         for name, pains in by_muscle.items():
             if name in top:
                 series[name].append((when, round(sum(pains) / len(pains), 1), session.id))
@@ -425,14 +431,15 @@ def _counts_figure(counts: list[dict]) -> dict:
     )
 
 
-def _pressure_figure(sessions: list[TreatmentSession], kb: KnowledgeBase) -> dict:
+def _pressure_figure(sessions: list[TreatmentSession], dates: list[str], muscles: dict[str, str]) -> dict:
+    """`dates` and `muscles` as for _muscle_pain_figure."""
     inside, outside = ([], [], []), ([], [], [])
-    for session, when in zip(sessions, _dates(sessions), strict=True):
+    for session, when in zip(sessions, dates, strict=True):
         for point in session.points:
-            target = outside if point.pressure_warning else inside
+            target = outside if pressure_outside_advice(point.pressure_seconds) else inside
             target[0].append(when)
             target[1].append(point.pressure_seconds)
-            target[2].append([session.id, kb.muscle_name(point.trigger_point_id)])
+            target[2].append([session.id, muscles[point.trigger_point_id]])
     top = max([ADVISED_PRESSURE[1] + 10, *inside[1], *outside[1]])
     figure = _figure(
         _layout(

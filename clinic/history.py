@@ -37,22 +37,29 @@ def _within(query: sa.Select, date_from: date | None, date_to: date | None) -> s
     return query
 
 
-class PointRecord:
-    """A treated point read for display: the row's values and the model's read-only properties, without an ORM
-    object (thousands of those cost far more than the query that reads them)."""
+class PointRecord(NamedTuple):
+    """A treated point read for display: the columns the client page shows and the model's read-only properties,
+    without an ORM object (thousands of those cost far more than the query that reads them); a tuple, made from
+    its row in one step."""
+
+    session_id: int
+    trigger_point_id: str
+    side: str
+    pressure_seconds: int
+    pain: int
+    release_felt: bool
+    local_twitch: bool
+    referral_reproduced: bool
 
     RESPONSES = PointTreatment.RESPONSES
     pressure_warning = property(PointTreatment.pressure_warning.fget)
     pain_warning = property(PointTreatment.pain_warning.fget)
     responses = property(PointTreatment.responses.fget)
 
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
-
 
 class SessionRecord:
-    """A session read for display (see PointRecord): its columns, its points and its therapist (one object per
-    therapist, shared by their sessions)."""
+    """A session read for display (see PointRecord): the columns the client page shows, its points and its
+    therapist (one object per therapist, shared by their sessions)."""
 
     pain_change = property(TreatmentSession.pain_change.fget)
 
@@ -62,8 +69,19 @@ class SessionRecord:
         self.points: list[PointRecord] = []
 
 
-_SESSION_COLUMNS = list(TreatmentSession.__table__.columns)
-_POINT_COLUMNS = list(PointTreatment.__table__.columns)
+# What the client page shows of each session and point (the table, the figures, the outcomes, the last visit's
+# plan and length): a session's notes, pain regions and vitals and a point's note stay in the database, so a long
+# period reads and converts a fraction of the values.
+_SESSION_COLUMNS = [
+    TreatmentSession.id,
+    TreatmentSession.therapist_id,
+    TreatmentSession.started_at,
+    TreatmentSession.length_minutes,
+    TreatmentSession.pain_before,
+    TreatmentSession.pain_after,
+    TreatmentSession.plan,
+]
+_POINT_COLUMNS = [getattr(PointTreatment, field) for field in PointRecord._fields]
 # What the physician summary reads of each session (its counts, trend, findings and plan): a long record's other
 # columns, its pain regions (counted in SQL: summary_complaints) and its therapists (therapists_of) stay in the
 # database.
@@ -164,10 +182,8 @@ def _records(query: sa.Select) -> list[SessionRecord]:
         .where(PointTreatment.session_id.in_(ids))
         .order_by(PointTreatment.session_id, PointTreatment.position, PointTreatment.id)
     )
-    names = list(points.keys())
     for point in points.all():
-        values = dict(zip(names, point, strict=True))
-        sessions[values["session_id"]].points.append(PointRecord(values))
+        sessions[point[0]].points.append(PointRecord._make(point))  # session_id first
     return list(sessions.values())
 
 

@@ -324,14 +324,17 @@ def client_panel(
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> dict[str, Any]:
-    """What the client page's intake section shows: the latest intakes and the outcomes in the period."""
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Intake).where(Intake.client_id == client.id))
-    recent = list(
-        db.session.scalars(
-            sa.select(Intake)
-            .where(Intake.client_id == client.id)
-            .order_by(Intake.submitted_at.desc(), Intake.id.desc())
-            .limit(RECENT_INTAKES)
-        )
-    )
-    return {"count": count, "recent": recent, "outcomes": outcomes(client, sessions, kb, date_from, date_to)}
+    """What the client page's intake section shows: how many intakes, the latest ones and the outcomes in the
+    period."""
+    # One query for the count and the latest: the window counts every intake of the client before LIMIT cuts.
+    rows = db.session.execute(
+        sa.select(Intake, sa.func.count().over())
+        .where(Intake.client_id == client.id)
+        .order_by(Intake.submitted_at.desc(), Intake.id.desc())
+        .limit(RECENT_INTAKES)
+    ).all()
+    return {
+        "count": rows[0][1] if rows else 0,
+        "recent": [intake for intake, _ in rows],
+        "outcomes": outcomes(client, sessions, kb, date_from, date_to),
+    }

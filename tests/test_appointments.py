@@ -672,6 +672,29 @@ def test_the_feed_text_folds_long_lines_and_parses_back(app):
     assert event.decoded("DTEND") == start + timedelta(minutes=50)
 
 
+def test_feed_times_are_utc_without_fractions_of_a_second():
+    from datetime import UTC, datetime, timezone
+
+    from clinic.appointments.services import _ical_time
+
+    assert _ical_time(datetime(2026, 3, 1, 9, 5, 7, 999_999, tzinfo=UTC)) == "20260301T090507Z"
+    assert _ical_time(datetime(2026, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=2)))) == "20251231T223000Z"
+
+
+def test_the_feed_gives_each_event_its_own_uid_and_client_initials(app):
+    """The feed writes a client's summary once and reuses it: each event still carries its own client's."""
+    from datetime import UTC, datetime
+
+    from clinic.appointments.services import calendar_feed
+
+    start = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    names = ["Ann Lee", "Bo Park", "Ann Lee", "Bo Park", "Cy"]
+    rows = [(n + 1, start + timedelta(hours=n), 50, name) for n, name in enumerate(names)]
+    events = Calendar.from_ical(calendar_feed(None, rows, "clinic,example")).walk("VEVENT")
+    assert [str(event["SUMMARY"]) for event in events] == ["A.L.", "B.P.", "A.L.", "B.P.", "C."]
+    assert [str(event["UID"]) for event in events] == [f"appointment-{n}@clinic,example" for n in range(1, 6)]
+
+
 @pytest.mark.parametrize(
     "query",
     ["", "?all=1", "?from=2000-01-01", "?to=2000-01-01", "?from=2000-01-01&to=2000-01-02", "?from=2999-01-01"],

@@ -406,3 +406,25 @@ def test_a_long_record_opens_on_its_latest_sessions_with_a_link_to_all_time(ther
     monkeypatch.setattr(client_routes, "RECENT_SESSIONS", 5)
     short = therapist_client.get(f"/clients/{record.id}")
     assert element_text(short, ".sessions-card .count") == "5" and not has_element(short, "[data-recent-period]")
+
+
+def test_the_chart_data_block_is_tojsons_json_and_as_safe_in_html(app, therapist_client, record):
+    """json_block (orjson) gives the same JSON as Jinja's tojson, with the same characters escaped: nothing a
+    client's data holds can close the <script> block. The page's figures parse back to figures()."""
+    from jinja2.utils import htmlsafe_json_dumps
+
+    from clinic.templating import json_block
+
+    tricky = {"b": ["</script><b>", "Tom & Jerry's", "≤ 3"], "a": {"y": 1.5, "x": None, "z": [True, 2]}}
+    written = str(json_block(tricky))
+    assert json.loads(written) == json.loads(htmlsafe_json_dumps(tricky, dumps=json.dumps))
+    assert list(json.loads(written)) == ["a", "b"]
+    assert not any(character in written for character in "<>&'")
+    for day, pain in ((0, 8), (7, 4)):
+        make_session(record, started_at=at(day), pain_before=pain, points=[{"trigger_point_id": "upper-trapezius/1"}])
+    html = text(therapist_client.get(f"/clients/{record.id}"))
+    with app.test_request_context():
+        from clinic.history import sessions_in_period
+
+        expected = json.loads(json.dumps(figures(sessions_in_period(record), knowledge_base())))
+    assert json.loads(element(html, "script#chart-data").string) == expected

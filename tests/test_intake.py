@@ -386,6 +386,26 @@ def test_the_form_works_without_javascript_as_a_list(client, record):
     assert page.select_one('input[name="psfs-2-activity"]') is not None
 
 
+def test_a_new_forms_region_list_is_kept_and_a_form_sent_back_shows_its_own(app, client, record):
+    """The untouched list is rendered once per knowledge base; a form shown again with errors is rendered with
+    what was sent, and does not change the kept list."""
+    from clinic.intake.forms import IntakeForm
+    from clinic.intake.page import region_list
+
+    _, token = make_intake_link(record)
+    with app.test_request_context():
+        kb = knowledge_base()
+        kept = region_list(kb, IntakeForm(region_ids=list(kb.regions)))
+        assert region_list(kb, IntakeForm(region_ids=list(kb.regions))) is kept
+        assert "checked" not in kept and "has-error" not in kept
+    sent = {"regions": ["heel"], "side-heel": "left", "intensity-heel": "", "consent_name": ""}
+    page = parse(submit(client, f"/intake/{token}", sent))
+    assert page.select_one('input[name="regions"][value="heel"]').has_attr("checked")
+    assert "has-error" in page.select_one('[data-region-row="heel"]')["class"]
+    fresh = parse(client.get(f"/intake/{token}"))
+    assert not fresh.select("input[name=regions][checked]") and not fresh.select(".region-row.has-error")
+
+
 # --- 3. the therapist's side -------------------------------------------------------------------------------
 
 
@@ -414,6 +434,20 @@ def test_the_client_page_lists_intakes(therapist_client, record):
     response = therapist_client.get(f"/clients/{record.id}")
     row = element(response, f'tr[data-intake="{intake.id}"]')
     assert [words(td) for td in row.find_all("td")][1:] == ["4", "4.0", "5", "to review"]
+
+
+def test_the_client_page_counts_every_intake_and_lists_the_latest(therapist_client, record):
+    """The count and the latest RECENT_INTAKES come from one query: the count is of all intakes, not of those listed."""
+    from clinic.intakes import RECENT_INTAKES
+
+    start = utcnow() - timedelta(days=30)
+    made = [
+        make_intake(record, pain_now=n % 10, submitted_at=start + timedelta(days=n)) for n in range(RECENT_INTAKES + 2)
+    ]
+    response = therapist_client.get(f"/clients/{record.id}")
+    assert element_text(response, "#intake-title .count") == str(RECENT_INTAKES + 2)
+    listed = [int(row["data-intake"]) for row in parse(response).select("tr[data-intake]")]
+    assert listed == [intake.id for intake in made[::-1][:RECENT_INTAKES]]
 
 
 def test_changes_are_offered_and_only_the_ticked_ones_taken_into_the_record(therapist_client, record):

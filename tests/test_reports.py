@@ -108,6 +108,25 @@ def test_summary_holds_what_a_physician_needs(therapist_client, record, db):
     }
 
 
+@pytest.mark.parametrize("query", ["", "?from=2026-03-10", "?to=2026-03-20"])
+def test_summary_first_meaningful_improvement_is_the_whole_records(therapist_client, therapist, query):
+    """Reached on day 5 (8 -> 4), not kept (6 later): the same first visit and "first reached" whether the summary
+    covers the whole record (read from its sessions) or a period (read from the database)."""
+    client = make_client(therapist, full_name="Up And Down")
+    for day, pain in ((0, 8), (2, 7), (5, 4), (9, 5), (14, 4), (21, 6)):
+        make_session(client, started_at=at(day), pain_before=pain, pain_after=pain - 1)
+    html = text(therapist_client.get(f"/clients/{client.id}/summary{query}"))
+    figures = definitions(html, "dl.pain-figures")
+    assert figures["First visit, 1 Mar 2026"] == "8" and figures["Latest visit, on arrival"] == (
+        "4" if query.startswith("?to") else "6"
+    )
+    if query.startswith("?to"):
+        assert figures["Clinically meaningful?"] == "Yes"
+    else:
+        assert figures["Clinically meaningful?"] == "Reached, not kept"
+    assert "First reached on 6 Mar 2026" in html
+
+
 def test_summary_period_and_audit(therapist_client, record, db):
     html = text(therapist_client.get(f"/clients/{record.id}/summary?from=2026-03-10"))
     assert "1 session" in html and "Levator scapulae" not in html

@@ -10,6 +10,7 @@ from clinic.access import get_client_for
 from clinic.extensions import db
 from clinic.intake import bp
 from clinic.intake.forms import IntakeForm, IntakeLinkForm, ReviewForm
+from clinic.intake.page import region_list
 from clinic.intake.services import (
     LinkAlreadyUsed,
     change_choices,
@@ -23,7 +24,6 @@ from clinic.intake.services import (
 )
 from clinic.intakes import first_name, session_pain_regions, usable_link
 from clinic.kb import knowledge_base
-from clinic.kb.schema import REGION_GROUPS
 from clinic.models import Intake
 from clinic.precautions import PRECAUTIONS
 from clinic.throttle import intake_guessing, record_intake_miss
@@ -171,17 +171,9 @@ def client_form(token: str):
             "intake/client_form.html",
             form=form,
             name=first_name(link.client),
-            groups=_region_groups(kb),
+            region_list=region_list(kb, form),
             chosen=[region for region, value in form.region_values.items() if value["checked"]],
             expires_at=link.expires_at,
         ),
         400 if request.method == "POST" else 200,
     )
-
-
-def _region_groups(kb) -> list[tuple[str, list]]:
-    """The regions by body area, as the list beside the figure shows them."""
-    return [
-        (group, [kb.regions[region] for region in regions if region in kb.regions])
-        for group, regions in REGION_GROUPS.items()
-    ]

@@ -63,7 +63,9 @@ def summary_context(
 ) -> dict[str, Any]:
     """`sessions` as history.summary_sessions() reads them; `muscles` as muscle_counts() gives them
     (point_aggregates() counts them from the summary's point tuples)."""
-    state = client_progress(client, sessions)
+    # Without a period the sessions are the whole record: its first visit and first meaningful improvement are
+    # among them (no queries for them).
+    state = client_progress(client, sessions, whole_record=date_from is None and date_to is None)
     latest_plan = next((s.plan for s in reversed(sessions) if s.plan), "")
     monthly = len(sessions) > MANY_SESSIONS
     return {
