@@ -123,13 +123,19 @@ def _refuse_change(_mapper, _connection, target: AuditEvent) -> None:
     raise AppendOnlyError(f"audit event {target.id} is append-only")
 
 
+# Built once: it runs at every append (on every page that shows client data).
+_HEAD_QUERY = (
+    sa.select(AuditEvent.__table__.c.id, AuditEvent.__table__.c.at, AuditEvent.__table__.c.hash)
+    .order_by(AuditEvent.__table__.c.id.desc())
+    .limit(1)
+)
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
 def _chain_head(connection: sa.Connection) -> tuple[int, datetime | None, str]:
     """Lock the chain for this transaction, then read its last event: (id, at, hash)."""
     lock_until_commit(connection, CHAIN_LOCK_KEY, "audit_events")  # no other append can follow the last event read
-    table = AuditEvent.__table__
-    last = connection.execute(
-        sa.select(table.c.id, table.c.at, table.c.hash).order_by(table.c.id.desc()).limit(1)
-    ).first()
+    last = connection.execute(_HEAD_QUERY).first()
     if last is None:
         return 0, None, GENESIS_HASH
     return last.id, last.at, last.hash
@@ -147,7 +153,7 @@ def append(connection: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
     for a write that needs no ORM session. `fields`: the event's own fields (action, user_id, ...); the chain's
     are filled in as for an event written through the ORM. Returns the row as inserted."""
     row = chain(connection, [fields])[0]
-    connection.execute(sa.insert(AuditEvent.__table__), row)
+    connection.execute(_INSERT, row)
     return row
 
 
