@@ -180,7 +180,7 @@ def chain(connection: sa.Connection, events: list[dict[str, Any]]) -> list[dict[
 
 # What an event's fields are when not given (the ORM's column defaults are applied only at the insert, after the
 # hash is made); `details` is a fresh {} each time.
-FIELD_DEFAULTS: dict[str, Any] = {
+_FIELD_DEFAULTS: dict[str, Any] = {
     "at": None,
     "user_id": None,
     "attempted_email": "",
@@ -192,14 +192,14 @@ FIELD_DEFAULTS: dict[str, Any] = {
 
 
 def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
-    row = {name: default if fields.get(name) is None else fields[name] for name, default in FIELD_DEFAULTS.items()}
+    row = {name: default if fields.get(name) is None else fields[name] for name, default in _FIELD_DEFAULTS.items()}
     row["action"] = fields["action"]
     row["details"] = {} if fields.get("details") is None else fields["details"]
     return row
 
 
 # The fields the chain fills in on an ORM-written event.
-CHAINED_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
+_CHAINED_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 
 @event.listens_for(Session, "before_flush")
@@ -212,5 +212,5 @@ def _chain_new_events(session: Session, _context, _instances) -> None:
     connection = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
     rows = chain(connection, [{name: getattr(obj, name) for name in HASHED_FIELDS} for obj in new])
     for audit_event, row in zip(new, rows, strict=True):
-        for name in CHAINED_FIELDS:
+        for name in _CHAINED_FIELDS:
             setattr(audit_event, name, row[name])
