@@ -8,10 +8,9 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, Request, current_app, g, redirect, request, session, url_for
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
+from flask import Flask, current_app, g, redirect, request, session, url_for
 from flask_login import current_user, login_user
-from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from clinic import audit, db_types, two_factor
 from clinic.extensions import db
@@ -200,39 +199,7 @@ def prune(user: User) -> None:
     db.session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.created_at < cutoff))
 
 
-class SessionCookie(SecureCookieSessionInterface):
-    """Flask's signed session cookie, re-signed and sent again (its idle expiry moved on) only when the session
-    changed or its signature is SESSION_TOUCH_SECONDS old, not on every request (that cost ~0.1 ms a page): the
-    cookie's idle timeout stays exact to within that, as the session record's does (`_expired`)."""
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        serializer = self.get_signing_serializer(app)
-        if serializer is None:
-            return None
-        value = request.cookies.get(self.get_cookie_name(app))
-        if not value:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        try:
-            data, signed_at = serializer.loads(value, max_age=max_age, return_timestamp=True)
-        except BadSignature:
-            return self.session_class()
-        opened = self.session_class(data)
-        opened.signed_at = signed_at
-        return opened
-
-    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
-        if session.modified:
-            return True
-        if not (session.permanent and app.config["SESSION_REFRESH_EACH_REQUEST"]):
-            return False
-        signed_at = getattr(session, "signed_at", None)
-        return signed_at is None or (db_types.utcnow() - signed_at).total_seconds() >= SESSION_TOUCH_SECONDS
-
-
 def init_gate(app: Flask) -> None:
-    app.session_interface = SessionCookie()
-
     @app.before_request
     def keep_to_the_required_page():
         """A person whose password was set by someone else, or who has no second factor where the clinic requires
