@@ -50,8 +50,7 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
-    # Idle timeout: the permanent session is refreshed by activity (at most once a minute, logins.SessionCookie)
-    # and expires after this.
+    # Idle timeout: the permanent session is refreshed on each request and expires after this.
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_REFRESH_EACH_REQUEST = True
     # However active, a login ends this long after it began (clinic.logins checks it on every request).
