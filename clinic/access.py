@@ -11,15 +11,26 @@ from clinic.models import Client, User, client_shares
 def visible_clients(user: User) -> sa.Select:
     """The owner (admin) sees every client; a therapist their own and those shared with them."""
     query = sa.select(Client)
-    if user.is_admin:
-        return query
-    shared_ids = sa.select(client_shares.c.client_id).where(client_shares.c.user_id == user.id)
-    return query.where(sa.or_(Client.therapist_id == user.id, Client.id.in_(shared_ids)))
+    return query if user.is_admin else _seen_by(query, user.id)
+
+
+def _seen_by(query: sa.Select, user_id: int | sa.BindParameter) -> sa.Select:
+    shared_ids = sa.select(client_shares.c.client_id).where(client_shares.c.user_id == user_id)
+    return query.where(sa.or_(Client.therapist_id == user_id, Client.id.in_(shared_ids)))
+
+
+# Built once (with bind parameters), for the access check every client's page makes: building it cost more than
+# running it.
+_ONE_CLIENT = sa.select(Client).where(Client.id == sa.bindparam("client_id"))
+_ONE_CLIENT_SEEN_BY = _seen_by(_ONE_CLIENT, sa.bindparam("user_id"))
 
 
 def get_client_for(user: User, client_id: int) -> Client:
     """The client if this user may see it; otherwise 404."""
-    client = db.session.scalar(visible_clients(user).where(Client.id == client_id))
+    if user.is_admin:
+        client = db.session.scalar(_ONE_CLIENT, {"client_id": client_id})
+    else:
+        client = db.session.scalar(_ONE_CLIENT_SEEN_BY, {"client_id": client_id, "user_id": user.id})
     if client is None:
         exists = (
             db.session.scalar(sa.select(Client.id).where(Client.id == client_id)) if in_id_range(client_id) else None

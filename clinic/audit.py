@@ -8,12 +8,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import orm
 
 from clinic.concurrency import flush_or_stale
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, User
-from clinic.models.audit import GENESIS_HASH, HASHED_FIELDS, AuditChainStart, canonical_time, event_hash
+from clinic.models.audit import GENESIS_HASH, HASHED_FIELDS, AuditChainStart, append, canonical_time, event_hash
 
 
 def record(
@@ -44,10 +43,11 @@ def record_read(
 ) -> None:
     """Append an event in a short transaction of its own, committed at once: for a page that only reads, so the
     chain's lock is not held while the page renders and the request's loaded records are not expired by a commit
-    (and read again). Only for views that write nothing else: the request's own transaction is left as it is."""
-    with orm.Session(db.engine) as session:
-        session.add(_event(action, client, entity_type, entity_id, details, user, ""))
-        session.commit()
+    (and read again). Only for views that write nothing else: the request's own transaction is left as it is.
+    A Core insert on a connection of its own (no ORM unit of work: this runs on every page that shows client data)."""
+    fields = _fields(action, client, entity_type, entity_id, details, user, "")
+    with db.engine.begin() as connection:
+        append(connection, fields)
 
 
 def _event(
@@ -59,20 +59,32 @@ def _event(
     user: User | None,
     attempted_email: str,
 ) -> AuditEvent:
+    return AuditEvent(**_fields(action, client, entity_type, entity_id, details, user, attempted_email))
+
+
+def _fields(
+    action: AuditAction,
+    client: Client | None,
+    entity_type: str,
+    entity_id: int | None,
+    details: dict[str, Any] | None,
+    user: User | None,
+    attempted_email: str,
+) -> dict[str, Any]:
     if user is None and has_request_context() and current_user.is_authenticated:
         user = current_user._get_current_object()
     if client is not None and not entity_type:
         entity_type, entity_id = "client", client.id
-    return AuditEvent(
-        action=action,
-        user_id=user.id if user else None,
-        attempted_email=attempted_email,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        client_id=client.id if client else None,
-        details=details or {},
-        address=(request.remote_addr or "") if has_request_context() else "",
-    )
+    return {
+        "action": action,
+        "user_id": user.id if user else None,
+        "attempted_email": attempted_email,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "client_id": client.id if client else None,
+        "details": details or {},
+        "address": (request.remote_addr or "") if has_request_context() else "",
+    }
 
 
 def apply_changes(record: Any, values: dict[str, Any]) -> dict[str, list]:

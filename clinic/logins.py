@@ -72,6 +72,15 @@ def _expired(record: LoginSession, now: datetime) -> bool:
     )
 
 
+# Built once: this runs on every logged-in request, and building the statement cost more than running it.
+_LOGIN_QUERY = (
+    sa.select(User, LoginSession, ClinicSettings)
+    .join(LoginSession, sa.and_(LoginSession.user_id == User.id, LoginSession.key == sa.bindparam("key")))
+    .outerjoin(ClinicSettings, ClinicSettings.id == 1)
+    .where(User.id == sa.bindparam("user_id"))
+)
+
+
 def load_login(user_id: int) -> tuple[User, LoginSession] | None:
     """The user and this request's session record (by the cookie's key), in one statement; None when either is
     missing. The clinic's settings come along in the same row: the two-factor gate reads them on every page
@@ -80,12 +89,7 @@ def load_login(user_id: int) -> tuple[User, LoginSession] | None:
     key = session.get(SESSION_KEY)
     if not isinstance(key, str):
         return None
-    row = db.session.execute(
-        sa.select(User, LoginSession, ClinicSettings)
-        .join(LoginSession, sa.and_(LoginSession.user_id == User.id, LoginSession.key == key))
-        .outerjoin(ClinicSettings, ClinicSettings.id == 1)
-        .where(User.id == user_id)
-    ).first()
+    row = db.session.execute(_LOGIN_QUERY, {"user_id": user_id, "key": key}).first()
     if row is None:
         return None
     g.clinic_settings = row.ClinicSettings

@@ -222,7 +222,8 @@ def test_an_event_is_never_dated_before_the_one_before_it(db, therapist, runner)
 
 
 def test_concurrent_appends_keep_one_chain(app, db, therapist, runner):
-    """Eight threads, each its own session and connection, appending at once: one chain, no fork."""
+    """Eight threads, each its own session and connection, appending at once, half through the ORM (record) and
+    half with Core inserts (record_read): one chain, no fork."""
     errors: list[BaseException] = []
     user_id = therapist.id  # read here: the test's session is not for the threads
 
@@ -230,8 +231,12 @@ def test_concurrent_appends_keep_one_chain(app, db, therapist, runner):
         try:
             with app.app_context():
                 for i in range(5):
-                    audit.record(AuditAction.VIEW, user=db.session.get(User, user_id), details={"t": n, "i": i})
-                    db.session.commit()
+                    user = db.session.get(User, user_id)
+                    if n % 2:
+                        audit.record_read(AuditAction.VIEW, user=user, details={"t": n, "i": i})
+                    else:
+                        audit.record(AuditAction.VIEW, user=user, details={"t": n, "i": i})
+                        db.session.commit()
                 db.session.remove()
         except BaseException as error:
             errors.append(error)
@@ -246,6 +251,24 @@ def test_concurrent_appends_keep_one_chain(app, db, therapist, runner):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 40
     code, output = verify(runner)
     assert code == 0 and "40 entries chained" in output
+
+
+def test_a_read_appended_without_the_orm_joins_the_same_chain(db, therapist, runner):
+    """record_read writes with a Core insert: the same defaults, id, time and hashes as an event written through
+    the ORM, between two of them."""
+    first = chain_of(db, 1, therapist)[0]
+    audit.record_read(AuditAction.VIEW, user=therapist, entity_type="session", entity_id=7)
+    last = chain_of(db, 1, therapist)[0]
+    events = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [event.id for event in events] == [first, first + 1, last] and last == first + 2
+    read = events[1]
+    assert (read.action, read.user_id, read.entity_type, read.entity_id) == ("view", therapist.id, "session", 7)
+    assert (read.details, read.attempted_email, read.address, read.client_id) == ({}, "", "", None)
+    assert read.prev_hash == events[0].hash and events[2].prev_hash == read.hash
+    assert read.hash == event_hash({name: getattr(read, name) for name in HASHED_FIELDS}, read.prev_hash)
+    assert events[0].at <= read.at <= events[2].at
+    code, output = verify(runner)
+    assert code == 0 and "3 entries chained" in output
 
 
 def test_migration_chains_the_events_already_there(app, db, therapist, runner):
@@ -312,7 +335,8 @@ def test_the_app_role_appends_and_reads_but_cannot_alter_the_log(app, db, therap
         make_client(user, full_name="Role Reed")
         audit.record(AuditAction.VIEW, user=user, details={"as": "app role"})
         db.session.commit()
-        assert audit.verify_chain().checked == 2
+        audit.record_read(AuditAction.VIEW, user=user, details={"as": "app role, without the ORM"})
+        assert audit.verify_chain().checked == 3
         engine = db.engine
         refused = {}
         for statement in (
@@ -334,5 +358,9 @@ def test_the_app_role_appends_and_reads_but_cannot_alter_the_log(app, db, therap
         engine.dispose()
     assert set(refused.values()) == {"42501"}, refused  # insufficient_privilege (or "must be owner")
     db.session.remove()
-    assert [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))] == ["login", "view"]
+    assert [e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))] == [
+        "login",
+        "view",
+        "view",
+    ]
     assert verify(runner)[0] == 0

@@ -1,6 +1,7 @@
 """The append-only audit log, chained: each event carries the hash of the one before it.
 
-Every event written through the ORM (any session) is chained in `before_flush`: under a lock (PostgreSQL: a
+Every event is chained by `chain`, whether written through the ORM (any session: in `before_flush`) or with a
+Core insert (`append`): under a lock (PostgreSQL: a
 transaction-scoped advisory lock; SQLite: the database's write lock, taken before the last event is read), the
 event gets the next id, a time no earlier than the last event's, the last event's hash as `prev_hash` and its own
 `hash`, a SHA-256 over a canonical JSON of its fields and `prev_hash`. `clinic.audit.verify_chain()` checks it.
@@ -122,13 +123,19 @@ def _refuse_change(_mapper, _connection, target: AuditEvent) -> None:
     raise AppendOnlyError(f"audit event {target.id} is append-only")
 
 
+# Built once: it runs at every append (on every page that shows client data).
+_HEAD_QUERY = (
+    sa.select(AuditEvent.__table__.c.id, AuditEvent.__table__.c.at, AuditEvent.__table__.c.hash)
+    .order_by(AuditEvent.__table__.c.id.desc())
+    .limit(1)
+)
+_INSERT = sa.insert(AuditEvent.__table__)
+
+
 def _chain_head(connection: sa.Connection) -> tuple[int, datetime | None, str]:
     """Lock the chain for this transaction, then read its last event: (id, at, hash)."""
     lock_until_commit(connection, CHAIN_LOCK_KEY, "audit_events")  # no other append can follow the last event read
-    table = AuditEvent.__table__
-    last = connection.execute(
-        sa.select(table.c.id, table.c.at, table.c.hash).order_by(table.c.id.desc()).limit(1)
-    ).first()
+    last = connection.execute(_HEAD_QUERY).first()
     if last is None:
         return 0, None, GENESIS_HASH
     return last.id, last.at, last.hash
@@ -141,6 +148,60 @@ def _next_id(connection: sa.Connection, last_id: int) -> int:
     return last_id + 1
 
 
+def append(connection: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
+    """Append one event to the chain with a Core insert, in the connection's transaction (the caller commits):
+    for a write that needs no ORM session. `fields`: the event's own fields (action, user_id, ...); the chain's
+    are filled in as for an event written through the ORM. Returns the row as inserted."""
+    row = chain(connection, [fields])[0]
+    connection.execute(_INSERT, row)
+    return row
+
+
+def chain(connection: sa.Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events' fields, in append order, completed for the chain: the defaults, the next id, a time no earlier than
+    the last event's, `prev_hash` and `hash`. Takes the chain's lock until the connection's transaction ends."""
+    last_id, last_at, prev = _chain_head(connection)
+    if last_at is not None and last_at.tzinfo is None:
+        last_at = last_at.replace(tzinfo=UTC)
+    chained = []
+    for fields in events:
+        row = _with_defaults(fields)
+        if row["at"] is None:
+            # Never earlier than the event before: a clock that steps back must not look like a back-dated entry.
+            now = utcnow()
+            row["at"] = max(now, last_at) if last_at is not None else now
+        row["id"] = last_id = _next_id(connection, last_id)
+        row["prev_hash"] = prev
+        row["hash"] = prev = event_hash(row, prev)
+        last_at = row["at"]
+        chained.append(row)
+    return chained
+
+
+# What an event's fields are when not given (the ORM's column defaults are applied only at the insert, after the
+# hash is made); `details` is a fresh {} each time.
+_FIELD_DEFAULTS: dict[str, Any] = {
+    "at": None,
+    "user_id": None,
+    "attempted_email": "",
+    "entity_type": "",
+    "entity_id": None,
+    "client_id": None,
+    "address": "",
+}
+
+
+def _with_defaults(fields: dict[str, Any]) -> dict[str, Any]:
+    row = {name: default if fields.get(name) is None else fields[name] for name, default in _FIELD_DEFAULTS.items()}
+    row["action"] = fields["action"]
+    row["details"] = {} if fields.get("details") is None else fields["details"]
+    return row
+
+
+# The fields the chain fills in on an ORM-written event.
+_CHAINED_FIELDS = (*HASHED_FIELDS, "prev_hash", "hash")
+
+
 @event.listens_for(Session, "before_flush")
 def _chain_new_events(session: Session, _context, _instances) -> None:
     new = sorted(
@@ -149,26 +210,7 @@ def _chain_new_events(session: Session, _context, _instances) -> None:
     if not new:
         return
     connection = session.connection(bind_arguments={"mapper": AuditEvent.__mapper__})
-    last_id, last_at, prev = _chain_head(connection)
-    if last_at is not None and last_at.tzinfo is None:
-        last_at = last_at.replace(tzinfo=UTC)
-    for audit_event in new:
-        _fill_defaults(audit_event)
-        if audit_event.at is None:
-            # Never earlier than the event before: a clock that steps back must not look like a back-dated entry.
-            now = utcnow()
-            audit_event.at = max(now, last_at) if last_at is not None else now
-        audit_event.id = last_id = _next_id(connection, last_id)
-        audit_event.prev_hash = prev
-        audit_event.hash = prev = event_hash(
-            {name: getattr(audit_event, name) for name in HASHED_FIELDS}, audit_event.prev_hash
-        )
-        last_at = audit_event.at
-
-
-def _fill_defaults(audit_event: AuditEvent) -> None:
-    for name, default in (("attempted_email", ""), ("entity_type", ""), ("address", "")):
-        if getattr(audit_event, name) is None:
-            setattr(audit_event, name, default)
-    if audit_event.details is None:
-        audit_event.details = {}
+    rows = chain(connection, [{name: getattr(obj, name) for name in HASHED_FIELDS} for obj in new])
+    for audit_event, row in zip(new, rows, strict=True):
+        for name in _CHAINED_FIELDS:
+            setattr(audit_event, name, row[name])
