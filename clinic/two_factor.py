@@ -35,8 +35,8 @@ def provisioning_uri(secret: str, user: User) -> str:
 def qr_data_uri(uri: str) -> str:
     """The enrolment QR code as an SVG data URI (CSP img-src allows data:, so no inline script or style). Kept for
     the last QR_KEPT addresses in this process: the page shows the same secret again until it is confirmed (a
-    reload, a mistyped code), and making the code costs ~10 ms (segno scores eight masks). The secret is one being
-    set up, which the person's session cookie carries anyway."""
+    reload, a mistyped code), and making the code costs ~10 ms (segno scores eight masks). Only secrets being set up
+    are kept: `enable` empties the cache once one becomes a live second factor."""
     return segno.make(uri, error="m").svg_data_uri(scale=5, dark="#000", light="#fff", border=4)
 
 
@@ -153,6 +153,7 @@ def enable(user: User, secret: str, code: str) -> list[str] | None:
     if counter is None:
         return None
     user.totp_secret = secret
+    qr_data_uri.cache_clear()  # the cache keys hold secrets: none may stay in memory once it is a live factor
     user.totp_last_counter = counter  # the confirming code does not work again at login
     user.two_factor_enabled_at = db_types.utcnow()
     codes = new_recovery_codes(user)

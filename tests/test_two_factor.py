@@ -97,6 +97,13 @@ def test_the_enrolment_qr_code_is_made_once_per_secret(therapist_client, monkeyp
     assert len(made) == 1
 
 
+def test_no_secret_stays_in_the_qr_cache_once_it_is_a_live_second_factor(therapist_client):
+    from clinic.two_factor import qr_data_uri
+
+    enrol(therapist_client)
+    assert qr_data_uri.cache_info().currsize == 0, "the cache's keys are otpauth addresses holding the secret"
+
+
 def test_enrolment_with_a_real_code_turns_it_on_and_shows_codes_once(therapist_client, therapist, db):
     secret, codes = enrol(therapist_client)
     user = committed(db, therapist)
