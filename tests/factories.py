@@ -1,5 +1,7 @@
 """Factory helpers: build records straight through the models, fast, with sensible defaults."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date
 from itertools import count
 
@@ -16,6 +18,18 @@ def reset_sequence() -> None:
     the factories make (names, emails, dates of birth, tokens) does not depend on which tests ran before."""
     global _sequence
     _sequence = count(1)
+
+
+@contextmanager
+def numbered_by(sequence: Iterator[int]) -> Iterator[None]:
+    """Number records from `sequence` meanwhile: for a database that outlives a test (the browser tests' one), whose
+    records must not be numbered again from 1 when another test resets the numbering for its own fresh database."""
+    global _sequence
+    saved, _sequence = _sequence, sequence
+    try:
+        yield
+    finally:
+        _sequence = saved
 
 
 def _hashed_password() -> str:

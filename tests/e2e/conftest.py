@@ -5,6 +5,7 @@ import re
 import subprocess
 import threading
 from contextlib import contextmanager
+from itertools import count
 from pathlib import Path
 
 import pytest
@@ -13,12 +14,21 @@ from werkzeug.serving import make_server
 from clinic.extensions import db
 from clinic.models import Role
 from tests.conftest import build_app, migrate
-from tests.factories import make_user
+from tests.factories import make_user, numbered_by
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = Path(os.environ.get("KNOTWORK_RESULTS", "test-results")) / "screenshots"
 LAPTOP = {"width": 1366, "height": 900}
 TABLET = {"width": 820, "height": 1180}
+
+
+_LIVE_NUMBERING = count(1)  # the live database's own: it lives for the whole run, across the other tests' resets
+
+
+@pytest.fixture(autouse=True)
+def live_numbering():
+    with numbered_by(_LIVE_NUMBERING):
+        yield
 
 
 @pytest.fixture(scope="session")
