@@ -26,7 +26,7 @@ def record(
     attempted_email: str = "",
 ) -> AuditEvent:
     """Append an event in the request's transaction (the view's commit stores it with the change)."""
-    event = _event(action, client, entity_type, entity_id, details, user, attempted_email)
+    event = AuditEvent(**_fields(action, client, entity_type, entity_id, details, user, attempted_email))
     db.session.add(event)
     flush_or_stale()  # the flush may carry a versioned update made before: a stale one is a conflict
     return event
@@ -48,18 +48,6 @@ def record_read(
     fields = _fields(action, client, entity_type, entity_id, details, user, "")
     with db.engine.begin() as connection:
         append(connection, fields)
-
-
-def _event(
-    action: AuditAction,
-    client: Client | None,
-    entity_type: str,
-    entity_id: int | None,
-    details: dict[str, Any] | None,
-    user: User | None,
-    attempted_email: str,
-) -> AuditEvent:
-    return AuditEvent(**_fields(action, client, entity_type, entity_id, details, user, attempted_email))
 
 
 def _fields(
