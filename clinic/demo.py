@@ -230,6 +230,19 @@ DEMO_CLIENTS = [
 DEMO_CLINIC = {"name": "Knotwork Demo Clinic", "address": "1 Example Street, Demo Town", "phone": "555-0100"}
 
 
+def treated_point(rng: random.Random, pain: tuple[int, int]) -> dict:
+    """How a demo point was treated and how the tissue answered (side, hold, compression pain within `pain`,
+    responses): the same mix in both demo clinics, drawn in this order so a seed gives the same clinic."""
+    return {
+        "side": rng.choice(["right", "right", "left", "both"]),
+        "pressure_seconds": rng.choice([20, 45, 60, 60, 75, 90, 100]),
+        "pain": rng.randint(*pain),
+        "release_felt": rng.random() < 0.6,
+        "local_twitch": rng.random() < 0.25,
+        "referral_reproduced": rng.random() < 0.4,
+    }
+
+
 def seed_demo() -> int:
     """Create what is missing; return how many records were added."""
     kb = knowledge_base()
@@ -364,17 +377,7 @@ def demo_sessions(client: Client, regions: list[str], kb: KnowledgeBase) -> list
                 "assessment": "Improving." if improving and week > 2 else "",
                 "plan": "Weekly; home stretches as shown.",
                 "points": [
-                    {
-                        "trigger_point_id": point.id,
-                        "side": rng.choice(["right", "right", "left", "both"]),
-                        "pressure_seconds": rng.choice([20, 45, 60, 60, 75, 90, 100]),
-                        "pain": rng.randint(5, 8),
-                        "release_felt": rng.random() < 0.6,
-                        "local_twitch": rng.random() < 0.25,
-                        "referral_reproduced": rng.random() < 0.4,
-                        "note": "",
-                    }
-                    for point in treated
+                    {"trigger_point_id": point.id, **treated_point(rng, pain=(5, 8)), "note": ""} for point in treated
                 ],
             }
         )

@@ -20,7 +20,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from clinic.demo import DEMO_USERS
+from clinic.demo import DEMO_USERS, treated_point
 from clinic.extensions import db
 from clinic.kb import knowledge_base
 from clinic.kb.checker import rank_candidates
@@ -641,12 +641,7 @@ def _sessions(writer, ids, audit, rng, client_rows, therapist_rows, now, kb, mad
                         "session_id": session_id,
                         "position": position,
                         "trigger_point_id": point_id,
-                        "side": rng.choice(["right", "right", "left", "both"]),
-                        "pressure_seconds": rng.choice([20, 45, 60, 60, 75, 90, 100]),
-                        "pain": rng.randint(3, 9),
-                        "release_felt": rng.random() < 0.6,
-                        "local_twitch": rng.random() < 0.25,
-                        "referral_reproduced": rng.random() < 0.4,
+                        **treated_point(rng, pain=(3, 9)),
                         "note": rng.choice(POINT_NOTES),
                     },
                 )
