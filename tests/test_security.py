@@ -116,33 +116,43 @@ def test_no_inline_script_handler_or_style_on_any_page(app, admin_client, therap
         assert checker.problems == [], (url, checker.problems)
 
 
-def test_an_error_rolls_back_everything_the_request_wrote(app, client, therapist, db):
+def _write_a_client_and_its_audit_event(therapist) -> None:
+    """What a view writes before it fails: a client and its audit event, flushed but not committed."""
     from clinic import audit
     from clinic.extensions import db as _db
     from clinic.models import AuditAction, Client
 
-    app.config["PROPAGATE_EXCEPTIONS"] = False
+    written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
+    _db.session.add(written)
+    _db.session.flush()
+    audit.record(AuditAction.CREATE, client=written)
 
-    @app.route("/write-then-fail")
-    def write_then_fail():
-        written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
-        _db.session.add(written)
-        _db.session.flush()
-        audit.record(AuditAction.CREATE, client=written)
-        raise RuntimeError("boom")
 
-    response = client.get("/write-then-fail")
-    assert response.status_code == 500 and "Nothing was saved" in text(response)
+def _assert_nothing_kept(db) -> None:
+    from clinic.models import Client
+
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
 
 
+def test_an_error_rolls_back_everything_the_request_wrote(app, client, therapist, db):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/write-then-fail")
+    def write_then_fail():
+        _write_a_client_and_its_audit_event(therapist)
+        raise RuntimeError("boom")
+
+    response = client.get("/write-then-fail")
+    assert response.status_code == 500 and "Nothing was saved" in text(response)
+    _assert_nothing_kept(db)
+
+
 @pytest.mark.parametrize("path", ["/api/write-then-fail", "/clients/write-then-fail.json"])
 def test_an_error_under_api_or_on_a_json_url_is_a_json_500_and_rolls_back(database_url, therapist, db, path):
-    from clinic import audit
     from clinic.extensions import db as _db
-    from clinic.models import AuditAction, Client
+    from clinic.models import Client
     from tests.conftest import build_app
 
     app = build_app(database_url, PROPAGATE_EXCEPTIONS=False)  # let the app's 500 handler answer, as in production
@@ -150,10 +160,7 @@ def test_an_error_under_api_or_on_a_json_url_is_a_json_500_and_rolls_back(databa
 
     @app.route(path)
     def write_then_fail():
-        written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
-        _db.session.add(written)
-        _db.session.flush()
-        audit.record(AuditAction.CREATE, client=written)
+        _write_a_client_and_its_audit_event(therapist)
         raise RuntimeError("boom")
 
     @app.after_request
@@ -169,32 +176,21 @@ def test_an_error_under_api_or_on_a_json_url_is_a_json_500_and_rolls_back(databa
         "message": "Something went wrong; nothing was saved.",
     }
     assert seen_after_the_error == [0], "the handler rolled the request's session back"
-    db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+    _assert_nothing_kept(db)
 
 
 def test_a_stale_write_no_view_answered_is_the_409_page_and_rolls_back(app, client, therapist, db):
     """The safety net behind the edit views: StaleDataError from anywhere is a 409, with the write rolled back."""
     from sqlalchemy.orm.exc import StaleDataError
 
-    from clinic import audit
-    from clinic.extensions import db as _db
-    from clinic.models import AuditAction, Client
-
     @app.route("/write-then-stale")
     def write_then_stale():
-        written = Client(full_name="Half Written", date_of_birth=therapist.created_at.date(), therapist_id=therapist.id)
-        _db.session.add(written)
-        _db.session.flush()
-        audit.record(AuditAction.CREATE, client=written)
+        _write_a_client_and_its_audit_event(therapist)
         raise StaleDataError("UPDATE statement on table 'clients' expected to update 1 row(s); 0 were matched.")
 
     response = client.get("/write-then-stale")
     assert response.status_code == 409 and "Someone else saved first" in text(response)
-    db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 0
+    _assert_nothing_kept(db)
 
 
 # --- files and request size ---------------------------------------------------------------------------------
