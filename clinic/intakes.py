@@ -52,16 +52,6 @@ def first_name(client: Client) -> str:
 # --- a client's intakes read back ------------------------------------------------------------------------
 
 
-def newest_first(client: Client) -> list[Intake]:
-    return list(
-        db.session.scalars(
-            sa.select(Intake)
-            .where(Intake.client_id == client.id)
-            .order_by(Intake.submitted_at.desc(), Intake.id.desc())
-        )
-    )
-
-
 def intakes_in_period(client: Client, date_from: date | None = None, date_to: date | None = None) -> list[Intake]:
     """The client's intakes, oldest first, within the period (clinic dates, both ends included)."""
     query = sa.select(Intake).where(Intake.client_id == client.id).order_by(Intake.submitted_at, Intake.id)
