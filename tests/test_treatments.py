@@ -790,11 +790,11 @@ def test_only_a_row_added_empty_and_never_sent_counts_as_untouched(app):
             assert not sent_form.points.entries[0].form.is_untouched(), sent
 
 
-def test_script_data_block_is_its_data_serialized_as_tojson_would_and_each_client_gets_its_own(
+def test_script_data_block_is_its_data_serialized_as_json_block_would_and_each_client_gets_its_own(
     app, therapist_client, therapist
 ):
     """The block is assembled from parts serialized once (the knowledge base's, a set of precautions' safety facts):
-    the same text as `tojson` of the whole, and a second client's precautions never get the first one's facts."""
+    the same text as `json_block` of the whole, and a second client's precautions never get the first one's facts."""
     from flask import render_template_string
 
     from clinic.kb import knowledge_base
@@ -806,7 +806,9 @@ def test_script_data_block_is_its_data_serialized_as_tojson_would_and_each_clien
         soup = BeautifulSoup(form_page(therapist_client, f"/clients/{client.id}/sessions/new")[0], "html.parser")
         block = soup.select_one("#session-form-data").decode_contents()
         with app.test_request_context():
-            expected = render_template_string("{{ data|tojson }}", data=script_data(knowledge_base(), client, "new"))
+            expected = render_template_string(
+                "{{ data|json_block }}", data=script_data(knowledge_base(), client, "new")
+            )
         assert block == expected
 
 

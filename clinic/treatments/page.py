@@ -4,8 +4,7 @@ The parts that do not change from one request to the next are rendered once and 
 
 from typing import Any
 
-from flask import current_app, get_template_attribute, url_for
-from jinja2.utils import htmlsafe_json_dumps
+from flask import get_template_attribute, url_for
 from markupsafe import Markup
 
 from clinic.clock import local_now
@@ -17,6 +16,7 @@ from clinic.models import Client, User
 from clinic.precautions import known
 from clinic.rules import ADVISED_PRESSURE, QUICK_HOURS, SUGGESTIONS, for_pages
 from clinic.safety import script_safety, session_safety
+from clinic.templating import json_block
 from clinic.treatments.forms import PointForm, SessionForm, point_options
 from clinic.treatments.queries import end_of, therapists_last_today
 
@@ -134,16 +134,16 @@ def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]
 
 
 def script_json(kb: KnowledgeBase, client: Client, scope: str) -> Markup:
-    """`script_data` as the page's JSON block holds it, the same text as `|tojson` (keys sorted, HTML-safe): the
+    """`script_data` as the page's JSON block holds it, the same text as `|json_block` (keys sorted, HTML-safe): the
     knowledge base's part (~110 KB) is serialized once per base, the safety facts once per set of precautions
     (kept with the base, the last PARTS_KEPT sets), and only what names the client's URLs on every request."""
     parts = dict(kb.built_once("session_form_json", lambda: _as_json_values(_constant_data(kb))))
     parts.update(_as_json_values(_request_data(client, scope)))
     precautions = tuple(known(client.precautions))
     parts["safety"] = _kept(
-        kb, "session_form_safety_json", precautions, lambda: _json(script_safety(kb, list(precautions)))
+        kb, "session_form_safety_json", precautions, lambda: json_block(script_safety(kb, list(precautions)))
     )
-    return Markup("{" + ", ".join(f"{_json(key)}: {parts[key]}" for key in sorted(parts)) + "}")
+    return Markup("{" + ",".join(f"{json_block(key)}:{parts[key]}" for key in sorted(parts)) + "}")
 
 
 def _constant_data(kb: KnowledgeBase) -> dict[str, Any]:
@@ -166,9 +166,4 @@ def _request_data(client: Client, scope: str) -> dict[str, Any]:
 
 
 def _as_json_values(data: dict[str, Any]) -> dict[str, str]:
-    return {key: _json(value) for key, value in data.items()}
-
-
-def _json(value: Any) -> str:
-    """As Jinja's `tojson` filter writes it (the app's JSON settings, <, >, & and ' escaped for HTML)."""
-    return htmlsafe_json_dumps(value, dumps=current_app.json.dumps)
+    return {key: json_block(value) for key, value in data.items()}
