@@ -9,8 +9,10 @@ event gets the next id, a time no earlier than the last event's, the last event'
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
+from itertools import count
 from typing import Any
 
 import sqlalchemy as sa
@@ -141,11 +143,14 @@ def _chain_head(connection: sa.Connection) -> tuple[int, datetime | None, str]:
     return last.id, last.at, last.hash
 
 
-def _next_id(connection: sa.Connection, last_id: int) -> int:
+def _id_source(connection: sa.Connection, last_id: int) -> Callable[[], int]:
     if connection.dialect.name == "postgresql":
         # Taken under the lock, so ids grow in chain order (a rolled-back append only leaves a gap).
-        return connection.execute(sa.text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")).scalar_one()
-    return last_id + 1
+        return lambda: connection.execute(_NEXT_ID).scalar_one()
+    return count(last_id + 1).__next__
+
+
+_NEXT_ID = sa.text("SELECT nextval(pg_get_serial_sequence('audit_events', 'id'))")
 
 
 def append(connection: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
@@ -158,24 +163,31 @@ def append(connection: sa.Connection, fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def chain(connection: sa.Connection, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Events' fields, in append order, completed for the chain: the defaults, the next id, a time no earlier than
-    the last event's, `prev_hash` and `hash`. Takes the chain's lock until the connection's transaction ends."""
+    """Events' fields, in append order, completed for the chain after its last event (see `link`). Takes the
+    chain's lock until the connection's transaction ends."""
     last_id, last_at, prev = _chain_head(connection)
     if last_at is not None and last_at.tzinfo is None:
         last_at = last_at.replace(tzinfo=UTC)
-    chained = []
+    return list(link(events, prev, last_at, _id_source(connection, last_id)))
+
+
+def link(
+    events: Iterable[dict[str, Any]], prev_hash: str, last_at: datetime | None, next_id: Callable[[], int]
+) -> Iterator[dict[str, Any]]:
+    """Events' fields, in append order, as the chain's rows after an event with `prev_hash` and time `last_at`: the
+    defaults, an id from `next_id`, a time no earlier than the event before, `prev_hash` and `hash`. The one
+    definition of a chained row, for the app's appends and for `flask demo large`'s bulk rows."""
     for fields in events:
         row = _with_defaults(fields)
         if row["at"] is None:
             # Never earlier than the event before: a clock that steps back must not look like a back-dated entry.
             now = utcnow()
             row["at"] = max(now, last_at) if last_at is not None else now
-        row["id"] = last_id = _next_id(connection, last_id)
-        row["prev_hash"] = prev
-        row["hash"] = prev = event_hash(row, prev)
+        row["id"] = next_id()
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = event_hash(row, prev_hash)
         last_at = row["at"]
-        chained.append(row)
-    return chained
+        yield row
 
 
 # What an event's fields are when not given (the ORM's column defaults are applied only at the insert, after the
