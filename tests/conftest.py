@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, settings
 
 from clinic import create_app
 from clinic.extensions import db as _db
@@ -22,6 +23,10 @@ from tests.factories import make_user, reset_sequence
 from tests.helpers import clinic_today, login_fast
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+# Property tests check values, never speed: a busy 2-core CI machine must not fail them for taking long.
+settings.register_profile("knotwork", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("knotwork")
 POSTGRES_SERVER = os.environ.get("KNOTWORK_TEST_POSTGRES")
 
 

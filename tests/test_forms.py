@@ -108,6 +108,98 @@ def test_the_select_of_many_options_gives_the_markup_of_wtforms_own(pairs, data)
     assert ManyOptionsSelect()(field) == Select()(field)
 
 
+def _every_kind_of_field():
+    """One field of each kind the app's forms declare (and a few more), with the validators that add attributes."""
+    from wtforms import (
+        BooleanField,
+        DateField,
+        DateTimeLocalField,
+        EmailField,
+        HiddenField,
+        IntegerField,
+        PasswordField,
+        RadioField,
+        SearchField,
+        SelectField,
+        SelectMultipleField,
+        StringField,
+        SubmitField,
+        TelField,
+        TextAreaField,
+    )
+    from wtforms.validators import DataRequired, Length, NumberRange, Optional
+    from wtforms.widgets import CheckboxInput, ListWidget
+
+    from clinic.forms import SelectChoice, as_choices
+
+    choices = as_choices([("", "None"), ("a", "A & B"), ("b", 'say "b"'), ("c", "<c>")])
+    grouped = [SelectChoice(c.value, c.label, optgroup="First" if n < 2 else "Second") for n, c in enumerate(choices)]
+    return {
+        "text": StringField("Name", validators=[DataRequired(), Length(max=120)]),
+        "password": PasswordField("Password", validators=[DataRequired(), Length(min=12)]),
+        "number": IntegerField("Pain", validators=[Optional(), NumberRange(0, 10)]),
+        "day": DateField("Born", validators=[DataRequired()]),
+        "moment": DateTimeLocalField("Start", format="%Y-%m-%dT%H:%M"),
+        "email": EmailField("Email"),
+        "phone": TelField("Phone"),
+        "search": SearchField("Find"),
+        "hidden": HiddenField(),
+        "flag": BooleanField("Release felt"),
+        "notes": TextAreaField("Notes", validators=[Length(max=4000)]),
+        "pick": SelectField("Pick", choices=choices, validators=[DataRequired()]),
+        "grouped": SelectField("Grouped", choices=grouped),
+        "marked": SelectField(
+            "Marked", choices=[SelectChoice("x", "X", render_kw={"data_kind": 'a"b'}), SelectChoice("y")]
+        ),
+        "yes_no": SelectField(
+            "Yes or no", choices=as_choices([(True, "Yes"), (False, "No")]), coerce=lambda v: v in (True, "True")
+        ),
+        "several": SelectMultipleField("Several", choices=choices[1:]),
+        "side": RadioField("Side", choices=as_choices([("left", "Left"), ("right", "Right"), ("both", "Both")])),
+        "numbered": RadioField("Numbered", choices=choices[1:], widget=ListWidget(html_tag="ol", prefix_label=True)),
+        "ticks": SelectMultipleField(
+            "Ticks", choices=choices[1:], widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+        ),
+        "save": SubmitField("Save"),
+    }
+
+
+def _markup_of(form) -> list[str]:
+    """Every field of the form drawn whole, and each choice of a radio or checkbox list on its own."""
+    drawn = []
+    for field in form:
+        drawn.append(str(field(class_="x", data_note='a"b')))
+        drawn.append(str(field()))
+        if field.type in ("RadioField", "SelectMultipleField"):
+            drawn.extend(f"{option()} {option.label}" for option in field)
+    return drawn
+
+
+sent_values = st.one_of(st.text(max_size=12), st.sampled_from(["a", "b", "c", "left", "True", "3", "2026-01-02"]))
+
+
+@given(st.dictionaries(st.sampled_from(list(_every_kind_of_field())), st.lists(sent_values, max_size=3)))
+def test_our_forms_draw_every_kind_of_field_as_wtforms_does(sent):
+    """KnotworkForm and KnotworkSubForm bind each field with its widget's quick version (forms.quick_widget): the
+    markup is WTForms' own, character for character, whatever was sent (validated, so errors show too)."""
+    from werkzeug.datastructures import MultiDict
+    from wtforms import Form
+
+    from clinic.forms import KnotworkSubForm, quick_widget
+
+    fields = _every_kind_of_field()
+    stock = type("Stock", (Form,), fields)(formdata=MultiDict([(k, v) for k, vs in sent.items() for v in vs]))
+    quick = type("Quick", (KnotworkSubForm,), fields)(
+        formdata=MultiDict([(k, v) for k, vs in sent.items() for v in vs])
+    )
+    stock.validate()
+    quick.validate()
+    assert _markup_of(quick) == _markup_of(stock)
+    for field in quick:  # drawn by the quick widgets, not by a silent fallback to WTForms' own
+        assert quick_widget(field.widget) is field.widget
+        assert type(field.widget) is not type(stock[field.name].widget)
+
+
 # The `scale` macro _macros.html had before `scale_markup` took its place.
 SCALE_MACRO = """{% macro scale(f) %}
   <div class="scale" role="group" aria-label="Tap a number from {{ rules.PAIN_RANGE[0] }} to {{ rules.PAIN_RANGE[1] }}" data-scale-for="{{ f.id }}" hidden>

@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
-from clinic.forms import KnotworkForm, KnotworkSubForm, as_choices, html_params
+from clinic.forms import KnotworkForm, KnotworkSubForm, QuickSelect, as_choices, html_params, validation_attributes
 from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
@@ -49,7 +49,7 @@ def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> Inte
     return IntegerField(label, validators=[Optional(), _range(*bounds, unit)])
 
 
-class ChosenOnlySelect(Select):
+class ChosenOnlySelect(QuickSelect):
     """A row's trigger-point select. A row with a chosen point (a repeated, edited or re-shown session) holds
     only the empty choice and its point: the page carries the whole list once (`point_options`, a <template>)
     and the script copies it in, instead of every row repeating ~160 options. An empty row keeps the whole
@@ -84,10 +84,7 @@ class ChosenOnlySelect(Select):
                 _whole_lists.clear()
             _whole_lists[key] = (field.choices, options)  # the list kept with its id, which stays its own
         kwargs.setdefault("id", field.id)
-        flags = getattr(field, "flags", {})
-        for name in dir(flags):  # as Select does
-            if name in self.validation_attrs and name not in kwargs:
-                kwargs[name] = getattr(flags, name)
+        validation_attributes(self, field, kwargs)
         return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
 
