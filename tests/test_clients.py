@@ -132,6 +132,16 @@ def test_search_treats_wildcards_literally(therapist_client, therapist):
     assert "Anna Berg" not in html and "No active client matches" in html
 
 
+def test_search_ignores_case_and_takes_an_underscore_as_itself(therapist_client, therapist):
+    make_client(therapist, full_name="Anna Berg")
+    make_client(therapist, full_name="Ola Nord_Vik")
+    soup = BeautifulSoup(text(therapist_client.get("/clients/?q=BERG+aNNa")), "html.parser")
+    assert [words(a) for a in soup.select("table.client-list [data-label=Name]")] == ["Anna Berg"]
+    soup = BeautifulSoup(text(therapist_client.get("/clients/?q=d_v")), "html.parser")
+    assert [words(a) for a in soup.select("table.client-list [data-label=Name]")] == ["Ola Nord_Vik"]
+    assert "No active client matches" in text(therapist_client.get("/clients/?q=a_b"))
+
+
 def test_search_with_no_match_says_so(therapist_client, therapist):
     make_client(therapist, full_name="Anna Berg")
     html = text(therapist_client.get("/clients/?q=zzz"))

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from clinic import audit, logins, two_factor
+from clinic.access import name_has_words
 from clinic.extensions import db
 from clinic.models import AuditAction, AuditEvent, Client, LoginFailure, Role, User
 from clinic.models.user import new_session_token, normalise_email
@@ -160,11 +161,6 @@ def audit_filter_choices() -> dict[str, list[tuple[Any, str]]]:
 CLIENT_MATCHES = 10  # names the audit log's client filter offers as one types
 
 
-def _name_condition(text: str):
-    words = [word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") for word in text.split()]
-    return sa.and_(*(Client.full_name.ilike(f"%{word}%", escape="\\") for word in words))
-
-
 def matching_clients(text: str, limit: int = CLIENT_MATCHES) -> list[Client]:
     """Clients whose name holds every typed word, for the client filter's suggestions (archived ones too:
     their records are in the log)."""
@@ -173,7 +169,7 @@ def matching_clients(text: str, limit: int = CLIENT_MATCHES) -> list[Client]:
     return list(
         db.session.scalars(
             sa.select(Client)
-            .where(_name_condition(text))
+            .where(name_has_words(text.split()))
             .order_by(sa.func.lower(Client.full_name), Client.id)
             .limit(limit)
         )
@@ -187,7 +183,7 @@ def client_name(client_id: int) -> str | None:
 
 def with_client_name(query: sa.Select, text: str) -> sa.Select:
     """Events of the clients whose name holds every typed word (the filter typed without choosing one)."""
-    return query.where(AuditEvent.client_id.in_(sa.select(Client.id).where(_name_condition(text))))
+    return query.where(AuditEvent.client_id.in_(sa.select(Client.id).where(name_has_words(text.split()))))
 
 
 @dataclass

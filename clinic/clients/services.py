@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import Pagination
 
 from clinic import audit
-from clinic.access import visible_clients
+from clinic.access import contains_text, name_has_words, visible_clients
 from clinic.concurrency import check_version, editing
 from clinic.db_types import utcnow
 from clinic.extensions import db
@@ -102,10 +102,9 @@ def search_condition(text: str):
     born = parse_birth_date(text)
     if born is not None:
         conditions.append(Client.date_of_birth == born)
-    words = [_escape_like(word) for word in text.replace(",", " ").split()]
-    conditions.append(sa.and_(*(Client.full_name.ilike(f"%{word}%", escape="\\") for word in words)))
+    conditions.append(name_has_words(text.replace(",", " ").split()))
     if "@" in text or "." in text:
-        conditions.append(Client.email.ilike(f"%{_escape_like(text)}%", escape="\\"))
+        conditions.append(contains_text(Client.email, text))
     digits = re.sub(r"\D", "", text)
     if len(digits) >= MIN_PHONE_DIGITS and re.fullmatch(r"[\d\s()+./-]+", text):
         conditions.append(_phone_digits(Client.phone).like(f"%{digits}%"))
@@ -222,7 +221,3 @@ def _editable(data: dict[str, Any]) -> dict[str, Any]:
         values["precautions"] = known(values["precautions"])  # the fixed list's order, so an edit compares equal
     # Optional text fields are stored as "" rather than NULL: one empty value, not two.
     return {field: ("" if value is None and field not in NULLABLE_FIELDS else value) for field, value in values.items()}
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
