@@ -519,6 +519,8 @@ def test_the_kit_version_follows_its_content_and_an_old_version_gets_the_current
     assert old.headers["Cache-Control"] == "no-cache" and old.headers["ETag"] == f'"{second_url.rsplit("/", 1)[1]}"'
     again = therapist_client.get(first_url, headers={"If-None-Match": old.headers["ETag"]})
     assert again.status_code == 304 and not again.data
+    for not_a_version in ("current", "0" * 19, "G" * 20, "2147483648"):
+        assert therapist_client.get(f"/session-form-kit/{not_a_version}").status_code == 404, not_a_version
 
 
 # --- all or nothing, and once only ------------------------------------------------------------------

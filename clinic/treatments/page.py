@@ -42,6 +42,9 @@ def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, 
     }
 
 
+KIT_VERSION_LENGTH = 20  # hex digits of the kit's digest
+
+
 @dataclass(frozen=True)
 class FormKit:
     body: str
@@ -63,7 +66,7 @@ def _build_kit(kb: KnowledgeBase) -> FormKit:
     blank_row.trigger_point.compact = True  # the script fills it from the kit's one list
     point_names = {point.id: point.name for point in kb.points()}
     body = str(_part("form_kit")(kb, point_names, blank_row, point_options(point_choices), kit_data(kb)))
-    return FormKit(body, hashlib.sha256(body.encode()).hexdigest()[:20])
+    return FormKit(body, hashlib.sha256(body.encode()).hexdigest()[:KIT_VERSION_LENGTH])
 
 
 def region_checks(kb: KnowledgeBase, region_sides: dict[str, str]) -> Markup:

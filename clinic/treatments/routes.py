@@ -1,6 +1,8 @@
 """Logging, reading and editing a client's sessions. Every session URL names the client: 404 for anyone who may not
 see them. And the session form's kit, the knowledge base's part of the form, public like the knowledge pages."""
 
+import re
+
 from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +24,7 @@ from clinic.templating import format_datetime
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
-from clinic.treatments.page import form_kit, form_page
+from clinic.treatments.page import KIT_VERSION_LENGTH, form_kit, form_page
 from clinic.treatments.queries import (
     find_by_token,
     find_draft,
@@ -48,6 +50,7 @@ SESSIONS = "/clients/<int:client_id>/sessions"
 REBUILD_BUTTONS = ("suggest", "add_point", "add_row")
 DEFAULT_LENGTH_MINUTES = 60
 KIT_CACHE = "public, max-age=31536000, immutable"
+KIT_VERSION = re.compile(f"[0-9a-f]{{{KIT_VERSION_LENGTH}}}")
 
 
 @bp.before_request
@@ -69,7 +72,9 @@ def _logged_in():
 def form_kit_document(version: str):
     """The session form's kit (page.form_kit) for the form's script. The current version is kept by the browser
     for a year; an older one (a form opened before a new knowledge base was deployed) gets the current kit,
-    checked again on each use."""
+    checked again on each use. Anything not shaped like a version is not one: 404."""
+    if not KIT_VERSION.fullmatch(version):
+        abort(404)
     kit = form_kit(knowledge_base())
     response = make_response(kit.body)
     response.headers["Cache-Control"] = KIT_CACHE if version == kit.version else "no-cache"
