@@ -54,8 +54,8 @@ class FormKit:
 def form_kit(kb: KnowledgeBase) -> FormKit:
     """The session form's parts that depend on the knowledge base alone, as one HTML document for the page's script
     (treatments/_form_parts.html): the point picker's figures, what the script copies (an empty row, the whole point
-    list, the small pictures) and the script's knowledge data. They are most of the form's bytes; served apart
-    under a versioned URL the browser keeps them, and each form is a fifth of the size. Built once per base."""
+    list, the small pictures) and the script's knowledge data. They were two thirds of the form's bytes; served
+    apart under a versioned URL, the browser keeps them and each form sends the rest. Built once per base."""
     return kb.built_once("session_form_kit", lambda: _build_kit(kb))
 
 

@@ -56,8 +56,8 @@ KIT_VERSION = re.compile(f"[0-9a-f]{{{KIT_VERSION_LENGTH}}}")
 @bp.before_request
 def require_login():
     """Every session URL needs a login; the client check in each view gives 404 to anyone else. The form's kit
-    does not: it holds the public knowledge base alone, and a login check would read the session cookie (the
-    response would then vary with a cookie that changes on every request, and never come from the cache)."""
+    does not: it holds the public knowledge base alone, as the knowledge pages do, one copy for everyone; and a
+    form whose login has ended meanwhile still gets its picker."""
     if request.endpoint == "treatments.form_kit":
         return None
     return _logged_in()
