@@ -87,7 +87,8 @@
       if (parts.indexOf(null) !== -1) { throw new Error("the form's kit is incomplete"); }
       var kitData = JSON.parse(parts[4].textContent);
       var figures = Array.from(parts[0].children).map(function (figure) { return document.importNode(figure, true); });
-      form.querySelector("[data-picker-figures]").replaceChildren.apply(form.querySelector("[data-picker-figures]"), figures);
+      var pair = form.querySelector("[data-picker-figures]");
+      pair.replaceChildren.apply(pair, figures);
       parts.slice(1, 4).forEach(function (template) { document.body.appendChild(document.importNode(template, true)); });
       return kitData;
     });
