@@ -230,6 +230,8 @@ def build_pages(subjects: dict, extra: dict) -> list[Page]:
         Page("symptom checker page", "anon", "/symptom-checker", "knowledge.symptom_checker"),
         Page("static stylesheet", "anon", "/static/css/app.css", "static"),
         Page("plotly.min.js", "anon", "/vendor/plotly.min.js", "charts.plotly_js"),
+        # Any version gets the current kit (an old one, not kept long): the same work as the current version's URL.
+        Page("session form kit", "anon", f"/session-form-kit/{'0' * 20}", "treatments.form_kit"),
         Page("home (today)", "large", "/", "appointments.home"),
         Page("client list", "large", "/clients/", "clients.index"),
         Page("client list (admin)", "admin", "/clients/", "clients.index"),

@@ -17,6 +17,7 @@ from clinic.extensions import db
 from clinic.models import AuditAction, ClinicSettings, LoginSession, User
 from clinic.models.user import normalise_email
 from clinic.rules import LOGIN_DEVICE_DAYS, SESSION_ABSOLUTE_HOURS, SESSION_TOUCH_SECONDS
+from clinic.security import STATIC_ENDPOINTS
 
 SESSION_KEY = "login_session"  # the key in Flask's session cookie
 
@@ -204,7 +205,7 @@ def init_gate(app: Flask) -> None:
     def keep_to_the_required_page():
         """A person whose password was set by someone else, or who has no second factor where the clinic requires
         one, reaches only the page that puts it right (and logging out) until it is done."""
-        if request.endpoint == "static":
+        if request.endpoint in STATIC_ENDPOINTS:  # the same for everyone: no need to know who asks
             return None
         # Loading the user here, first thing, also notes the session as seen before the view writes anything.
         if not current_user.is_authenticated or request.endpoint in ALWAYS_OPEN:

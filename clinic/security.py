@@ -5,6 +5,7 @@ from contextlib import suppress
 from pathlib import Path
 
 from flask import Flask, Response, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -31,8 +32,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
     ]
 )
 
-# Files that are the same for everyone: always cacheable.
-STATIC_ENDPOINTS = {"static", "charts.plotly_js"}
+# Files that are the same for everyone: always cacheable (each says for how long).
+STATIC_ENDPOINTS = {"static", "charts.plotly_js", "treatments.form_kit"}
 # Public pages with no client data may be cached when nobody is logged in; everything else may not.
 PUBLIC_ENDPOINTS = {
     "knowledge.index",
@@ -50,7 +51,18 @@ PUBLIC_ENDPOINTS = {
 NEVER_CACHED_PUBLIC = {"intake.client_form"}
 
 
+class SessionCookieNotOnSharedFiles(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, left out of the responses that are the same for everyone (STATIC_ENDPOINTS).
+    Saved there, it would add `Vary: Cookie` for a cookie signed anew on every response (no cached copy would ever
+    match again) and a `Set-Cookie` with the person's session that a shared cache could hand to someone else."""
+
+    def save_session(self, app, session, response) -> None:
+        if request.endpoint not in STATIC_ENDPOINTS:
+            super().save_session(app, session, response)
+
+
 def init_security(app: Flask) -> None:
+    app.session_interface = SessionCookieNotOnSharedFiles()
     hops = app.config["TRUSTED_PROXY_HOPS"]
     if hops:
         # Behind a proxy the client's address is in X-Forwarded-For; trust exactly that many hops, never more,

@@ -73,6 +73,19 @@ def form_page(client, url: str) -> tuple[str, dict]:
 HIDDEN_FIELDS = ("csrf_token", "submission_token", "version")
 
 
+def kit_url(page_html: str) -> str:
+    """The address of the form's kit, as the page gives it to its script."""
+    return element(page_html, "form[data-session-form]")["data-kit-url"]
+
+
+def form_kit(client, page_html: str) -> BeautifulSoup:
+    """The form's kit, fetched from the address the page gives its script."""
+    url = kit_url(page_html)
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return parse(response)
+
+
 def post_session(client, client_id: int, **overrides):
     url = f"/clients/{client_id}/sessions/new"
     _, hidden = form_page(client, url)
@@ -99,7 +112,10 @@ def test_form_shows_contraindications_first_and_defaults(therapist_client, own_c
     assert hidden["submission_token"]
     assert input_value(html, "started_at").startswith(today.isoformat() + "T")
     assert input_value(html, "length_minutes") == "60"
-    assert has_element(html, "[data-point-picker]") and has_element(html, '[data-tp="upper-trapezius/1"]')
+    assert has_element(html, "[data-point-picker] [data-picker-figures]")
+    assert form_kit(therapist_client, html).select(
+        '#picker-figures svg[data-point-picker] [data-tp="upper-trapezius/1"]'
+    )
 
 
 @pytest.mark.parametrize("typed", ["", "None known", "None known.", "n/a", "no", "NIL", " None. "])
@@ -124,7 +140,7 @@ def test_session_pages_show_the_contraindications_warning_for_a_real_entry(thera
 
 def test_row_template_for_the_script_uses_the_form_field_names(therapist_client, own_client):
     html, _ = form_page(therapist_client, f"/clients/{own_client.id}/sessions/new")
-    template = element(html, "template#point-row-template")
+    template = element(form_kit(therapist_client, html), "template#point-row-template")
     for name in ("trigger_point", "side", "pressure_seconds", "pain", "release_felt", "note"):
         assert has_element(template, f'[name="points-__index__-{name}"]'), name
 
@@ -405,6 +421,106 @@ def test_suggestions_follow_the_reported_regions(therapist_client, own_client):
         for item in element(html, "ol[data-suggestions]").find_all("li")
     }
     assert "soleus/1" in suggestions["Soleus"]
+
+
+# --- the form's kit: its knowledge-base parts as one cached document (issue 16) -------------------------
+
+
+def test_the_form_kit_is_public_cached_for_a_year_and_holds_what_the_script_needs(app, therapist_client, therapist, db):
+    import json
+
+    from clinic.kb import knowledge_base
+    from clinic.security import CONTENT_SECURITY_POLICY
+
+    record = make_client(therapist, full_name="Zebedee Quillfeather", precautions=["pregnancy"])
+    html, _ = form_page(therapist_client, f"/clients/{record.id}/sessions/new")
+    url = kit_url(html)
+    assert re.fullmatch(r"/session-form-kit/[0-9a-f]{20}", url)
+    before = db.session.scalar(sa.select(sa.func.count(AuditEvent.id)))
+    anonymous = app.test_client().get(url)
+    assert anonymous.status_code == 200 and anonymous.mimetype == "text/html"
+    assert anonymous.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert anonymous.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    assert "unsafe-inline" not in CONTENT_SECURITY_POLICY.split("script-src")[1].split(";")[0]
+    # no session cookie on it, and nothing that makes it vary by cookie: one copy for everyone, kept by the browser
+    assert "Set-Cookie" not in anonymous.headers and "Vary" not in anonymous.headers
+    logged_in = therapist_client.get(url)
+    assert logged_in.data == anonymous.data and "Set-Cookie" not in logged_in.headers
+    assert "Vary" not in logged_in.headers and logged_in.headers["Cache-Control"] == anonymous.headers["Cache-Control"]
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))) == before, "no client data read, none audited"
+
+    kit = parse(anonymous)
+    body = anonymous.get_data(as_text=True)
+    assert "Zebedee" not in body and "Quillfeather" not in body and therapist.email not in body
+    assert not kit.select("script[src]") and all(tag["type"] == "application/json" for tag in kit.select("script"))
+    points = [point.id for point in knowledge_base().points()]
+    for view in ("front", "back"):
+        dots = kit.select(f'#picker-figures svg[data-point-picker][data-view="{view}"] .tp-dot')
+        assert {dot.get("data-tp") or dot.get("data-mirror-of") for dot in dots} <= set(points) and dots, view
+    assert {dot["data-tp"] for dot in kit.select("#picker-figures .tp-dot[data-tp]")} == set(points)
+    row = kit.find("template", id="point-row-template")
+    assert row.find("select", attrs={"name": "points-__index__-trigger_point", "data-point-options": ""})
+    every_point = [option["value"] for option in kit.find("template", id="point-options").find_all("option")]
+    assert every_point == ["", *points]
+    assert kit.find("template", id="mini-figures").find("svg")
+    data = json.loads(kit.select_one("script#session-form-kit-data").get_text())
+    assert set(data) == {"muscles", "points", "pointOrder", "regionNames", "rules"}
+    assert data["pointOrder"] == points and data["points"]["soleus/1"]["muscle"] == "soleus"
+    assert "SCM" in " ".join(" ".join(name) for name in data["muscles"]["sternocleidomastoid"]["names"]).upper()
+    assert data["regionNames"]["calf"] == knowledge_base().region_names["calf"]
+
+
+def test_the_form_page_no_longer_carries_the_kit(therapist_client, therapist):
+    """The picker's figures, the templates and the knowledge data are in the kit alone; the page keeps what depends
+    on the request (where drafts go, the client's safety facts) and the visible pain chart."""
+    import json
+
+    record = make_client(therapist, precautions=["pregnancy"])
+    html, _ = form_page(therapist_client, f"/clients/{record.id}/sessions/new")
+    page = parse(html)
+    assert not page.find("template") and not page.select("svg[data-point-picker]")
+    assert not page.select_one("[data-point-picker] [data-picker-figures]").find_all(True)
+    assert page.select('[data-pain-chart] svg[data-interactive] .region[data-region="temple"]')
+    data = json.loads(page.select_one("#session-form-data").get_text())
+    assert set(data) == {"api", "draft", "safety"}
+    assert data["safety"]["precautions"] == ["Pregnancy"]
+    kit = therapist_client.get(kit_url(html)).data
+    assert len(html.encode()) < len(kit), "the kit is most of what the form was"
+    # without the kit (or JavaScript) the empty row still offers every point, and the buttons still submit
+    empty = page.select_one("select#points-0-trigger_point")
+    assert len(empty.select("option")) > 100 and not empty.has_attr("data-point-options")
+    assert page.select_one('button[type=submit][name="add_row"]') and page.select_one('button[name="suggest"]')
+    unavailable = page.select_one("[data-kit-unavailable]")
+    assert unavailable.has_attr("hidden") and "picker could not be loaded" in unavailable.get_text()
+
+
+def test_the_kit_version_follows_its_content_and_an_old_version_gets_the_current_kit(
+    app, therapist_client, therapist, monkeypatch
+):
+    """A new knowledge base (a deploy) makes a new kit under a new URL; a form opened before it asks for the old
+    version and gets the current kit, not kept for long (checked again with its ETag)."""
+    from clinic.kb import KnowledgeBase, knowledge_base
+
+    record = make_client(therapist)
+    first_url = kit_url(form_page(therapist_client, f"/clients/{record.id}/sessions/new")[0])
+    first = therapist_client.get(first_url)
+    kb = knowledge_base()
+    renamed = kb.muscles["soleus"].model_copy(update={"name": "Soleus renamed"})
+    monkeypatch.setitem(
+        app.extensions, "knowledge_base", KnowledgeBase(regions=kb.regions, muscles={**kb.muscles, "soleus": renamed})
+    )
+    second_url = kit_url(form_page(therapist_client, f"/clients/{record.id}/sessions/new")[0])
+    assert second_url != first_url
+    second = therapist_client.get(second_url)
+    assert "Soleus renamed" in second.get_data(as_text=True) and "Soleus renamed" not in first.get_data(as_text=True)
+    assert second.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    old = therapist_client.get(first_url)
+    assert old.status_code == 200 and old.data == second.data
+    assert old.headers["Cache-Control"] == "no-cache" and old.headers["ETag"] == f'"{second_url.rsplit("/", 1)[1]}"'
+    again = therapist_client.get(first_url, headers={"If-None-Match": old.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    for not_a_version in ("current", "0" * 19, "G" * 20, "2147483648"):
+        assert therapist_client.get(f"/session-form-kit/{not_a_version}").status_code == 404, not_a_version
 
 
 # --- all or nothing, and once only ------------------------------------------------------------------
@@ -746,16 +862,18 @@ def test_script_data_carries_the_client_marks_for_rows_added_by_clicking(therapi
     import json
 
     client = make_client(therapist, precautions=["pregnancy"])
-    soup = BeautifulSoup(form_page(therapist_client, f"/clients/{client.id}/sessions/new")[0], "html.parser")
-    safety = json.loads(soup.select_one("#session-form-data").get_text())["safety"]
+    html = form_page(therapist_client, f"/clients/{client.id}/sessions/new")[0]
+    safety = json.loads(parse(html).select_one("#session-form-data").get_text())["safety"]
     assert safety["precautions"] == ["Pregnancy"]
     assert any(c["met"] == ["Pregnancy"] for c in safety["cautions"]["gastrocnemius"])
     assert safety["unsuitableSelfCare"]["pyramidalis"][0]["unsuitable"] == ["Pregnancy"]
     assert "gluteus-minimus" not in safety["unsuitableSelfCare"]
     assert "quadratus-lumborum" in safety["keys"]["gluteus-minimus"]
     assert safety["redFlags"]["calf"]
-    # the empty row the script copies has the box it fills
-    template = BeautifulSoup(soup.select_one("#point-row-template").decode_contents(), "html.parser")
+    # the empty row the script copies (from the form's kit) has the box it fills
+    template = BeautifulSoup(
+        form_kit(therapist_client, html).select_one("#point-row-template").decode_contents(), "html.parser"
+    )
     assert template.select_one("[data-point-cautions]") is not None
 
 
@@ -1158,13 +1276,14 @@ def test_the_trigger_point_list_is_on_the_page_once_not_in_every_row(therapist_c
     rows = [select for select in page.select("select[name$=trigger_point]") if select.find_parent("template") is None]
     assert [len(select.select("option")) > 2 for select in rows] == [False] * len(chosen) + [True]  # the empty row
     # (CSS selectors skip what a <template> holds: find_all reads it.)
-    every_point = page.find("template", id="point-options").find_all("option")
+    kit = form_kit(therapist_client, str(page))
+    every_point = kit.find("template", id="point-options").find_all("option")
     assert len(every_point) == len(rows[-1].select("option")) > 100
     for index, point in enumerate(chosen):
         select = page.find("select", id=f"points-{index}-trigger_point")
         assert [option["value"] for option in select.select("option")] == ["", point]
         assert selected_option(page, f"points-{index}-trigger_point") == point
-    template_row = page.find("template", id="point-row-template").find("select")
+    template_row = kit.find("template", id="point-row-template").find("select")
     assert [option["value"] for option in template_row.find_all("option")] == [""]
 
 

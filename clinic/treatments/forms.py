@@ -275,12 +275,17 @@ def _diastolic_below_systolic(systolic, diastolic) -> None:
 def session_form(kb: KnowledgeBase, today: date, **kwargs) -> SessionForm:
     """The form with the knowledge base's regions and trigger points as its choices; `today` is the clinic's
     date, the latest a session may be dated."""
-    regions, points = kb.built_once("session_form_choices", lambda: _choices(kb))
+    regions, points = form_choices(kb)
     return SessionForm(today=today, region_choices=regions, point_choices=points, **kwargs)
 
 
+def form_choices(kb: KnowledgeBase) -> tuple[list, list[SelectChoice]]:
+    """The regions and the trigger points (grouped by muscle) as choices: the same for every form of a base, so
+    made once per base."""
+    return kb.built_once("session_form_choices", lambda: _choices(kb))
+
+
 def _choices(kb: KnowledgeBase) -> tuple[list, list[SelectChoice]]:
-    """The regions and the trigger points (grouped by muscle) as choices: the same for every form of a base."""
     regions = [(region.id, region.name) for region in kb.regions.values()]
     points = [SelectChoice("", "— choose a trigger point —")] + [
         SelectChoice(point.id, point.description, optgroup=point.muscle.name) for point in kb.points()

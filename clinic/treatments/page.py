@@ -1,7 +1,11 @@
-"""What the session form's page shows around the form: muscle suggestions, the point picker's names, the time
-quick choices, an empty row for the script to copy, and the script's data (as a JSON block: no inline script).
-The parts that do not change from one request to the next are rendered once and kept with the knowledge base."""
+"""What the session form's page shows around the form: muscle suggestions, the time quick choices, the script's
+data (as a JSON block: no inline script), and the address of the form's kit: what the page's script needs from the
+knowledge base alone (the point picker's figures, the rows it copies, every muscle and point), fetched once and
+kept by the browser. The parts that do not change from one request to the next are rendered once and kept with the
+knowledge base."""
 
+import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 from flask import get_template_attribute, url_for
@@ -17,7 +21,7 @@ from clinic.precautions import known
 from clinic.rules import ADVISED_PRESSURE, QUICK_HOURS, SUGGESTIONS, for_pages
 from clinic.safety import script_safety, session_safety
 from clinic.templating import json_block
-from clinic.treatments.forms import PointForm, SessionForm, point_options
+from clinic.treatments.forms import PointForm, SessionForm, form_choices, point_options
 from clinic.treatments.queries import end_of, therapists_last_today
 
 
@@ -27,7 +31,7 @@ def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, 
     return {
         "kb": kb,
         "suggestions": rank_candidates(kb, regions)[:SUGGESTIONS],
-        "constant_parts": kb.built_once("session_form_parts", lambda: constant_parts(kb, form.point_choices)),
+        "kit_url": url_for("treatments.form_kit", version=form_kit(kb).version),
         "region_checks": region_checks(kb, region_sides),
         "blank_row": lambda row: blank_row(kb, row),
         "safety": session_safety(
@@ -38,17 +42,31 @@ def form_page(form: SessionForm, kb: KnowledgeBase, client: Client, user: User, 
     }
 
 
-def constant_parts(kb: KnowledgeBase, point_choices) -> dict[str, Markup]:
-    """The page's parts that depend on the knowledge base alone (treatments/_form_parts.html): the point picker's
-    figures and what the script copies (an empty row, the whole point list, the small pictures). Rendered once per
-    base: they are most of the page's bytes and would otherwise cost most of its time on every request."""
+KIT_VERSION_LENGTH = 20  # hex digits of the kit's digest
+
+
+@dataclass(frozen=True)
+class FormKit:
+    body: str
+    version: str  # a digest of the body: its URL changes whenever the body does
+
+
+def form_kit(kb: KnowledgeBase) -> FormKit:
+    """The session form's parts that depend on the knowledge base alone, as one HTML document for the page's script
+    (treatments/_form_parts.html): the point picker's figures, what the script copies (an empty row, the whole point
+    list, the small pictures) and the script's knowledge data. They were two thirds of the form's bytes; served
+    apart under a versioned URL, the browser keeps them and each form sends the rest. Built once per base."""
+    return kb.built_once("session_form_kit", lambda: _build_kit(kb))
+
+
+def _build_kit(kb: KnowledgeBase) -> FormKit:
+    point_choices = form_choices(kb)[1]
     blank_row = PointForm(prefix="points-__index__-")
     blank_row.trigger_point.choices = point_choices
-    blank_row.trigger_point.compact = True  # the script fills it from the page's one list
-    return {
-        "picker_figures": _part("picker_figures")(kb, {point.id: point.name for point in kb.points()}),
-        "script_templates": _part("script_templates")(kb, blank_row, point_options(point_choices)),
-    }
+    blank_row.trigger_point.compact = True  # the script fills it from the kit's one list
+    point_names = {point.id: point.name for point in kb.points()}
+    body = str(_part("form_kit")(kb, point_names, blank_row, point_options(point_choices), kit_data(kb)))
+    return FormKit(body, hashlib.sha256(body.encode()).hexdigest()[:KIT_VERSION_LENGTH])
 
 
 def region_checks(kb: KnowledgeBase, region_sides: dict[str, str]) -> Markup:
@@ -106,8 +124,9 @@ def time_choices(user: User) -> list[tuple[str, str]]:
     return choices
 
 
-def _knowledge_data(kb: KnowledgeBase) -> dict[str, Any]:
-    """The part of the form's script data that is the knowledge base's alone: built once per base."""
+def kit_data(kb: KnowledgeBase) -> dict[str, Any]:
+    """The kit's part of the form's script data: every muscle (as the symptom checker shows it, with its points and
+    the names the search knows), every point's number and place, the regions' names and the rules."""
     names = search_index(kb)
     cards = muscle_cards(kb)
     return {
@@ -120,38 +139,26 @@ def _knowledge_data(kb: KnowledgeBase) -> dict[str, Any]:
             for point in kb.points()
         },
         "pointOrder": [point.id for point in kb.points()],  # the base's order (JSON objects come sorted)
+        "regionNames": kb.region_names,
+        "rules": {**for_pages(), "timerCues": list(ADVISED_PRESSURE)},
     }
 
 
 def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]:
-    """Every muscle (as the symptom checker shows it, with its points and the names the search knows), every
-    point's number and place, where drafts go, and the safety facts of the client's precautions."""
-    return {
-        **_constant_data(kb),
-        **_request_data(client, scope),
-        "safety": script_safety(kb, client.precautions),
-    }
+    """The page's own part of the form's script data (the script adds the kit's): where drafts go and the muscle
+    search's address, and the safety facts of the client's precautions."""
+    return {**_request_data(client, scope), "safety": script_safety(kb, client.precautions)}
 
 
 def script_json(kb: KnowledgeBase, client: Client, scope: str) -> Markup:
     """`script_data` as the page's JSON block holds it, the same text as `|json_block` (keys sorted, HTML-safe): the
-    knowledge base's part (~110 KB) is serialized once per base, the safety facts once per set of precautions
-    (kept with the base, the last PARTS_KEPT sets), and only what names the client's URLs on every request."""
-    parts = dict(kb.built_once("session_form_json", lambda: _as_json_values(_constant_data(kb))))
-    parts.update(_as_json_values(_request_data(client, scope)))
+    safety facts are serialized once per set of precautions (kept with the base, the last PARTS_KEPT sets)."""
+    parts = _as_json_values(_request_data(client, scope))
     precautions = tuple(known(client.precautions))
     parts["safety"] = _kept(
         kb, "session_form_safety_json", precautions, lambda: json_block(script_safety(kb, list(precautions)))
     )
     return Markup("{" + ",".join(f"{json_block(key)}:{parts[key]}" for key in sorted(parts)) + "}")
-
-
-def _constant_data(kb: KnowledgeBase) -> dict[str, Any]:
-    return {
-        **kb.built_once("session_form_data", lambda: _knowledge_data(kb)),
-        "regionNames": kb.region_names,
-        "rules": {**for_pages(), "timerCues": list(ADVISED_PRESSURE)},
-    }
 
 
 def _request_data(client: Client, scope: str) -> dict[str, Any]:

@@ -1,7 +1,9 @@
-"""Logging, reading and editing a client's sessions. Every URL names the client: 404 for anyone who may not
-see them."""
+"""Logging, reading and editing a client's sessions. Every session URL names the client: 404 for anyone who may not
+see them. And the session form's kit, the knowledge base's part of the form, public like the knowledge pages."""
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+import re
+
+from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
@@ -22,7 +24,7 @@ from clinic.templating import format_datetime
 from clinic.treatments import bp
 from clinic.treatments.forms import SessionForm, session_form
 from clinic.treatments.mapping import fill_form, form_values, repeat_points
-from clinic.treatments.page import form_page
+from clinic.treatments.page import KIT_VERSION_LENGTH, form_kit, form_page
 from clinic.treatments.queries import (
     find_by_token,
     find_draft,
@@ -43,18 +45,44 @@ from clinic.treatments.services import (
 )
 from clinic.views import archived_refusal
 
+SESSIONS = "/clients/<int:client_id>/sessions"
 # The buttons that make the form work without JavaScript: they rebuild the page, they never save.
 REBUILD_BUTTONS = ("suggest", "add_point", "add_row")
 DEFAULT_LENGTH_MINUTES = 60
+KIT_CACHE = "public, max-age=31536000, immutable"
+KIT_VERSION = re.compile(f"[0-9a-f]{{{KIT_VERSION_LENGTH}}}")
 
 
 @bp.before_request
-@login_required
 def require_login():
-    """Every session URL needs a login; the client check in each view gives 404 to anyone else."""
+    """Every session URL needs a login; the client check in each view gives 404 to anyone else. The form's kit
+    does not: it holds the public knowledge base alone, as the knowledge pages do, one copy for everyone; and a
+    form whose login has ended meanwhile still gets its picker."""
+    if request.endpoint == "treatments.form_kit":
+        return None
+    return _logged_in()
 
 
-@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def _logged_in():
+    return None
+
+
+@bp.route("/session-form-kit/<version>", endpoint="form_kit")
+def form_kit_document(version: str):
+    """The session form's kit (page.form_kit) for the form's script. The current version is kept by the browser
+    for a year; an older one (a form opened before a new knowledge base was deployed) gets the current kit,
+    checked again on each use. Anything not shaped like a version is not one: 404."""
+    if not KIT_VERSION.fullmatch(version):
+        abort(404)
+    kit = form_kit(knowledge_base())
+    response = make_response(kit.body)
+    response.headers["Cache-Control"] = KIT_CACHE if version == kit.version else "no-cache"
+    response.set_etag(kit.version)
+    return response.make_conditional(request)
+
+
+@bp.route(f"{SESSIONS}/new", methods=["GET", "POST"])
 def create(client_id: int):
     client = get_client_for(current_user, client_id)
     if client.is_archived:
@@ -184,7 +212,7 @@ def _token_conflict(form: SessionForm, client: Client):
     return _render_form(form, client, session=None), 409
 
 
-@bp.route("/<int:session_id>")
+@bp.route(f"{SESSIONS}/<int:session_id>")
 def detail(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
@@ -194,7 +222,7 @@ def detail(client_id: int, session_id: int):
     return render_template("treatments/detail.html", client=client, session=session, kb=kb, history=history)
 
 
-@bp.route("/<int:session_id>/edit", methods=["GET", "POST"])
+@bp.route(f"{SESSIONS}/<int:session_id>/edit", methods=["GET", "POST"])
 def edit(client_id: int, session_id: int):
     client = get_client_for(current_user, client_id)
     session = get_session_for(client, session_id)
@@ -233,7 +261,7 @@ def edit(client_id: int, session_id: int):
     return _render_form(form, client, session, draft=draft)
 
 
-@bp.route("/draft", methods=["POST"])
+@bp.route(f"{SESSIONS}/draft", methods=["POST"])
 def draft_save(client_id: int):
     """The form's script keeps the therapist's draft here as they type (JSON, with the CSRF header)."""
     client = get_client_for(current_user, client_id)
@@ -247,7 +275,7 @@ def draft_save(client_id: int):
     return jsonify(saved_at=draft.updated_at.isoformat())
 
 
-@bp.route("/draft/discard", methods=["POST"])
+@bp.route(f"{SESSIONS}/draft/discard", methods=["POST"])
 def draft_discard(client_id: int):
     """Throw away the user's own draft (a form post, or JSON from the script); 404 when they have none."""
     client = get_client_for(current_user, client_id)

@@ -102,6 +102,11 @@ def log_in(page, base_url: str, email: str, password: str) -> None:
     page.wait_for_url(f"{base_url}/")  # the day: today's appointments
 
 
+def form_ready(page) -> None:
+    """Wait until the session form's script has its kit (fetched once the page is in) and has taken the form over."""
+    page.locator("form[data-session-form][data-kit=ready]").wait_for(state="attached")
+
+
 def pdf_pages(pdf: bytes) -> int:
     return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
 

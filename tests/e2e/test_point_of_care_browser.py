@@ -9,7 +9,7 @@ from clinic.extensions import db
 from clinic.kb import knowledge_base
 from clinic.kb.search import search_points
 from clinic.models import SessionDraft, TreatmentSession, User
-from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, log_in, open_page, screenshot
+from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, form_ready, log_in, open_page, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 from tests.test_knowledge import TOP_RESULT
 
@@ -91,6 +91,7 @@ def test_six_points_on_a_touch_tablet_with_search_and_timer(tablet, live_server,
     taps = Counter(page)
     taps.tap(page.get_by_role("link", name="Log session"))
     page.wait_for_selector("[data-session-form]")
+    form_ready(page)
     taps.tap(page.locator('[data-scale-for="pain_before"] [data-scale-value="7"]'))
     taps.tap(page.locator('[data-scale-for="pain_after"] [data-scale-value="3"]'))
     assert page.locator("#pain_before").input_value() == "7" and page.locator("#pain_after").input_value() == "3"
@@ -188,6 +189,7 @@ def test_six_tapped_points_take_at_most_18_actions(tablet, live_server, live_app
     taps = Counter(page)
     taps.tap(page.get_by_role("link", name="Log session"))
     page.wait_for_selector("[data-session-form]")
+    form_ready(page)
     taps.tap(page.locator('[data-scale-for="pain_before"] [data-scale-value="7"]'))
     taps.tap(page.locator('[data-scale-for="pain_after"] [data-scale-value="3"]'))
     page.locator("div[data-point-picker]").scroll_into_view_if_needed()
@@ -245,6 +247,7 @@ def test_repeat_last_session_on_the_tablet(tablet, live_server, live_app, headac
     taps = Counter(page)
     taps.tap(page.get_by_role("link", name="Repeat last session"))
     page.wait_for_selector("[data-session-form]")
+    form_ready(page)
     taps.tap(page.locator('[data-scale-for="pain_before"] [data-scale-value="6"]'))
     taps.tap(page.locator('[data-scale-for="pain_after"] [data-scale-value="2"]'))
     rows = page.locator("[data-point-row]")
@@ -302,6 +305,7 @@ def test_every_tap_target_is_at_least_44_px_on_the_tablet(tablet, live_server, h
     page = tablet
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     page.locator("details[data-region-list] summary").tap()
     assert visible_targets_too_small(page, "main") == []
     # Zoom both figures (pain regions and points) and measure what a finger now hits.
@@ -344,6 +348,7 @@ def test_leaving_a_dirty_form_prompts_and_the_draft_is_offered_again(tablet, liv
     page = tablet
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     page.get_by_label("Pain before (0-10)").fill("8")
     page.get_by_label("Subjective").fill("Left temple since Tuesday")
     page.locator("[data-draft-status]", has_text="kept").wait_for()
@@ -363,6 +368,7 @@ def test_leaving_a_dirty_form_prompts_and_the_draft_is_offered_again(tablet, liv
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{live_server}/clients/{headache_client}")
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     offer = page.locator("[data-draft-offer]")
     assert offer.is_visible()
     offer.get_by_role("link", name="Restore the draft").click()
@@ -373,6 +379,7 @@ def test_leaving_a_dirty_form_prompts_and_the_draft_is_offered_again(tablet, liv
 def test_the_browser_search_ranks_as_the_server_does(page, live_server, live_app, headache_client):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     queries = [query for query, _ in TOP_RESULT] + ["heel", "calf", "free border", "glutes", "zzz"]
     with live_app.app_context():
         expected = {query: [point.id for point, _ in search_points(knowledge_base(), query)] for query in queries}
@@ -385,6 +392,7 @@ def test_the_browser_search_ranks_as_the_server_does(page, live_server, live_app
 def test_timer_arithmetic(page, live_server, headache_client):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     results = page.evaluate(
         """() => [Knotwork.timer.elapsedSeconds(1000, 1999), Knotwork.timer.elapsedSeconds(1000, 31000),
                   Knotwork.timer.elapsedSeconds(5000, 4000), Knotwork.timer.cue(29, [30, 90]),
@@ -404,6 +412,7 @@ def test_screenshots_of_the_form(browser, live_server, headache_client, name, vi
     page = context.new_page()
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     page.get_by_label("Find a trigger point").fill("upper trap")
     screenshot(page, f"poc-form-{name}")
     page.get_by_label("Find a trigger point").scroll_into_view_if_needed()
@@ -422,6 +431,7 @@ def test_keyboard_reaches_the_search_in_few_tabs_and_moves_between_points_with_a
 ):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{headache_client}/sessions/new")
+    form_ready(page)
     page.get_by_label("Pain after (0-10)").focus()
     presses = 0
     while page.evaluate("document.activeElement.id") != "point-search" and presses < 60:

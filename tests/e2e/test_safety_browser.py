@@ -5,7 +5,7 @@ import pytest
 
 from clinic.extensions import db
 from clinic.models import User
-from tests.e2e.conftest import LAPTOP, SCREENSHOTS, log_in, screenshot
+from tests.e2e.conftest import LAPTOP, SCREENSHOTS, form_ready, log_in, screenshot
 from tests.factories import PASSWORD, make_client
 
 pytestmark = pytest.mark.e2e
@@ -35,6 +35,7 @@ def hip_client(live_app):
 def test_clicked_points_show_their_cautions_red_flags_and_release_order_without_saving(page, live_server, hip_client):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
     page.goto(f"{live_server}/clients/{hip_client}/sessions/new")
+    form_ready(page)
     assert "Hip replacement" in page.locator("[data-precautions]").inner_text()
     assert page.locator("[data-release-order]").is_hidden()
     assert page.locator("[data-session-red-flags]").is_hidden()
@@ -76,6 +77,7 @@ def test_safety_pages_at_three_sizes(browser, live_server, hip_client, size):
     log_in(page, live_server, "maya@clinic.example", PASSWORD)
 
     page.goto(f"{live_server}/clients/{hip_client}/sessions/new")
+    form_ready(page)
     page.locator('svg[data-point-picker] .tp-dot[data-tp="gluteus-minimus/1"]').dispatch_event("click")
     page.locator("[data-point-cautions] li.caution-met").first.wait_for()
     page.locator('svg[data-interactive][data-view="back"] .region[data-region="calf"] path').first.dispatch_event(
