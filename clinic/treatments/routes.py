@@ -3,8 +3,8 @@ see them. And the session form's kit, the knowledge base's part of the form, pub
 
 import re
 
-from flask import abort, flash, jsonify, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import MultiDict
 
@@ -58,14 +58,9 @@ def require_login():
     """Every session URL needs a login; the client check in each view gives 404 to anyone else. The form's kit
     does not: it holds the public knowledge base alone, as the knowledge pages do, one copy for everyone; and a
     form whose login has ended meanwhile still gets its picker."""
-    if request.endpoint == "treatments.form_kit":
+    if request.endpoint == "treatments.form_kit" or current_user.is_authenticated:
         return None
-    return _logged_in()
-
-
-@login_required
-def _logged_in():
-    return None
+    return current_app.login_manager.unauthorized()  # what @login_required answers
 
 
 @bp.route("/session-form-kit/<version>", endpoint="form_kit")
