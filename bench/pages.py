@@ -15,7 +15,9 @@ What it does:
    a slow moment of the shared machine hits every page alike). Median per page, ratio to the median of
    /api/regions (the floor), bytes. Flags: over 5x the floor; a 1,000-session page over 3x its 10-session twin;
    the 1,000-session FHIR export over 50x. Every rule of app.url_map is measured or listed as skipped with a
-   reason; a rule that is neither stops the run (so a new page cannot be forgotten).
+   reason; a rule that is neither stops the run (so a new page cannot be forgotten). With --compare PATH, another
+   checkout of the app is served alongside and its pages go into the same rounds: a before/after table whose two
+   columns met the same moments of the machine (a shared machine's speed drifts by a third between runs).
 4. Concurrency: /api/regions alone (idle median), then again while 20 users hit a mix of heavy pages; the
    ratio (target within 3x) and the throughput, errors counted.
 5. Memory: the workers' RSS before and after exporting the 10-session client N times, then the 1,000-session
@@ -50,6 +52,8 @@ from clinic.demo import DEMO_USERS  # noqa: E402
 from clinic.demo_large import LARGE_PASSWORD  # noqa: E402
 
 FLOOR = "api regions"
+# The floor is called this many times a round: every ratio divides by its median, which 15 calls left ~10% off.
+FLOOR_SAMPLES = 5
 TARGET = 5.0
 TARGET_LARGE_VS_SMALL = 3.0
 TARGET_FHIR = 50.0
@@ -316,14 +320,15 @@ def check_coverage(pages: list[Page]) -> list[tuple[str, str]]:
 
 
 def start_server(
-    database_url: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1
+    database_url: str, port: int, workers: int, worker_class: str = "sync", threads: int = 1, root: Path = ROOT
 ) -> subprocess.Popen:
+    """gunicorn serving the app of the checkout at `root` (this one, or the one --compare names)."""
     environment = dict(os.environ)
     environment.update(
         DATABASE_URL=database_url,
         KNOTWORK_CONFIG="production",
         SECRET_KEY=secrets.token_hex(32),
-        PYTHONPATH=str(ROOT),
+        PYTHONPATH=str(root),
     )
     gunicorn = Path(sys.executable).with_name("gunicorn")
     process = subprocess.Popen(
@@ -343,7 +348,7 @@ def start_server(
             "warning",
             "bench.wsgi:app",
         ],
-        cwd=ROOT,
+        cwd=root,
         env=environment,
         start_new_session=True,
     )
@@ -395,13 +400,25 @@ def setup_extras(browsers: dict, subjects: dict) -> dict:
     return extra
 
 
-def measure_pages(pages: list[Page], browsers: dict, rounds: int, warmup: int) -> None:
-    order = list(pages)
+def measure_pages(servers: list[tuple[list[Page], dict]], rounds: int, warmup: int) -> None:
+    """Every page of every server (its pages, its logged-in browsers) once a round, all in one shuffled order. A
+    page the compared checkout does not have (404 at the first round) is left out of its table."""
+    order = [
+        (page, browsers)
+        for pages, browsers in servers
+        for page in pages
+        for _ in range(FLOOR_SAMPLES if page.name == FLOOR else 1)
+    ]
+    compared = {id(page) for page in servers[1][0]} if len(servers) > 1 else set()
     rng = random.Random(1)
     for number in range(warmup + rounds):
         rng.shuffle(order)
-        for page in order:
+        for page, browsers in list(order):
             status, content, elapsed = browsers[page.who].get(page.path)
+            if status == 404 and number == 0 and id(page) in compared:
+                order.remove((page, browsers))
+                servers[1][0].remove(page)
+                continue
             if status != 200:
                 raise SystemExit(f"{page.name} {page.path}: HTTP {status} {content[:200]!r}")
             if number >= warmup:
@@ -432,6 +449,27 @@ def page_table(pages: list[Page]) -> list[str]:
             versus = medians[page.name] / medians[twin]
             flags.append(f"{versus:.1f}x twin" + (" >3x" if versus > TARGET_LARGE_VS_SMALL else ""))
         lines.append(f"| {page.name} | {medians[page.name]:.1f} | {ratio:.1f} | {page.size:,} | {' '.join(flags)} |")
+    return lines
+
+
+def comparison_table(before: list[Page], now: list[Page]) -> list[str]:
+    """Both checkouts' pages from the same interleaved rounds, each as a ratio to its own floor."""
+
+    def ratios(pages: list[Page]) -> tuple[dict[str, float], dict[str, Page]]:
+        medians = {page.name: statistics.median(page.timings) for page in pages}
+        return {name: median / medians[FLOOR] for name, median in medians.items()}, {p.name: p for p in pages}
+
+    (old_ratio, old_pages), (new_ratio, _) = ratios(before), ratios(now)
+    lines = [
+        "| page | before (compared checkout) | now | bytes before -> now |",
+        "|---|---:|---:|---:|",
+    ]
+    for page in now:
+        median = statistics.median(page.timings)
+        was = old_pages.get(page.name)
+        before_cell = f"{old_ratio[page.name]:.1f}x ({statistics.median(was.timings):.1f} ms)" if was else "new"
+        size = f"{was.size:,} -> {page.size:,}" if was and was.size != page.size else f"{page.size:,}"
+        lines.append(f"| {page.name} | {before_cell} | {new_ratio[page.name]:.1f}x ({median:.1f} ms) | {size} |")
     return lines
 
 
@@ -560,6 +598,29 @@ def memory(master: int, browsers: dict, subjects: dict, repeats: int) -> list[st
     return lines
 
 
+def logged_in(port: int, subjects: dict, extra: dict | None = None) -> tuple[list[Page], dict]:
+    """The pages of the server on `port`, and browsers logged in to it as the two therapists and the owner. `extra`:
+    the calendar feed and intake link another server's setup made (the data is shared; a second feed token would
+    end the first)."""
+    browsers = {"anon": Browser(port)}
+    for who in ("small", "large"):
+        browsers[who] = Browser(port)
+        email = subjects["emails"][who]
+        browsers[who].login(email, password_of(email))
+    browsers["admin"] = Browser(port)
+    browsers["admin"].login(subjects["admin"].email, password_of(subjects["admin"].email))
+    return build_pages(subjects, extra if extra is not None else setup_extras(browsers, subjects)), browsers
+
+
+def page_path(pages: list[Page], prefix: str) -> str | None:
+    return next((page.path for page in pages if page.name.startswith(prefix)), None)
+
+
+def only_matching(pages: list[Page], only: str) -> list[Page]:
+    wanted = re.compile(only)
+    return [page for page in pages if page.name == FLOOR or wanted.search(page.name)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True, help="a database filled by `flask demo large`")
@@ -583,6 +644,12 @@ def main() -> None:
         help="serve /api/ from its own gunicorn pool of this many sync workers (a proxy routes /api/ there); "
         "the load part calls the API on it",
     )
+    parser.add_argument(
+        "--compare",
+        default="",
+        help="another checkout of the app (e.g. a git worktree of an earlier commit): served alongside by its own "
+        "gunicorn on the same database, its pages measured in the same interleaved rounds; a before/after table",
+    )
     args = parser.parse_args()
 
     subjects = find_subjects(args.database_url)
@@ -603,26 +670,28 @@ def main() -> None:
     )
     if args.api_workers:
         setup += f"; /api/ on its own {args.api_workers} sync workers"
+    compared = compared_port = None
+    if args.compare:
+        compared_port = free_port()
+        compared = start_server(args.database_url, compared_port, args.workers, root=Path(args.compare).resolve())
     try:
-        browsers = {"anon": Browser(port)}
-        for who in ("small", "large"):
-            browsers[who] = Browser(port)
-            email = subjects["emails"][who]
-            browsers[who].login(email, password_of(email))
-        browsers["admin"] = Browser(port)
-        browsers["admin"].login(subjects["admin"].email, password_of(subjects["admin"].email))
-        extra = setup_extras(browsers, subjects)
-        pages = build_pages(subjects, extra)
+        pages, browsers = logged_in(port, subjects)
         skipped = check_coverage(pages)
-        if args.only:
-            wanted = re.compile(args.only)
-            pages = [page for page in pages if page.name == FLOOR or wanted.search(page.name)]
+        servers = [(only_matching(pages, args.only), browsers)]
+        if compared_port:
+            extra = {"feed": page_path(pages, "calendar feed .ics"), "intake_form": page_path(pages, "intake form")}
+            compared_pages, compared_browsers = logged_in(compared_port, subjects, extra)
+            servers.append((only_matching(compared_pages, args.only), compared_browsers))
+        pages = servers[0][0]
         if not args.skip_load:
             memory_lines = memory(server.pid, browsers, subjects, args.export_repeats)
         if not args.skip_pages:
-            measure_pages(pages, browsers, args.rounds, args.warmup)
+            measure_pages(servers, args.rounds, args.warmup)
             print(f"\n### Pages ({args.rounds} interleaved rounds after {args.warmup} warm-up, {setup})\n")
             print("\n".join(page_table(pages)))
+            if compared_port:
+                print(f"\n### Against {args.compare}, served alongside and measured in the same rounds\n")
+                print("\n".join(comparison_table(servers[1][0], pages)))
             if not args.only:
                 print("\nNot measured: " + "; ".join(f"`{endpoint}` ({reason})" for endpoint, reason in skipped))
         if not args.skip_load:
@@ -631,7 +700,7 @@ def main() -> None:
             print(f"\n### Memory (exports on fresh workers, {args.export_repeats} of each, before the pages)\n")
             print("\n".join(memory_lines))
     finally:
-        for process in (server, api_server):
+        for process in (server, api_server, compared):
             if process is not None:
                 os.killpg(process.pid, signal.SIGTERM)
                 process.wait(timeout=30)
