@@ -142,12 +142,12 @@ class QuickSelect(Select):
     """WTForms' select, the same markup, its tag and options written with `html_params`."""
 
     def __call__(self, field, **kwargs) -> Markup:
-        kwargs.setdefault("id", field.id)
-        if self.multiple:
-            kwargs["multiple"] = True
-        validation_attributes(self, field, kwargs)
+        return self.select_tag(field, self.options(field), **kwargs)
+
+    def options(self, field) -> str:
+        """The field's options (in their groups), as markup."""
         render = self.render_option
-        parts = [f"<select {html_params(name=field.name, **kwargs)}>"]
+        parts = []
         if field.has_groups():
             for group, choices in field._iter_groups_normalized():
                 if group is not None:
@@ -157,8 +157,15 @@ class QuickSelect(Select):
                     parts.append("</optgroup>")
         else:
             parts.extend(render(choice) for choice in field._iter_choices_normalized())
-        parts.append("</select>")
-        return Markup("".join(parts))
+        return "".join(parts)
+
+    def select_tag(self, field, options: str, **kwargs) -> Markup:
+        """The select element around `options`, with the field's name, id and validation attributes."""
+        kwargs.setdefault("id", field.id)
+        if self.multiple:
+            kwargs["multiple"] = True
+        validation_attributes(self, field, kwargs)
+        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
 
     @classmethod
     def render_option(cls, choice, **kwargs) -> Markup:

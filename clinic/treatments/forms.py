@@ -24,7 +24,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
-from clinic.forms import KnotworkForm, KnotworkSubForm, QuickSelect, as_choices, html_params, validation_attributes
+from clinic.forms import KnotworkForm, KnotworkSubForm, QuickSelect, as_choices
 from clinic.kb import KnowledgeBase, sides
 from clinic.models.treatment import OverloadCause, Side
 from clinic.rules import (
@@ -51,15 +51,14 @@ def _optional_range(label: str, bounds: tuple[int, int], unit: str = "") -> Inte
 
 class ChosenOnlySelect(QuickSelect):
     """A row's trigger-point select. A row with a chosen point (a repeated, edited or re-shown session) holds
-    only the empty choice and its point: the page carries the whole list once (`point_options`, a <template>)
-    and the script copies it in, instead of every row repeating ~160 options. An empty row keeps the whole
+    only the empty choice and its point: the form's kit carries the whole list once (`point_options`, a
+    <template>) and the script copies it in, instead of every row repeating ~160 options. An empty row keeps the whole
     list, so the form still works without JavaScript; the script's row template (`compact`) does not. The
     field's name, value and validation are those of any select."""
 
     def __call__(self, field, **kwargs):
         if not (field.data or getattr(field, "compact", False)):
             return self._whole_list(field, **kwargs)
-        kwargs.setdefault("id", field.id)
         kwargs["data-point-options"] = ""
         options = [  # the two options picked from the declared ones, not all ~160 normalized to find them
             self.render_option(
@@ -68,7 +67,7 @@ class ChosenOnlySelect(QuickSelect):
             for choice in field.choices
             if not choice.value or choice.value == field.data
         ]
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>")
+        return self.select_tag(field, "".join(options), **kwargs)
 
     def _whole_list(self, field, **kwargs) -> Markup:
         """An empty row's select: the options (the same for every empty row: nothing chosen) are rendered once
@@ -78,14 +77,11 @@ class ChosenOnlySelect(QuickSelect):
         if kept is not None and kept[0] is field.choices:
             options = kept[1]
         else:
-            whole = str(super().__call__(field))
-            options = whole[whole.index(">") + 1 : whole.rindex("</select>")]
+            options = self.options(field)
             if len(_whole_lists) >= 8:
                 _whole_lists.clear()
             _whole_lists[key] = (field.choices, options)  # the list kept with its id, which stays its own
-        kwargs.setdefault("id", field.id)
-        validation_attributes(self, field, kwargs)
-        return Markup(f"<select {html_params(name=field.name, **kwargs)}>{options}</select>")
+        return self.select_tag(field, options, **kwargs)
 
 
 # (id of a choices list, data) -> (that list, an empty row's options); the lists are the knowledge base's, kept

@@ -153,7 +153,7 @@ def script_data(kb: KnowledgeBase, client: Client, scope: str) -> dict[str, Any]
 def script_json(kb: KnowledgeBase, client: Client, scope: str) -> Markup:
     """`script_data` as the page's JSON block holds it, the same text as `|json_block` (keys sorted, HTML-safe): the
     safety facts are serialized once per set of precautions (kept with the base, the last PARTS_KEPT sets)."""
-    parts = _as_json_values(_request_data(client, scope))
+    parts = {key: json_block(value) for key, value in _request_data(client, scope).items()}
     precautions = tuple(known(client.precautions))
     parts["safety"] = _kept(
         kb, "session_form_safety_json", precautions, lambda: json_block(script_safety(kb, list(precautions)))
@@ -170,7 +170,3 @@ def _request_data(client: Client, scope: str) -> dict[str, Any]:
             "scope": scope,
         },
     }
-
-
-def _as_json_values(data: dict[str, Any]) -> dict[str, str]:
-    return {key: json_block(value) for key, value in data.items()}
