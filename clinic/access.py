@@ -2,6 +2,8 @@
 
 import sqlalchemy as sa
 from flask import abort
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from clinic.audit import in_id_range, record_denied
 from clinic.extensions import db
@@ -29,7 +31,36 @@ def name_has_words(words: list[str]):
 
 def _seen_by(query: sa.Select, user_id: int | sa.BindParameter) -> sa.Select:
     shared_ids = sa.select(client_shares.c.client_id).where(client_shares.c.user_id == user_id)
-    return query.where(sa.or_(Client.therapist_id == user_id, Client.id.in_(shared_ids)))
+    return query.where(sa.or_(Client.therapist_id == user_id, InList(Client.id, shared_ids)))
+
+
+class InList(sa.ColumnElement[bool]):
+    """`column IN (select)`, which PostgreSQL runs as `column = ANY(ARRAY(select))`: the list read first, so an OR
+    beside it can use both indexes. As IN, PostgreSQL tests each row against the subquery instead: a therapist's
+    client count read all 4,000 clients of the clinic (2 ms, growing with the clinic) rather than their 200."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _is_implicitly_boolean = True  # a condition in itself: SQLite would otherwise write it as `(...) = 1`
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("select", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: sa.ColumnElement, select: sa.Select) -> None:
+        self.column = column
+        self.select = select
+
+
+@compiles(InList)
+def _in_list(element: InList, compiler, **kw) -> str:
+    return compiler.process(element.column.in_(element.select), **kw)
+
+
+@compiles(InList, "postgresql")
+def _in_array(element: InList, compiler, **kw) -> str:
+    subquery = compiler.process(element.select.scalar_subquery(), **kw)
+    return f"{compiler.process(element.column, **kw)} = ANY(ARRAY{subquery})"
 
 
 # Built once (with bind parameters), for the access check every client's page makes: building it cost more than

@@ -11,6 +11,7 @@ from datetime import date
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from wtforms import Form, SelectChoice, StringField, SubmitField
+from wtforms.fields import Label
 from wtforms.fields.choices import SelectFieldBase
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from wtforms.widgets import Button, Input, ListWidget, Select, TextArea
@@ -66,6 +67,7 @@ class _QuickMarkupMeta:
     def bind_field(self, form, unbound_field, options):
         field = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
         field.widget = quick_widget(field.widget)
+        field.label = QuickLabel(field.label.field_id, field.label.text)
         if isinstance(field, SelectFieldBase):  # a radio or checkbox list draws each choice with its option widget
             field.option_widget = quick_widget(field.option_widget)
         return field
@@ -192,10 +194,28 @@ class QuickListWidget(ListWidget):
         kwargs.setdefault("id", field.id)
         parts = [f"<{self.html_tag} {html_params(**kwargs)}>"]
         for option in field:
-            first, second = (option.label, option()) if self.prefix_label else (option(), option.label)
+            label = QuickLabel.draw(option.label)  # a choice's own label is WTForms' (not bound by our Meta)
+            first, second = (label, option()) if self.prefix_label else (option(), label)
             parts.append(f"<li>{first} {second}</li>")
         parts.append(f"</{self.html_tag}>")
         return Markup("".join(parts))
+
+
+class QuickLabel(Label):
+    """WTForms' label, the same markup, its attributes written with `html_params`."""
+
+    def __call__(self, text=None, **kwargs) -> Markup:
+        if "for_" in kwargs:
+            kwargs["for"] = kwargs.pop("for_")
+        else:
+            kwargs.setdefault("for", self.field_id)
+        attributes = html_params(**kwargs)
+        return Markup(f"<label{' ' if attributes else ''}{attributes}>{escape(text or self.text)}</label>")
+
+    @classmethod
+    def draw(cls, label: Label, **kwargs) -> Markup:
+        """Any WTForms label drawn as this one draws."""
+        return cls.__call__(label, **kwargs)
 
 
 _QUICK_CLASSES: dict[type, type] = {Select: QuickSelect, TextArea: QuickTextArea, ListWidget: QuickListWidget}

@@ -170,6 +170,7 @@ def _markup_of(form) -> list[str]:
     for field in form:
         drawn.append(str(field(class_="x", data_note='a"b')))
         drawn.append(str(field()))
+        drawn.extend(map(str, (field.label(), field.label(class_="label"), field.label('Say "<b>"', for_="other"))))
         if field.type in ("RadioField", "SelectMultipleField"):
             drawn.extend(f"{option()} {option.label}" for option in field)
     return drawn
@@ -185,7 +186,7 @@ def test_our_forms_draw_every_kind_of_field_as_wtforms_does(sent):
     from werkzeug.datastructures import MultiDict
     from wtforms import Form
 
-    from clinic.forms import KnotworkSubForm, quick_widget
+    from clinic.forms import KnotworkSubForm, QuickLabel, quick_widget
 
     fields = _every_kind_of_field()
     stock = type("Stock", (Form,), fields)(formdata=MultiDict([(k, v) for k, vs in sent.items() for v in vs]))
@@ -198,6 +199,7 @@ def test_our_forms_draw_every_kind_of_field_as_wtforms_does(sent):
     for field in quick:  # drawn by the quick widgets, not by a silent fallback to WTForms' own
         assert quick_widget(field.widget) is field.widget
         assert type(field.widget) is not type(stock[field.name].widget)
+        assert type(field.label) is QuickLabel
 
 
 # The `scale` macro _macros.html had before `scale_markup` took its place.
