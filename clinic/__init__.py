@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from clinic import transactions
 from clinic.config import CONFIGS, ConfigError
 from clinic.extensions import csrf, db, login_manager, migrate
 
@@ -81,6 +82,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.session_protection = "strong"
+    transactions.register(app)  # after db.init_app: its teardown runs before Flask-SQLAlchemy's
 
     from clinic.auth.services import load_user
     from clinic.errors import unauthorized

@@ -1,0 +1,95 @@
+"""A request's transaction that only read ends with a commit (psycopg keeps its prepared statements); anything
+that wrote, or was about to, still ends with a rollback and leaves nothing behind."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from clinic.extensions import db
+from clinic.models import Client
+from tests.factories import make_client
+
+# Each test opens an app context of its own, as a request does (the fixtures' context stays open around the test):
+# its teardown is what ends the transaction.
+BORN = date(1980, 1, 1)
+
+
+@pytest.fixture
+def endings(app):
+    """How each transaction on the app's engine ended, in order: "commit" or "rollback"."""
+    seen: list[str] = []
+    listeners = [("commit", lambda _conn: seen.append("commit")), ("rollback", lambda _conn: seen.append("rollback"))]
+    for name, listener in listeners:
+        sa.event.listen(db.engine, name, listener)
+    yield seen
+    for name, listener in listeners:
+        sa.event.remove(db.engine, name, listener)
+
+
+def _stored_names() -> list[str]:
+    with db.engine.connect() as connection:
+        return list(connection.scalars(sa.select(Client.full_name).order_by(Client.id)))
+
+
+def test_a_page_that_only_reads_ends_its_transaction_with_a_commit(therapist_client, endings):
+    response = therapist_client.get("/account/password")
+    assert response.status_code == 200
+    assert endings == ["commit"]
+
+
+def test_reads_in_a_request_context_of_their_own_are_committed(app, therapist, endings):
+    with app.app_context(), app.test_request_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+    assert endings == ["commit"]
+
+
+def test_a_flushed_insert_that_was_not_committed_is_rolled_back(app, therapist, endings):
+    with app.app_context(), app.test_request_context():
+        db.session.add(Client(full_name="Never Saved", date_of_birth=BORN, therapist_id=therapist.id))
+        db.session.flush()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 1
+    assert endings == ["rollback"]
+    assert _stored_names() == []
+
+
+def test_changes_waiting_to_be_flushed_are_not_committed(app, therapist, endings):
+    person = make_client(therapist, full_name="Ana Lopez")
+    endings.clear()
+    with app.app_context(), app.test_request_context():
+        client = db.session.get(Client, person.id)
+        client.full_name = "Changed But Not Saved"
+        with db.session.no_autoflush:
+            db.session.scalar(sa.select(Client.id).where(Client.id == person.id))
+    assert "commit" not in endings
+    assert _stored_names() == ["Ana Lopez"]
+
+
+def test_a_request_that_failed_is_rolled_back(app, therapist, endings):
+    with pytest.raises(RuntimeError), app.app_context(), app.test_request_context():
+        db.session.scalar(sa.select(sa.func.count()).select_from(Client))
+        raise RuntimeError("the view failed")
+    assert endings == ["rollback"]
+
+
+def test_a_write_made_through_core_on_the_session_is_rolled_back(app, therapist, endings):
+    table = Client.__table__
+    with app.app_context(), app.test_request_context():
+        db.session.execute(
+            sa.insert(table).values(full_name="Core Insert", date_of_birth=BORN, therapist_id=therapist.id)
+        )
+    assert endings == ["rollback"]
+    assert _stored_names() == []
+
+
+def test_a_read_only_transaction_that_cannot_commit_is_rolled_back_and_logged(
+    app, therapist, endings, monkeypatch, caplog
+):
+    def broken_commit():
+        raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
+
+    with app.app_context(), app.test_request_context():
+        db.session.scalar(sa.select(sa.func.count()).select_from(Client))
+        monkeypatch.setattr(db.session(), "commit", broken_commit)
+    assert endings == ["rollback"]
+    assert "ending a read-only transaction failed" in caplog.text
