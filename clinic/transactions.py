@@ -37,7 +37,9 @@ def _remember_connection(session: Session, _transaction, connection: sa.Connecti
 def only_read() -> bool:
     """The request's session has a transaction open on the database in which nothing was written or is waiting
     to be."""
-    session = db.session()  # the request's own Session (made now if the request used none: no connection)
+    if not db.session.registry.has():  # the request used no session (making one now would cost every such page)
+        return False
+    session = db.session()
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
         return False
     connection = session.info.get(CONNECTION)
