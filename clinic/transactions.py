@@ -6,7 +6,8 @@ request ends its reads with a rollback, and psycopg prepares a statement on its 
 time, a page's 10-16 statements cost 1-2.5 ms more (the client list's own query took 0.7-1.1 ms to plan).
 
 Anything else is left to the rollback that ends the request: a statement other than a SELECT (an insert, an update,
-SQLite's write-lock trick), changes not yet flushed, or an error."""
+a lock), changes not yet flushed, or an error. PostgreSQL (psycopg) only: SQLite's driver keeps its own statement
+cache whatever the ending, so there the commit would only add work."""
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -18,12 +19,10 @@ WROTE = "knotwork_wrote"  # in a connection's info: a statement other than a SEL
 CONNECTION = "knotwork_connection"  # in a session's info: the connection of its transaction
 
 
-@sa.event.listens_for(sa.Engine, "begin")
 def _reading(connection: sa.Connection) -> None:
     connection.info[WROTE] = False  # the info outlives the transaction (it is the pooled connection's)
 
 
-@sa.event.listens_for(sa.Engine, "before_cursor_execute")
 def _note_writes(connection: sa.Connection, _cursor, statement: str, *_args) -> None:
     if statement.lstrip()[:6].upper() != "SELECT":
         connection.info[WROTE] = True
@@ -47,6 +46,13 @@ def only_read() -> bool:
 
 
 def register(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.driver != "psycopg":
+        return
+    sa.event.listen(engine, "begin", _reading)
+    sa.event.listen(engine, "before_cursor_execute", _note_writes)
+
     @app.teardown_appcontext  # registered after Flask-SQLAlchemy's, so it runs before the session is removed
     def _commit_reads(error: BaseException | None = None) -> None:
         if error is None and only_read():
