@@ -25,17 +25,12 @@ class MarkedSelfCare:
 
 def cautions_for(muscle: Muscle, precautions: list[str] | None) -> list[MarkedCaution]:
     """The muscle's cautions, those meeting the client's precautions first."""
-    return [caution for _, caution in _ordered_cautions(muscle, precautions)]
-
-
-def _ordered_cautions(muscle: Muscle, precautions: list[str] | None) -> list[tuple[int, MarkedCaution]]:
-    """cautions_for() with each caution's place in the muscle's own list."""
     chosen = set(known(precautions))
     marked = [
-        (place, MarkedCaution(caution.text, [PRECAUTIONS[p] for p in caution.precautions if p in chosen]))
-        for place, caution in enumerate(muscle.cautions)
+        MarkedCaution(caution.text, [PRECAUTIONS[p] for p in caution.precautions if p in chosen])
+        for caution in muscle.cautions
     ]
-    return sorted(marked, key=lambda entry: not entry[1].met)
+    return sorted(marked, key=lambda caution: not caution.met)
 
 
 def self_care_for(muscle: Muscle, precautions: list[str] | None) -> list[MarkedSelfCare]:
@@ -96,29 +91,17 @@ def session_safety(kb: KnowledgeBase, point_ids: list[str], regions: list[str]) 
     }
 
 
-def kit_safety(kb: KnowledgeBase) -> dict[str, Any]:
-    """The same facts for the session form's script, so rows it adds show them before anything is saved: what the
-    knowledge base alone says (in the form's kit, kept by the browser): each muscle's cautions in its own order, the
-    key muscles of each satellite, each region's red flags. `script_safety` adds the client's part."""
+def script_safety(kb: KnowledgeBase, precautions: list[str] | None) -> dict[str, Any]:
+    """The same facts for the session form's script, so rows it adds show them before anything is saved."""
     return {
-        "cautions": {slug: [c.text for c in muscle.cautions] for slug, muscle in kb.muscles.items() if muscle.cautions},
+        "cautions": {
+            slug: [{"text": c.text, "met": c.met} for c in cautions_for(muscle, precautions)]
+            for slug, muscle in kb.muscles.items()
+            if muscle.cautions
+        },
+        "unsuitableSelfCare": _unsuitable_self_care(kb, precautions),
         "keys": {slug: [k.slug for k in ks] for slug, ks in kb.keys.items() if ks},
         "redFlags": {region.id: list(region.red_flags) for region in kb.regions.values() if region.red_flags},
-    }
-
-
-def script_safety(kb: KnowledgeBase, precautions: list[str] | None) -> dict[str, Any]:
-    """The client's part of the script's safety facts (in the page): the precautions' names; for each muscle with
-    a caution that meets one, its cautions in the order cautions_for() shows them, as places in the kit's list with
-    the precautions each meets; self-care that does not suit the client."""
-    marked = {}
-    for slug, muscle in kb.muscles.items():
-        ordered = _ordered_cautions(muscle, precautions)
-        if any(caution.met for _, caution in ordered):
-            marked[slug] = [{"caution": place, "met": caution.met} for place, caution in ordered]
-    return {
-        "cautions": marked,
-        "unsuitableSelfCare": _unsuitable_self_care(kb, precautions),
         "precautions": [PRECAUTIONS[p] for p in known(precautions)],
     }
 

@@ -19,7 +19,7 @@ from clinic.kb.search import search_index
 from clinic.models import Client, User
 from clinic.precautions import known
 from clinic.rules import ADVISED_PRESSURE, QUICK_HOURS, SUGGESTIONS, for_pages
-from clinic.safety import kit_safety, script_safety, session_safety
+from clinic.safety import script_safety, session_safety
 from clinic.templating import json_block
 from clinic.treatments.forms import PointForm, SessionForm, form_choices, point_options
 from clinic.treatments.queries import end_of, therapists_last_today
@@ -126,8 +126,7 @@ def time_choices(user: User) -> list[tuple[str, str]]:
 
 def kit_data(kb: KnowledgeBase) -> dict[str, Any]:
     """The kit's part of the form's script data: every muscle (as the symptom checker shows it, with its points and
-    the names the search knows), every point's number and place, the regions' names, the rules and the knowledge
-    base's safety facts (the page adds what the client's precautions change)."""
+    the names the search knows), every point's number and place, the regions' names and the rules."""
     names = search_index(kb)
     cards = muscle_cards(kb)
     return {
@@ -142,7 +141,6 @@ def kit_data(kb: KnowledgeBase) -> dict[str, Any]:
         "pointOrder": [point.id for point in kb.points()],  # the base's order (JSON objects come sorted)
         "regionNames": kb.region_names,
         "rules": {**for_pages(), "timerCues": list(ADVISED_PRESSURE)},
-        "safetyFacts": kit_safety(kb),
     }
 
 

@@ -12,22 +12,12 @@
   window.Knotwork.sessionForm.then(function (data) { if (data) { watch(data); } });
 
   function watch(data) {
-    var facts = data.safetyFacts;  // the knowledge base's (the kit's)
-    var safety = data.safety;  // what the client's precautions change (the page's)
+    var safety = data.safety;
     var rows = form.querySelector("[data-point-rows]");
     var satellites = {};
-    Object.keys(facts.keys).forEach(function (satellite) {
-      facts.keys[satellite].forEach(function (key) { (satellites[key] = satellites[key] || []).push(satellite); });
+    Object.keys(safety.keys).forEach(function (satellite) {
+      safety.keys[satellite].forEach(function (key) { (satellites[key] = satellites[key] || []).push(satellite); });
     });
-
-    /* The muscle's cautions as clinic.safety.cautions_for gives them: the page lists, in order, those of a muscle
-       with one that meets the client's precautions; any other muscle's come in the kit's order, none met. */
-    function cautionsOf(slug) {
-      var texts = facts.cautions[slug] || [];
-      var marked = safety.cautions[slug];
-      if (marked) { return marked.map(function (entry) { return { text: texts[entry.caution], met: entry.met }; }); }
-      return texts.map(function (text) { return { text: text, met: [] }; });
-    }
 
     function element(tag, className, text) {
       var node = document.createElement(tag);
@@ -50,7 +40,7 @@
       box.dataset.shown = slug || "";
       box.replaceChildren();
       if (!slug) { return; }
-      var cautions = cautionsOf(slug);
+      var cautions = safety.cautions[slug] || [];
       if (cautions.length) {
         box.appendChild(element("p", "point-cautions-title", "Cautions"));
         var list = element("ul", "caution-list");
@@ -78,14 +68,14 @@
       var involved = onForm.slice();
       var queue = onForm.slice();
       while (queue.length) {
-        (facts.keys[queue.shift()] || []).forEach(function (key) {
+        (safety.keys[queue.shift()] || []).forEach(function (key) {
           if (involved.indexOf(key) === -1) { involved.push(key); queue.push(key); }
         });
       }
       function within(list) { return (list || []).filter(function (slug) { return involved.indexOf(slug) !== -1; }); }
-      var related = involved.filter(function (slug) { return within(satellites[slug]).length || within(facts.keys[slug]).length; });
+      var related = involved.filter(function (slug) { return within(satellites[slug]).length || within(safety.keys[slug]).length; });
       var waiting = {};
-      related.forEach(function (slug) { waiting[slug] = within(facts.keys[slug]).length; });
+      related.forEach(function (slug) { waiting[slug] = within(safety.keys[slug]).length; });
       var ordered = [];
       while (Object.keys(waiting).length) {
         var ready = related.find(function (slug) { return waiting[slug] === 0; });
@@ -138,7 +128,7 @@
       form.querySelectorAll('input[name="pain_regions"]').forEach(function (box) {
         var region = box.value.split(":")[0];
         if (!box.checked) { return; }
-        (facts.redFlags[region] || []).forEach(function (text) {
+        (safety.redFlags[region] || []).forEach(function (text) {
           if (seen[text]) { return; }
           seen[text] = true;
           var item = element("li", "", text + " ");
