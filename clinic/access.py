@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import abort
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import coercions, roles
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from clinic.audit import in_id_range, record_denied
@@ -47,9 +48,13 @@ class InList(sa.ColumnElement[bool]):
         ("select", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: sa.ColumnElement, select: sa.Select) -> None:
-        self.column = column
+    def __init__(self, column, select: sa.Select) -> None:
+        self.column = coercions.expect(roles.ExpressionElementRole, column)  # an ORM attribute as its column
         self.select = select
+
+    @property
+    def _from_objects(self) -> list:
+        return self.column._from_objects  # the column's table, for a statement that names nothing else
 
 
 @compiles(InList)

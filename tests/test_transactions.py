@@ -88,12 +88,15 @@ def test_a_write_made_through_core_on_the_session_is_rolled_back(app, therapist,
     assert _stored_names() == []
 
 
-def test_a_read_only_transaction_that_cannot_commit_is_rolled_back_and_logged(
-    app, therapist, endings, read_ending, monkeypatch, caplog
-):
+@pytest.fixture
+def postgresql_only(read_ending):
     if read_ending != "commit":
         pytest.skip("reads are committed on PostgreSQL only")
 
+
+def test_a_read_only_transaction_that_cannot_commit_is_rolled_back_and_logged(
+    app, therapist, endings, postgresql_only, monkeypatch, caplog
+):
     def broken_commit():
         raise sa.exc.OperationalError("COMMIT", {}, Exception("server closed the connection"))
 
@@ -102,3 +105,45 @@ def test_a_read_only_transaction_that_cannot_commit_is_rolled_back_and_logged(
         monkeypatch.setattr(db.session(), "commit", broken_commit)
     assert endings == ["rollback"]
     assert "ending a read-only transaction failed" in caplog.text
+
+
+def test_a_teardown_that_cannot_ask_the_database_still_lets_the_session_be_removed(
+    app, therapist, endings, postgresql_only, monkeypatch, caplog
+):
+    """A view that caught a dropped connection and answered anyway: the check fails, and the request still ends
+    (no error out of the teardown, the session removed and rolled back)."""
+    from clinic import transactions
+
+    def connection_gone():
+        raise sa.exc.PendingRollbackError("the connection was lost")
+
+    monkeypatch.setattr(transactions, "wrote_nothing", connection_gone)
+    with app.app_context(), app.test_request_context():
+        db.session.scalar(sa.select(sa.func.count()).select_from(Client))
+        session = db.session()
+    assert endings == ["rollback"]
+    assert not session.in_transaction(), "Flask-SQLAlchemy removed (closed) the session after ours"
+    assert "ending a read-only transaction failed" in caplog.text
+
+
+@pytest.fixture
+def write_through_a_select(app, postgresql_only):
+    """A function that inserts a row, called by a statement that starts with SELECT."""
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE probe_writes (v integer)")
+        connection.exec_driver_sql(
+            "CREATE FUNCTION probe_write() RETURNS integer LANGUAGE sql AS 'INSERT INTO probe_writes VALUES (1) RETURNING v'"
+        )
+    yield
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("DROP FUNCTION probe_write()")
+        connection.exec_driver_sql("DROP TABLE probe_writes")
+
+
+def test_a_write_made_by_a_select_is_rolled_back(app, therapist, endings, write_through_a_select):
+    endings.clear()  # the fixture's own
+    with app.app_context(), app.test_request_context():
+        assert db.session.scalar(sa.text("SELECT probe_write()")) == 1
+    assert endings == ["rollback"]
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM probe_writes")) == 0
