@@ -194,7 +194,8 @@ class QuickListWidget(ListWidget):
         kwargs.setdefault("id", field.id)
         parts = [f"<{self.html_tag} {html_params(**kwargs)}>"]
         for option in field:
-            label = QuickLabel.draw(option.label)  # a choice's own label is WTForms' (not bound by our Meta)
+            # a choice's own label is WTForms' (the choices are not bound by our Meta)
+            label = QuickLabel(option.label.field_id, option.label.text)()
             first, second = (label, option()) if self.prefix_label else (option(), label)
             parts.append(f"<li>{first} {second}</li>")
         parts.append(f"</{self.html_tag}>")
@@ -211,11 +212,6 @@ class QuickLabel(Label):
             kwargs.setdefault("for", self.field_id)
         attributes = html_params(**kwargs)
         return Markup(f"<label{' ' if attributes else ''}{attributes}>{escape(text or self.text)}</label>")
-
-    @classmethod
-    def draw(cls, label: Label, **kwargs) -> Markup:
-        """Any WTForms label drawn as this one draws."""
-        return cls.__call__(label, **kwargs)
 
 
 _QUICK_CLASSES: dict[type, type] = {Select: QuickSelect, TextArea: QuickTextArea, ListWidget: QuickListWidget}
