@@ -5,6 +5,7 @@
    buttons. */
 (function () {
   "use strict";
+  var element = window.Knotwork.element;  // js/dom.js, loaded first
 
   /* ---- arithmetic kept apart so it can be checked on its own ---- */
   /* Seconds held, from the start time rather than from ticks: right after the screen slept. */
@@ -547,12 +548,5 @@
     }
 
     function names(ids) { return ids.map(function (id) { return data.regionNames[id]; }).join(", "); }
-
-    function element(tag, className, text) {
-      var node = document.createElement(tag);
-      if (className) { node.className = className; }
-      if (text) { node.textContent = text; }
-      return node;
-    }
   }
 })();

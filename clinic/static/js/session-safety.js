@@ -6,6 +6,7 @@
    the form kit's, once loaded). */
 (function () {
   "use strict";
+  var element = window.Knotwork.element;  // js/dom.js, loaded first
   var form = document.querySelector("[data-session-form]");
   if (!form) { return; }
   // the page's data with its kit's (session-form.js loads it); null when the kit could not be had
@@ -18,13 +19,6 @@
     Object.keys(safety.keys).forEach(function (satellite) {
       safety.keys[satellite].forEach(function (key) { (satellites[key] = satellites[key] || []).push(satellite); });
     });
-
-    function element(tag, className, text) {
-      var node = document.createElement(tag);
-      if (className) { node.className = className; }
-      if (text) { node.textContent = text; }
-      return node;
-    }
 
     function rowMuscle(row) {
       var select = row.querySelector("select");

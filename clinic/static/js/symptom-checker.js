@@ -2,6 +2,7 @@
    without a page reload. Without JavaScript the same page works as a plain form. */
 (function () {
   "use strict";
+  var element = window.Knotwork.element;  // js/dom.js, loaded first
   var container = document.querySelector("[data-checker]");
   if (!container) { return; }
   var data = JSON.parse(document.getElementById("checker-data").textContent);
@@ -90,13 +91,6 @@
 
   function regionNames(ids) {
     return ids.map(function (id) { return data.regionNames[id]; }).join(", ");
-  }
-
-  function element(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text) { node.textContent = text; }
-    return node;
   }
 
   function showMessage(message) {
