@@ -87,9 +87,14 @@ def page(browser):
         yield laptop
 
 
-def screenshot(page, name: str) -> Path:
+def result_file(filename: str) -> Path:
+    """Where a screenshot or printout is kept (the folder made on first use, whichever test comes first)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    return SCREENSHOTS / filename
+
+
+def screenshot(page, name: str) -> Path:
+    path = result_file(f"{name}.png")
     page.screenshot(path=str(path), full_page=True)
     return path
 
@@ -119,7 +124,7 @@ def printed(page, name: str):
     page.emulate_media(media="print")
     for paper in ("Letter", "A4"):
         pdf = page.pdf(format=paper, print_background=True)
-        path = SCREENSHOTS / f"{name}-{paper}.pdf"
+        path = result_file(f"{name}-{paper}.pdf")
         path.write_bytes(pdf)
         text = subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True, check=True).stdout
         yield paper, pdf_pages(pdf), " ".join(text.split()), path

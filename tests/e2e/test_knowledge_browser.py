@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from clinic.kb import knowledge_base
-from tests.e2e.conftest import SCREENSHOTS, TABLET, pdf_pages, screenshot
+from tests.e2e.conftest import TABLET, pdf_pages, result_file, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +63,7 @@ def test_muscle_page_looks_right_and_prints_on_one_page(page, live_server):
     page.emulate_media(media="print")
     for paper in ("Letter", "A4"):
         pdf = page.pdf(format=paper, print_background=True)
-        (SCREENSHOTS / f"muscle-infraspinatus-{paper}.pdf").write_bytes(pdf)
+        result_file(f"muscle-infraspinatus-{paper}.pdf").write_bytes(pdf)
         assert pdf_pages(pdf) == 1, paper
     assert page.console_errors == [], page.console_errors
 

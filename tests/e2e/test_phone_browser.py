@@ -7,7 +7,7 @@ import pytest
 
 from clinic.extensions import db
 from clinic.models import User
-from tests.e2e.conftest import SCREENSHOTS, log_in, screenshot
+from tests.e2e.conftest import log_in, result_file, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 
 pytestmark = pytest.mark.e2e
@@ -127,7 +127,7 @@ def test_the_session_form_shows_date_and_time_on_a_phone(browser, live_server, p
         page.wait_for_selector("body[data-charts-ready]")
         screenshot(page, "phone-summary")
         chart = page.locator("[data-chart=pain]")
-        chart.screenshot(path=str(SCREENSHOTS / "phone-summary-chart.png"))
+        chart.screenshot(path=str(result_file("phone-summary-chart.png")))
         # Three dated ticks fit a phone's width, upright and whole.
         ticks = chart.locator(".xtick text")
         assert 2 <= ticks.count() <= 4

@@ -9,7 +9,7 @@ from clinic.extensions import db
 from clinic.kb import knowledge_base
 from clinic.kb.search import search_points
 from clinic.models import SessionDraft, TreatmentSession, User
-from tests.e2e.conftest import CHROMIUM, SCREENSHOTS, form_ready, log_in, open_page, screenshot
+from tests.e2e.conftest import CHROMIUM, form_ready, log_in, open_page, result_file, screenshot
 from tests.factories import PASSWORD, make_client, make_session
 from tests.test_knowledge import TOP_RESULT
 
@@ -60,8 +60,7 @@ class Counter:
 
 def viewport_shot(page, name: str) -> None:
     """What the therapist sees at this moment (a full-page shot cannot show sticky parts where they are)."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.screenshot(path=str(result_file(f"{name}.png")))
 
 
 def figure_point(page, svg_selector: str, x: float, y: float) -> tuple[float, float]:

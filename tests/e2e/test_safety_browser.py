@@ -5,7 +5,7 @@ import pytest
 
 from clinic.extensions import db
 from clinic.models import User
-from tests.e2e.conftest import LAPTOP, SCREENSHOTS, form_ready, log_in, screenshot
+from tests.e2e.conftest import LAPTOP, form_ready, log_in, result_file, screenshot
 from tests.factories import PASSWORD, make_client
 
 pytestmark = pytest.mark.e2e
@@ -108,8 +108,7 @@ def test_safety_pages_at_three_sizes(browser, live_server, hip_client, size):
 
 def part(page, selector: str, name: str) -> None:
     """A screenshot of one element, to look at it at its real size."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.locator(selector).first.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.locator(selector).first.screenshot(path=str(result_file(f"{name}.png")))
 
 
 def test_checker_red_flags_follow_clicks(page, live_server):
